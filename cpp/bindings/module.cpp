@@ -1,0 +1,29 @@
+// The extension module vgp_native._core: threads, version, and the op and
+// network bindings registered by the other binding files.
+#include "bindings/bind.h"
+
+namespace py = pybind11;
+
+#ifndef VGP_VERSION
+#define VGP_VERSION "0.0.0"
+#endif
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "Native C++/OpenMP kernels and network executor of vgp_native.";
+  m.attr("__version__") = VGP_VERSION;
+  m.def("openmp_enabled", &vgp::openmp_enabled, "True when the extension was built with OpenMP.");
+  m.def("get_num_threads", &vgp::get_num_threads,
+        "Number of threads the native kernels use (OMP_NUM_THREADS at import by default).");
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        if (n < 1) throw std::invalid_argument("set_num_threads: expected n >= 1, received " +
+                                               std::to_string(n));
+        vgp::set_num_threads(n);
+      },
+      py::arg("n"), "Set the number of threads the native kernels use.");
+  vgp::bind::bind_ops_gemm(m);
+  vgp::bind::bind_ops_core(m);
+  vgp::bind::bind_ops_train(m);
+  vgp::bind::bind_network(m);
+}

@@ -1,0 +1,48 @@
+// Shared definitions for the native kernels: index type, accumulation type,
+// OpenMP helpers and the thresholds below which work stays serial.
+//
+// Threading contract (DESIGN.md): results never depend on the number of
+// threads. Elementwise loops split rows; reductions over the batch give each
+// thread whole columns/features and sum them serially in a fixed order, in
+// double (acc_t). No atomics, no critical sections.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace vgp {
+
+using index_t = std::int64_t;
+
+// Sums over the batch accumulate in double whatever T is (PyTorch acc_type).
+using acc_t = double;
+
+// Elements of elementwise work below which a loop stays on one thread: an
+// OpenMP fork/join costs about a microsecond, which is what ~32k simple
+// float operations take on one core.
+constexpr index_t kParMinElementwise = index_t{1} << 15;
+// Multiply-adds below which a GEMM stays on one thread.
+constexpr index_t kParMinGemm = index_t{1} << 17;
+
+// Number of threads our parallel regions use. Starts at OpenMP's default
+// (OMP_NUM_THREADS honoured); changed by set_num_threads. It is a process-wide
+// value read by every region through num_threads(), so it also applies to
+// calls made from Python threads other than the one that set it.
+int get_num_threads();
+void set_num_threads(int n);
+bool openmp_enabled();
+
+}  // namespace vgp
+
+#define VGP_PRAGMA(x) _Pragma(#x)
+#ifdef _OPENMP
+// Parallel static loop over the next `for`, only when `cond` holds.
+#define VGP_OMP_FOR(cond) \
+  VGP_PRAGMA(omp parallel for schedule(static) if (cond) num_threads(::vgp::get_num_threads()))
+#else
+#define VGP_OMP_FOR(cond)
+#endif

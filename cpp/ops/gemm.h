@@ -1,0 +1,46 @@
+// General matrix product for the three products training needs:
+//   forward   Y  = X  · W      (gemm(false, false, ...))
+//   backward  dX = dY · W^T    (gemm(false, true,  ...))
+//             dW = X^T · dY    (gemm(true,  false, ...))
+//
+// C (m x n) = op(A) (m x k) · op(B) (k x n)  [+ C if accumulate], all row-major,
+// with leading dimensions lda/ldb/ldc in elements. op(A) = A (m x k, lda >= k)
+// or A^T (A stored k x m, lda >= m); likewise for B.
+//
+// An optional epilogue runs on each finished tile of C while it is still in
+// cache: C += bias (one value per column), then post = act(C) for an
+// elementwise activation (post may equal C, or be a separate buffer with its
+// own leading dimension ldpost).
+//
+// Implementation: BLIS/OpenBLAS style. B is packed into k x NR panels and A
+// into MR x k panels per (KC, MC, NC) block, and a register-tiled micro-kernel
+// computes MR x NR tiles. The micro-kernel is chosen once at run time
+// (AVX-512F, AVX2+FMA or portable scalar) with __builtin_cpu_supports; the
+// default build is portable. OpenMP splits the (MC x NC) tiles of C among
+// threads when the work pays for them; the reduction over k always runs in
+// the same order, so the result does not depend on the thread count.
+#pragma once
+
+#include "common.h"
+#include "ops/activation.h"
+
+namespace vgp::ops {
+
+template <typename T>
+struct GemmEpilogue {
+  const T* bias = nullptr;  // n values, added to every row of C
+  Act act = Act::linear;    // elementwise only (never softmax)
+  T* post = nullptr;        // when set: post = act(C + bias); C keeps the pre-activation
+  index_t ldpost = 0;
+};
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* a, index_t lda,
+          const T* b, index_t ldb, T* c, index_t ldc, bool accumulate,
+          const GemmEpilogue<T>* epilogue = nullptr);
+
+// Name of the micro-kernel selected for T on this CPU: "avx512", "avx2" or "scalar".
+template <typename T>
+const char* gemm_kernel_name();
+
+}  // namespace vgp::ops

@@ -1,0 +1,129 @@
+"""Argument checking shared by the public API.
+
+Numeric arrays of another dtype or layout (ints, float16, bools, non-contiguous
+views, nested lists) are converted once; non-numeric ones (strings, objects,
+complex numbers) are a ``TypeError``; wrong ranks and shapes are a ``ValueError``
+that names the argument and what was expected.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+_FLOAT_DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+def resolve_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Return float32 or float64 for ``dtype`` (a name, numpy dtype or type)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"{name} must be 'float32' or 'float64', received {dtype!r}") from exc
+    if dt not in _FLOAT_DTYPES:
+        raise ValueError(f"{name} must be 'float32' or 'float64', received {dtype!r}")
+    return dt
+
+
+def numeric_array(value: Any, name: str) -> np.ndarray:
+    """``np.asarray(value)`` that rejects non-numeric data with a TypeError naming ``name``."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(
+                f"{name} must be a numeric array-like, received {type(value).__name__} "
+                f"that numpy cannot turn into an array ({exc})"
+            ) from exc
+    kind = arr.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers, received an array of dtype {arr.dtype} "
+            f"({_kind_word(kind)})"
+        )
+    return arr
+
+
+def _kind_word(kind: str) -> str:
+    return {
+        "c": "complex numbers",
+        "U": "strings",
+        "S": "bytes",
+        "O": "Python objects",
+        "M": "datetimes",
+        "m": "timedeltas",
+        "V": "structured records",
+    }.get(kind, "non-numeric data")
+
+
+def float_array(
+    value: Any,
+    name: str,
+    dtype: np.dtype,
+    ndim: int | tuple[int, ...] | None = None,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Convert ``value`` to a C-contiguous array of ``dtype`` and check its rank.
+
+    Args:
+        value: any numeric array-like.
+        name: argument name used in error messages.
+        dtype: float32 or float64.
+        ndim: required number of dimensions (or a tuple of allowed ones).
+        allow_empty: whether an array with no elements is acceptable.
+    """
+    arr = numeric_array(value, name)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(str(d) for d in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), received shape {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, received shape {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise ValueError when ``arr`` holds NaN or Inf."""
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or Inf value(s); clean the data first")
+
+
+def check_int(value: Any, name: str, minimum: int | None = None, allow_none: bool = False) -> Any:
+    """Check that ``value`` is an integer (not a bool), at least ``minimum``."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, received {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, received {value}")
+    return value
+
+
+def check_float(
+    value: Any,
+    name: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    min_inclusive: bool = True,
+    max_inclusive: bool = True,
+) -> float:
+    """Check that ``value`` is a finite real number within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, received {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, received {value}")
+    if minimum is not None and (value < minimum or (value == minimum and not min_inclusive)):
+        op = ">=" if min_inclusive else ">"
+        raise ValueError(f"{name} must be {op} {minimum}, received {value}")
+    if maximum is not None and (value > maximum or (value == maximum and not max_inclusive)):
+        op = "<=" if max_inclusive else "<"
+        raise ValueError(f"{name} must be {op} {maximum}, received {value}")
+    return value
