@@ -1,1 +1,266 @@
+// The native executor: a compiled layer list that owns its parameters,
+// gradients, optimizer state and every workspace buffer, and runs whole
+// training epochs (gather, forward, loss, backward, optimizer update and
+// gradient-flow statistics) without returning to Python.
+//
+// Layers form a tree: a Residual holds its inner layers. Every layer keeps
+// its own output buffer (and, if it needs one, a pre-activation cache) sized
+// for the largest batch seen; the buffers are allocated once per batch size
+// and reused, so a steady-state training step allocates nothing.
+//
+// Modes:
+//   train  batch statistics in batch norm (moving averages updated), dropout on
+//   probe  batch statistics, no state changes, dropout off: the gradient that
+//          training would see at the current weights, for analysis
+//   infer  moving statistics, dropout off: predict / evaluate
+//
+// Gradient-flow statistics (DESIGN.md "flow") are organised in rows, one per
+// layer that owns a kernel. A row records, per batch: its kernel gradient
+// (L2, mean |g|, max |g|, non-finite count), kernel norm, the L2 norm of the
+// optimizer step actually taken, the backpropagated signal dL/dh at its probe
+// point and activation statistics there. The probe point of a Dense row is
+// the output of the last kernel-less layer that follows it (an Activation, a
+// BatchNormalization, a Dropout) in the same container: the unit whose
+// saturation or death is in question. Python decides the mapping and passes
+// it in the layer specs.
 #pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "ops/activation.h"
+
+namespace vgp {
+
+enum class Mode : int { train = 0, probe = 1, infer = 2 };
+
+enum class LossKind : int {
+  binary_crossentropy = 0,
+  mse = 1,
+  categorical_crossentropy = 2,
+  sparse_categorical_crossentropy = 3,
+};
+
+enum class MetricKind : int {
+  none = 0,
+  binary_accuracy = 1,
+  categorical_accuracy = 2,
+  sparse_categorical_accuracy = 3,
+};
+
+enum class OptimizerKind : int { sgd = 0, adam = 1, rmsprop = 2 };
+
+struct OptimizerSpec {
+  OptimizerKind kind = OptimizerKind::adam;
+  double learning_rate = 0.001;
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam (epsilon also rmsprop)
+  double momentum = 0.0;                                // sgd, rmsprop
+  bool nesterov = false;                                // sgd
+  double rho = 0.9;                                     // rmsprop
+  bool centered = false;                                // rmsprop
+  double clipnorm = 0.0;                                // 0: off
+  double clipvalue = 0.0;                               // 0: off
+};
+
+// One layer of the spec tree, as Python's compile() describes it.
+struct LayerSpec {
+  std::string kind;  // "dense", "activation", "batchnorm", "dropout", "residual"
+  index_t units = 0;
+  int act = 0;
+  bool use_bias = true;
+  double epsilon = 1e-3;
+  double momentum = 0.99;
+  double rate = 0.0;
+  int kernel_row = -1;  // dense: the statistics row its kernel feeds
+  int probe_row = -1;   // the row whose activation / signal statistics are taken at this output
+  int probe_act = 0;    // activation that classifies saturated / dead units at the probe
+  double hist_lo = -4.0, hist_hi = 4.0;
+  std::vector<LayerSpec> children;  // residual
+};
+
+// Fields recorded per row per batch; then kHistBins histogram counts.
+enum StatField : int {
+  kGradL2 = 0,
+  kGradMeanAbs,
+  kGradMaxAbs,
+  kGradNonfinite,
+  kWeightL2,
+  kUpdateL2,
+  kSignalL2,
+  kSignalNonfinite,
+  kActMean,
+  kActStd,
+  kActSaturated,
+  kActDead,
+  kActNonfinite,
+  kBiasGradL2,
+  kNumStatFields,
+};
+constexpr int kHistBins = 20;
+constexpr int kRowWidth = kNumStatFields + kHistBins;
+
+template <typename T>
+struct Param {
+  std::string name;
+  std::vector<index_t> shape;
+  std::vector<T> value;
+  std::vector<T> grad;
+  std::vector<T> slot1, slot2, slot3;  // optimizer state (allocated by the optimizer)
+  bool trainable = true;
+  int kernel_row = -1;  // set for kernels: where the update norm is recorded
+  index_t size() const { return static_cast<index_t>(value.size()); }
+};
+
+// Per-batch statistics: rows x kRowWidth doubles per batch, appended in order.
+struct StatsRecorder {
+  int rows = 0;
+  std::vector<double> current;  // the batch being computed
+  std::vector<double> record;   // all recorded batches
+  std::vector<double> losses;   // mean loss of each recorded batch
+  index_t batches() const { return rows ? static_cast<index_t>(losses.size()) : 0; }
+  double* row(int r) { return current.data() + static_cast<std::size_t>(r) * kRowWidth; }
+};
+
+template <typename T>
+struct Context {
+  Mode mode = Mode::train;
+  std::uint64_t seed = 0;            // dropout seed of this batch
+  StatsRecorder* stats = nullptr;    // null: statistics off
+};
+
+template <typename T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  index_t in_features = 0;
+  index_t out_features = 0;
+  int probe_row = -1;
+  ops::Act probe_act = ops::Act::linear;
+  double hist_lo = -4.0, hist_hi = 4.0;
+
+  // Make every buffer hold at least `batch` rows.
+  virtual void reserve(index_t batch) = 0;
+  // x: (batch, in_features). Returns the output (batch, out_features), owned
+  // by this layer (or x itself for a pass-through).
+  virtual const T* forward(const T* x, index_t batch, const Context<T>& ctx) = 0;
+  // x: the input given to forward; dy: gradient at the output (at the
+  // pre-activation when `preact`, for a loss fused with the output
+  // activation). Returns dx (owned by this layer) when need_dx, else null.
+  virtual const T* backward(const T* x, const T* dy, index_t batch, bool need_dx, bool preact,
+                            const Context<T>& ctx) = 0;
+  // Parameters in Keras order.
+  virtual void collect_params(std::vector<Param<T>*>& out) = 0;
+  // Activation of the layer's output as seen by a fused loss (dense / activation only).
+  virtual ops::Act output_activation() const { return ops::Act::linear; }
+  // Pre-activation of the last forward (the logits a fused loss reads); null
+  // when the layer has no output activation.
+  virtual const T* preactivation() const { return nullptr; }
+  // Direct children (residual); empty otherwise.
+  virtual std::vector<Layer<T>*> children() { return {}; }
+  // After backward: kernel gradient / weight statistics of this layer's row.
+  virtual void record_kernel_stats(StatsRecorder&) {}
+
+ protected:
+  void record_probe_forward(const T* y, index_t batch, const Context<T>& ctx);
+  void record_probe_backward(const T* dy, index_t batch, const Context<T>& ctx);
+};
+
+// Builds a layer (and, for a residual, its inner layers). `salt` gives each
+// dropout layer its own random stream and advances as layers are made.
+template <typename T>
+std::unique_ptr<Layer<T>> make_layer(const LayerSpec& spec, index_t in_features,
+                                     std::uint64_t& salt);
+
+struct StepResult {
+  double loss_sum = 0.0;    // sum over rows of the per-row loss
+  double metric_sum = 0.0;  // sum over rows of the per-row metric
+  index_t rows = 0;
+  bool halted = false;  // a non-finite loss or gradient stopped training before its update
+};
+
+template <typename T>
+class Network {
+ public:
+  Network(const std::vector<LayerSpec>& specs, index_t in_features, int stat_rows);
+
+  index_t in_features() const { return in_features_; }
+  index_t out_features() const { return out_features_; }
+  const std::vector<Param<T>*>& params() const { return params_; }
+  int stat_rows() const { return stats_.rows; }
+  StatsRecorder& stats() { return stats_; }
+  index_t optimizer_steps() const { return step_; }
+
+  void set_loss(LossKind loss, MetricKind metric);
+  bool loss_fused() const { return fused_; }
+  void set_optimizer(const OptimizerSpec& spec);
+
+  // One epoch: the batches perm[0:bs], perm[bs:2bs], ... (perm null: in
+  // order), dropout seed seeds[i] for batch i (null: 0). `should_stop` is
+  // polled between batches, at most every few tens of milliseconds; when it
+  // returns true the epoch ends after the current batch and `stopped` is set.
+  // With `halt_on_nonfinite`, a batch whose loss or gradients are not finite
+  // is not applied and ends the epoch (result.halted): the weights stay those
+  // from before the blow-up.
+  StepResult train_epoch(const T* x, const T* y, index_t n, index_t y_width,
+                         const std::int64_t* perm, index_t batch_size,
+                         const std::uint64_t* seeds, bool record, bool halt_on_nonfinite,
+                         const std::function<bool()>& should_stop, bool* stopped);
+
+  // One batch made of the rows idx[0:count] (idx null: rows 0..count-1).
+  StepResult train_batch(const T* x, const T* y, index_t y_width, const std::int64_t* idx,
+                         index_t count, std::uint64_t seed, bool record,
+                         bool halt_on_nonfinite = false);
+
+  StepResult evaluate(const T* x, const T* y, index_t n, index_t y_width, index_t batch_size,
+                      const std::function<bool()>& should_stop, bool* stopped);
+
+  // out: (n, out_features).
+  void predict(const T* x, index_t n, index_t batch_size, T* out, Mode mode = Mode::infer);
+
+  // Loss and gradients of the mean loss over all n rows as one batch, at the
+  // current weights, no update; gradients are left in each Param::grad.
+  StepResult compute_gradients(const T* x, const T* y, index_t n, index_t y_width, Mode mode,
+                               bool record);
+
+  // dX = J^T dY through the whole network at x (one batch of n rows).
+  void input_gradient(const T* x, const T* dy, index_t n, T* dx, Mode mode);
+
+  // Outputs of each top-level layer for x (one batch): out[l] is (n, width_l).
+  void layer_outputs(const T* x, index_t n, Mode mode, std::vector<std::vector<T>>& out);
+  std::vector<index_t> layer_widths() const;
+
+ private:
+  const T* forward(const T* x, index_t batch, const Context<T>& ctx);
+  void backward(const T* dy_out, index_t batch, bool need_dx, bool preact,
+                const Context<T>& ctx, const T** dx_out);
+  // Loss (sum over rows) and metric; writes the output gradient into dout_.
+  void loss_forward_backward(const T* target, index_t batch, index_t y_width, bool want_grad,
+                             StepResult& r);
+  void optimizer_update(bool record);
+  StepResult step(const T* xb, const T* yb, index_t batch, index_t y_width, std::uint64_t seed,
+                  bool record, bool halt_on_nonfinite);
+  bool gradients_finite() const;
+  void gather(const T* src, index_t width, const std::int64_t* idx, index_t count, T* dst) const;
+  void reserve(index_t batch);
+  void check_target_width(index_t y_width) const;
+
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<Param<T>*> params_;
+  index_t in_features_ = 0, out_features_ = 0;
+  index_t capacity_ = 0;
+  std::vector<T> xbuf_, ybuf_, dout_;
+  std::vector<const T*> inputs_;   // input of each top-level layer during the last forward
+  std::vector<const T*> outputs_;  // output of each top-level layer during the last forward
+  LossKind loss_ = LossKind::mse;
+  MetricKind metric_ = MetricKind::none;
+  bool fused_ = false;
+  OptimizerSpec opt_;
+  index_t step_ = 0;
+  StatsRecorder stats_;
+};
+
+}  // namespace vgp

@@ -1,0 +1,42 @@
+"""Standalone activation layer."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .. import activations
+from .base import Layer
+
+
+class Activation(Layer):
+    """Applies an activation function: ``y = f(x)``.
+
+    See ``vgp_native.activations`` for the formulas. The sigmoid's derivative is
+    at most 1/4, so stacking sigmoid layers shrinks gradients geometrically with
+    depth; ReLU-family activations pass them unchanged where units are active.
+
+    Args:
+        activation: activation name.
+        name: layer name.
+
+    Input shape:
+        ``(batch, features)``.
+
+    Output shape:
+        same as the input.
+    """
+
+    native_kind: ClassVar[str] = "activation"
+
+    def __init__(self, activation: str, name: str | None = None) -> None:
+        self.activation = activations.get(activation)
+        super().__init__(name=name)
+
+    def native_spec(self) -> dict[str, Any]:
+        return {"kind": "activation", "act": activations.ACTIVATIONS[self.activation]}
+
+    def activation_name(self) -> str | None:
+        return self.activation
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "activation": self.activation}

@@ -1,0 +1,159 @@
+"""The layer base class: a description plus its weights (Keras lifecycle).
+
+``__init__`` validates the configuration only; ``build(input_dim, rng, dtype)``
+creates the weights from the layer's initializers and the model's seeded
+generator; ``get_config()`` returns the configuration. Weights are exchanged as
+numpy arrays in Keras order. Once a model is compiled, a layer's weights are
+views into the native network's memory, so reading them costs nothing and
+``set_weights`` writes straight into the running network.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import numpy as np
+
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def _snake_case(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def unique_name(base: str) -> str:
+    """Keras-style automatic names: ``dense``, ``dense_1``, ``dense_2``, ..."""
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+class Layer:
+    """Base class of every layer.
+
+    Args:
+        name: a name for the layer; generated from the class name when omitted.
+    """
+
+    #: Keras names of the weights, in order (set by subclasses or ``build``).
+    weight_names: ClassVar[tuple[str, ...]] = ()
+    #: Kind understood by the native executor.
+    native_kind: ClassVar[str] = ""
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"name must be a non-empty string, received {name!r}")
+        self.name = name if name is not None else unique_name(_snake_case(type(self).__name__))
+        self.built = False
+        self.input_dim: int | None = None
+        self.output_dim: int | None = None
+        self._weights: list[np.ndarray] = []
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def compute_output_dim(self, input_dim: int) -> int:
+        """Width of the output for an input of width ``input_dim``."""
+        return input_dim
+
+    def build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+        """Create the weights for inputs of width ``input_dim``; return the output width."""
+        self.input_dim = int(input_dim)
+        self.output_dim = self.compute_output_dim(self.input_dim)
+        self._weights = self._create_weights(self.input_dim, rng, np.dtype(dtype))
+        self.built = True
+        return self.output_dim
+
+    def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        """Shapes of the weights ``build(input_dim)`` creates, without creating them."""
+        return []
+
+    def _create_weights(
+        self, input_dim: int, rng: np.random.Generator, dtype: np.dtype
+    ) -> list[np.ndarray]:
+        return []
+
+    # -- weights ----------------------------------------------------------------------------
+    def weight_slots(self) -> list[tuple[Layer, int]]:
+        """Where each weight lives, in Keras order: (owning layer, index) pairs.
+
+        A residual block lists its inner layers' weights before its own.
+        """
+        return [(self, i) for i in range(len(self._weights))]
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The weight arrays themselves (views into the native network once compiled)."""
+        return [owner._weights[i] for owner, i in self.weight_slots()]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights, in Keras order."""
+        return [np.array(w, copy=True) for w in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Overwrite the weights in place; count and shapes are checked first."""
+        set_weight_list(self.weights, weights, f"Layer '{self.name}'", self.weight_labels())
+
+    def weight_labels(self) -> list[str]:
+        """Keras names of the weights (``kernel``, ``bias``, ...), in order."""
+        return [owner.all_weight_names()[i] for owner, i in self.weight_slots()]
+
+    def all_weight_names(self) -> list[str]:
+        return list(self.weight_names)
+
+    def count_params(self) -> int:
+        return int(sum(w.size for w in self.weights))
+
+    # -- native executor --------------------------------------------------------------------
+    def native_spec(self) -> dict[str, Any]:
+        """Description of this layer for the native executor."""
+        return {"kind": self.native_kind}
+
+    def sublayers(self) -> list[Layer]:
+        """Layers nested inside this one (residual blocks)."""
+        return []
+
+    def activation_name(self) -> str | None:
+        """Name of the activation this layer applies, if any."""
+        return None
+
+    def has_kernel(self) -> bool:
+        return False
+
+    # -- config -----------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+def set_weight_list(
+    targets: list[np.ndarray], weights: Any, owner: str, labels: list[str] | None = None
+) -> None:
+    """Copy ``weights`` into ``targets`` after checking count, type and shape.
+
+    Nothing is written unless every array is acceptable.
+    """
+    from .._validation import numeric_array
+
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"weights must be a list of arrays, received {type(weights).__name__}")
+    if len(weights) != len(targets):
+        raise ValueError(f"{owner} expects {len(targets)} weight arrays, received {len(weights)}")
+    converted = []
+    for i, (current, new) in enumerate(zip(targets, weights, strict=True)):
+        arr = numeric_array(new, f"weights[{i}]")
+        label = f" ({labels[i]})" if labels else ""
+        if arr.shape != current.shape:
+            raise ValueError(
+                f"{owner}: weight {i}{label} has shape {current.shape}, received {arr.shape}"
+            )
+        converted.append(arr)
+    for current, arr in zip(targets, converted, strict=True):
+        np.copyto(current, arr, casting="unsafe")

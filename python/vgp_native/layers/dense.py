@@ -1,0 +1,116 @@
+"""Fully connected layer."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import activations, initializers
+from .._validation import check_int
+from .base import Layer
+
+
+class Dense(Layer):
+    """Densely connected layer: ``y = act(x @ kernel + bias)``.
+
+    The kernel has Keras' layout ``(in_features, out_features)``. The activation
+    is fused into the native matrix product's epilogue. With the default
+    ``glorot_uniform`` initializer (Glorot & Bengio 2010) the kernel's variance
+    is ``2 / (fan_in + fan_out)``, which keeps the variance of linear layers
+    roughly constant across depth; for ReLU-family activations ``he_normal``
+    (He et al. 2015, variance ``2 / fan_in``) compensates for the half of the
+    units that are off.
+
+    Args:
+        units: output width (>= 1).
+        activation: activation name (see ``vgp_native.activations``) or None for linear.
+        use_bias: whether to add a bias vector.
+        kernel_initializer: initializer name or object for the kernel.
+        bias_initializer: initializer name or object for the bias.
+        input_dim: input width, for the first layer of a model.
+        name: layer name.
+
+    Input shape:
+        ``(batch, in_features)``.
+
+    Output shape:
+        ``(batch, units)``.
+    """
+
+    weight_names: ClassVar[tuple[str, ...]] = ("kernel", "bias")
+    native_kind: ClassVar[str] = "dense"
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | None = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        input_dim: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.units = check_int(units, "units", minimum=1)
+        self.activation = activations.get(activation)
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise TypeError(f"use_bias must be a bool, received {use_bias!r}")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        super().__init__(name=name)
+        self.declared_input_dim = check_int(input_dim, "input_dim", minimum=1, allow_none=True)
+
+    def compute_output_dim(self, input_dim: int) -> int:
+        return self.units
+
+    def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        shapes: list[tuple[int, ...]] = [(input_dim, self.units)]
+        return [*shapes, (self.units,)] if self.use_bias else shapes
+
+    def _create_weights(
+        self, input_dim: int, rng: np.random.Generator, dtype: np.dtype
+    ) -> list[np.ndarray]:
+        kernel = self.kernel_initializer((input_dim, self.units), rng, dtype)
+        weights = [np.ascontiguousarray(kernel, dtype=dtype)]
+        if self.use_bias:
+            bias = self.bias_initializer((self.units,), rng, dtype)
+            weights.append(np.ascontiguousarray(bias, dtype=dtype))
+        return weights
+
+    def all_weight_names(self) -> list[str]:
+        return ["kernel", "bias"] if self.use_bias else ["kernel"]
+
+    def native_spec(self) -> dict[str, Any]:
+        return {
+            "kind": "dense",
+            "units": self.units,
+            "act": activations.ACTIVATIONS[self.activation],
+            "use_bias": self.use_bias,
+        }
+
+    def activation_name(self) -> str | None:
+        return self.activation
+
+    def has_kernel(self) -> bool:
+        return True
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The kernel ``(in_features, units)`` (a live view once compiled)."""
+        return self._weights[0]
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        return self._weights[1] if self.use_bias else None
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "input_dim": self.declared_input_dim,
+        }

@@ -1,0 +1,33 @@
+"""Inverted dropout (Srivastava et al. 2014)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .._validation import check_float
+from .base import Layer
+
+
+class Dropout(Layer):
+    """Zeroes each input with probability ``rate`` during training.
+
+    ``y = mask * x / (1 - rate)`` with ``mask ~ Bernoulli(1 - rate)``; the
+    identity at inference. Masks come from the model's seeded generator, so a
+    fixed seed gives the same masks run after run.
+
+    Args:
+        rate: drop probability, in [0, 1).
+        name: layer name.
+    """
+
+    native_kind: ClassVar[str] = "dropout"
+
+    def __init__(self, rate: float, name: str | None = None) -> None:
+        self.rate = check_float(rate, "rate", minimum=0.0, maximum=1.0, max_inclusive=False)
+        super().__init__(name=name)
+
+    def native_spec(self) -> dict[str, Any]:
+        return {"kind": "dropout", "rate": self.rate}
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "rate": self.rate}

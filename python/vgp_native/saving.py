@@ -1,0 +1,225 @@
+"""Saving and loading models: one ``.npz`` archive, written atomically, read safely.
+
+Layout (a zip archive of uncompressed members, readable by ``numpy.load``)::
+
+    config.json         {"format": "vgp-native", "version": 1, "model": ..., "compile": ...}
+    weight_00000.npy    the weights in Keras order (float32 or float64)
+    ...
+
+``save`` writes a temporary file next to the target and renames it over the
+target, so a crash never leaves a half-written model. ``load_model`` never
+unpickles; it checks every array header against the shapes the configuration
+implies before reading any data, and it only reads uncompressed members whose
+bytes are really in the file, so a malformed or hostile file cannot make it
+allocate more memory than the file's own size.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.lib import format as npy_format
+
+if TYPE_CHECKING:
+    from .models import Sequential
+
+FORMAT = "vgp-native"
+VERSION = 1
+_CONFIG = "config.json"
+_MAX_CONFIG_BYTES = 16 * 1024 * 1024
+_ALLOWED_DTYPES = (np.dtype("<f4"), np.dtype("<f8"))
+
+
+def _weight_member(i: int) -> str:
+    return f"weight_{i:05d}.npy"
+
+
+def save_model(model: Sequential, path: Any) -> None:
+    """Write ``model`` (configuration, compile settings and weights) to ``path``."""
+    path = os.fspath(path)
+    if not model.built:
+        raise ValueError(
+            "The model has no weights yet: give the first layer input_dim or call build() "
+            "before save()"
+        )
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": model.get_config(),
+        "compile": model.compile_config(),
+        "n_weights": len(model.weights),
+    }
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".vgp-save-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+                zf.writestr(_CONFIG, json.dumps(payload, indent=1))
+                for i, w in enumerate(model.weights):
+                    buf = io.BytesIO()
+                    npy_format.write_array(buf, np.ascontiguousarray(w), allow_pickle=False)
+                    zf.writestr(_weight_member(i), buf.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _fail(path: str, why: str) -> ValueError:
+    return ValueError(f"Cannot load model from '{path}': {why}")
+
+
+def _read_config(zf: zipfile.ZipFile, path: str) -> dict[str, Any]:
+    try:
+        info = zf.getinfo(_CONFIG)
+    except KeyError:
+        raise _fail(path, f"no {_CONFIG} member (not a vgp-native model file)") from None
+    if info.file_size > _MAX_CONFIG_BYTES:
+        raise _fail(path, f"{_CONFIG} is implausibly large ({info.file_size} bytes)")
+    try:
+        raw = zf.read(_CONFIG)
+        payload = json.loads(raw.decode("utf-8"))
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
+        raise _fail(path, f"unreadable {_CONFIG} ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise _fail(path, "not a vgp-native model file")
+    if payload.get("version") != VERSION:
+        raise _fail(path, f"unsupported format version {payload.get('version')!r}")
+    if not isinstance(payload.get("model"), dict):
+        raise _fail(path, "model configuration missing")
+    return payload
+
+
+def _expected_shapes(model_cfg: dict[str, Any], path: str) -> tuple[Any, list[tuple[int, ...]]]:
+    """Rebuild the (unbuilt) layer list and the weight shapes it implies."""
+    from .layers import deserialize
+
+    layers_cfg = model_cfg.get("layers")
+    input_dim = model_cfg.get("input_dim")
+    if not isinstance(layers_cfg, list) or not layers_cfg:
+        raise _fail(path, "the configuration lists no layers")
+    if isinstance(input_dim, bool) or not isinstance(input_dim, int) or input_dim < 1:
+        raise _fail(path, f"invalid input_dim {input_dim!r}")
+    try:
+        layers = [deserialize(c) for c in layers_cfg]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise _fail(path, f"malformed layer configuration ({exc})") from None
+    shapes: list[tuple[int, ...]] = []
+    width = input_dim
+    for layer in layers:
+        shapes.extend(layer.weight_shapes(width))
+        width = layer.compute_output_dim(width)
+    return layers, shapes
+
+
+def _read_weight(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], path: str) -> np.ndarray:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise _fail(path, f"member {name} is missing") from None
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _fail(path, f"member {name} is compressed; expected stored arrays")
+    try:
+        with zf.open(name) as fh:
+            version = npy_format.read_magic(fh)
+            if version == (1, 0):
+                hshape, fortran, dtype = npy_format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                hshape, fortran, dtype = npy_format.read_array_header_2_0(fh)
+            else:
+                raise _fail(path, f"member {name} has unsupported npy version {version}")
+            if dtype.hasobject or dtype not in _ALLOWED_DTYPES:
+                raise _fail(path, f"member {name} has dtype {dtype}; expected float32 or float64")
+            if tuple(hshape) != tuple(shape) or fortran:
+                raise _fail(
+                    path,
+                    f"member {name} has shape {tuple(hshape)}, the configuration implies "
+                    f"{tuple(shape)}",
+                )
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if nbytes > info.file_size:
+                raise _fail(path, f"member {name} is truncated")
+            data = fh.read(nbytes)
+            if len(data) != nbytes:
+                raise _fail(path, f"member {name} is truncated")
+            if fh.read(1):
+                raise _fail(path, f"member {name} has trailing bytes")
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _fail(path, f"member {name} is corrupt ({exc})") from None
+    except ValueError as exc:
+        if str(exc).startswith("Cannot load model"):
+            raise
+        raise _fail(path, f"member {name} is not a valid npy array ({exc})") from None
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+def load_model(path: Any) -> Sequential:
+    """Load a model saved by ``Sequential.save``.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the file is not a vgp-native model, or is truncated, corrupt or
+            inconsistent (each case with a message naming the problem).
+    """
+    from . import optimizers
+    from .models import Sequential
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: '{path}'")
+    file_size = os.path.getsize(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise _fail(path, "not a zip/npz archive (truncated or foreign file)") from None
+    except OSError as exc:
+        raise _fail(path, str(exc)) from None
+    with zf:
+        payload = _read_config(zf, path)
+        model_cfg = payload["model"]
+        layers, shapes = _expected_shapes(model_cfg, path)
+        if payload.get("n_weights") != len(shapes):
+            raise _fail(
+                path,
+                f"declares {payload.get('n_weights')!r} weights, the layers need {len(shapes)}",
+            )
+        dtype_name = model_cfg.get("dtype", "float32")
+        if dtype_name not in ("float32", "float64"):
+            raise _fail(path, f"unsupported dtype {dtype_name!r}")
+        itemsize = np.dtype(dtype_name).itemsize
+        total = sum(int(np.prod(s, dtype=np.int64)) for s in shapes) * itemsize
+        if total > file_size:
+            raise _fail(
+                path,
+                f"the configuration implies {total} bytes of weights in a {file_size}-byte file",
+            )
+        weights = [_read_weight(zf, _weight_member(i), s, path) for i, s in enumerate(shapes)]
+    seed = model_cfg.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise _fail(path, f"invalid seed {seed!r}")
+    try:
+        model = Sequential(seed=seed, dtype=dtype_name, name=model_cfg.get("name"))
+        for layer in layers:
+            model.add(layer)
+        if not model.built:
+            model.build(int(model_cfg["input_dim"]))
+        compile_cfg = payload.get("compile")
+        if compile_cfg is not None:
+            model.compile(
+                optimizer=optimizers.deserialize(compile_cfg["optimizer"]),
+                loss=compile_cfg["loss"],
+                metrics=compile_cfg.get("metrics") or None,
+            )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise _fail(path, f"inconsistent configuration ({exc})") from None
+    model.set_weights(weights)
+    return model
