@@ -1,1 +1,318 @@
+// Loss kernels (see loss.h for the formulas and Keras semantics).
+//
+// Each loss is a struct with the loss of one row (`row`, in double) and the
+// gradient of one row (`grad`); two generic drivers apply them to a batch:
+// the forward sums row losses over fixed chunks of rows combined in order
+// (bitwise the same for any thread count), the backward writes gradient rows
+// in parallel. Sparse losses read one label per row instead of a target row.
+//
+// Stability: logits enter only through max(z, 0) + log1p(e^-|z|) (sigmoid) or
+// through z - max_j z_j (softmax), so logits of 1e4 give exact, finite values.
+// Probabilities are clipped to [1e-7, 1 - 1e-7] rounded to T, as Keras clips
+// in the tensor's dtype; the clip's gradient is zero outside that range.
 #include "ops/loss.h"
+
+#include <cmath>
+
+#include "ops/activation.h"
+#include "ops/parallel.h"
+
+namespace vgp::ops {
+namespace {
+
+template <typename T>
+struct Clip {
+  static constexpr T lo = static_cast<T>(kLossEpsilon);
+  static constexpr T hi = static_cast<T>(1.0 - kLossEpsilon);
+  // NaN passes through (both comparisons are false), so it reaches the loss.
+  static T apply(T p) { return p < lo ? lo : (p > hi ? hi : p); }
+  static bool clipped(T p) { return p < lo || p > hi; }
+};
+
+template <typename T>
+double row_max(const T* z, index_t k) {
+  double m = static_cast<double>(z[0]);
+  for (index_t j = 1; j < k; ++j) m = static_cast<double>(z[j]) > m ? static_cast<double>(z[j]) : m;
+  return m;
+}
+
+// log sum_j e^{z_j} = m + log sum_j e^{z_j - m}.
+template <typename T>
+double row_logsumexp(const T* z, index_t k, double m) {
+  double s = 0.0;
+  for (index_t j = 0; j < k; ++j) s += std::exp(static_cast<double>(z[j]) - m);
+  return m + std::log(s);
+}
+
+template <typename T>
+double row_sum(const T* p, index_t k) {
+  double s = 0.0;
+  for (index_t j = 0; j < k; ++j) s += static_cast<double>(p[j]);
+  return s;
+}
+
+struct SigmoidBce {
+  static constexpr bool kSparse = false;
+  template <typename T>
+  static double row(const T* z, const T* t, index_t k) {
+    double s = 0.0;
+    for (index_t j = 0; j < k; ++j) {
+      const double zj = z[j];
+      s += (zj > 0.0 ? zj : 0.0) - zj * static_cast<double>(t[j]) + std::log1p(std::exp(-std::fabs(zj)));
+    }
+    return s / static_cast<double>(k);
+  }
+  template <typename T>
+  static void grad(const T* z, const T* t, T* dz, index_t k, double scale) {
+    const double c = scale / static_cast<double>(k);
+    for (index_t j = 0; j < k; ++j) {
+      dz[j] = static_cast<T>(c * (stable_sigmoid(static_cast<double>(z[j])) - static_cast<double>(t[j])));
+    }
+  }
+};
+
+struct Bce {
+  static constexpr bool kSparse = false;
+  template <typename T>
+  static double row(const T* p, const T* t, index_t k) {
+    double s = 0.0;
+    for (index_t j = 0; j < k; ++j) {
+      const double q = Clip<T>::apply(p[j]);
+      const double tj = t[j];
+      s -= tj * std::log(q) + (1.0 - tj) * std::log(1.0 - q);
+    }
+    return s / static_cast<double>(k);
+  }
+  template <typename T>
+  static void grad(const T* p, const T* t, T* dp, index_t k, double scale) {
+    const double c = scale / static_cast<double>(k);
+    for (index_t j = 0; j < k; ++j) {
+      const double q = p[j];
+      const double tj = t[j];
+      dp[j] = Clip<T>::clipped(p[j]) ? T(0) : static_cast<T>(-c * (tj / q - (1.0 - tj) / (1.0 - q)));
+    }
+  }
+};
+
+struct SoftmaxCce {
+  static constexpr bool kSparse = false;
+  template <typename T>
+  static double row(const T* z, const T* t, index_t k) {
+    const double lse = row_logsumexp(z, k, row_max(z, k));
+    double s = 0.0;
+    for (index_t j = 0; j < k; ++j) s += static_cast<double>(t[j]) * (lse - static_cast<double>(z[j]));
+    return s;
+  }
+  // d/dz_j sum_i t_i (lse - z_i) = softmax_j sum_i t_i - t_j
+  template <typename T>
+  static void grad(const T* z, const T* t, T* dz, index_t k, double scale) {
+    const double lse = row_logsumexp(z, k, row_max(z, k));
+    const double tsum = row_sum(t, k);
+    for (index_t j = 0; j < k; ++j) {
+      const double y = std::exp(static_cast<double>(z[j]) - lse);
+      dz[j] = static_cast<T>(scale * (y * tsum - static_cast<double>(t[j])));
+    }
+  }
+};
+
+struct SoftmaxSparseCce {
+  static constexpr bool kSparse = true;
+  template <typename T>
+  static double row(const T* z, const T* label, index_t k) {
+    return row_logsumexp(z, k, row_max(z, k)) - static_cast<double>(z[static_cast<index_t>(*label)]);
+  }
+  template <typename T>
+  static void grad(const T* z, const T* label, T* dz, index_t k, double scale) {
+    const double lse = row_logsumexp(z, k, row_max(z, k));
+    const index_t c = static_cast<index_t>(*label);
+    for (index_t j = 0; j < k; ++j) {
+      const double y = std::exp(static_cast<double>(z[j]) - lse);
+      dz[j] = static_cast<T>(scale * (y - (j == c ? 1.0 : 0.0)));
+    }
+  }
+};
+
+// Categorical cross-entropy from probabilities, Keras: q = clip(p / sum p).
+// With g_j = dl/dq_j (zero where clipped) and dq_j/dp_i = (delta_ij - q_j) / s:
+//   dl/dp_i = (g_i - sum_j g_j q_j) / s.
+// `weight(j)` is t_j (dense targets) or [j == label] (sparse).
+template <typename T, typename Weight>
+double cce_row(const T* p, index_t k, const Weight& weight) {
+  const double s = row_sum(p, k);
+  double l = 0.0;
+  for (index_t j = 0; j < k; ++j) {
+    const double w = weight(j);
+    if (w != 0.0) l -= w * std::log(static_cast<double>(Clip<T>::apply(static_cast<T>(p[j] / s))));
+  }
+  return l;
+}
+
+template <typename T, typename Weight>
+void cce_grad(const T* p, T* dp, index_t k, double scale, const Weight& weight) {
+  const double s = row_sum(p, k);
+  const auto g = [&](index_t j) {
+    const T q = static_cast<T>(p[j] / s);
+    return Clip<T>::clipped(q) ? 0.0 : -weight(j) / static_cast<double>(q);
+  };
+  double gq = 0.0;
+  for (index_t j = 0; j < k; ++j) gq += g(j) * (static_cast<double>(p[j]) / s);
+  for (index_t j = 0; j < k; ++j) dp[j] = static_cast<T>(scale * (g(j) - gq) / s);
+}
+
+struct Cce {
+  static constexpr bool kSparse = false;
+  template <typename T>
+  static double row(const T* p, const T* t, index_t k) {
+    return cce_row(p, k, [t](index_t j) { return static_cast<double>(t[j]); });
+  }
+  template <typename T>
+  static void grad(const T* p, const T* t, T* dp, index_t k, double scale) {
+    cce_grad(p, dp, k, scale, [t](index_t j) { return static_cast<double>(t[j]); });
+  }
+};
+
+struct SparseCce {
+  static constexpr bool kSparse = true;
+  template <typename T>
+  static double row(const T* p, const T* label, index_t k) {
+    const index_t c = static_cast<index_t>(*label);
+    return cce_row(p, k, [c](index_t j) { return j == c ? 1.0 : 0.0; });
+  }
+  template <typename T>
+  static void grad(const T* p, const T* label, T* dp, index_t k, double scale) {
+    const index_t c = static_cast<index_t>(*label);
+    cce_grad(p, dp, k, scale, [c](index_t j) { return j == c ? 1.0 : 0.0; });
+  }
+};
+
+struct Mse {
+  static constexpr bool kSparse = false;
+  template <typename T>
+  static double row(const T* y, const T* t, index_t k) {
+    double s = 0.0;
+    for (index_t j = 0; j < k; ++j) {
+      const double d = static_cast<double>(y[j]) - static_cast<double>(t[j]);
+      s += d * d;
+    }
+    return s / static_cast<double>(k);
+  }
+  template <typename T>
+  static void grad(const T* y, const T* t, T* dy, index_t k, double scale) {
+    const double c = 2.0 * scale / static_cast<double>(k);
+    for (index_t j = 0; j < k; ++j) {
+      dy[j] = static_cast<T>(c * (static_cast<double>(y[j]) - static_cast<double>(t[j])));
+    }
+  }
+};
+
+// Row i of the target: a row of k values, or the single label of a sparse loss.
+template <typename Loss, typename T>
+const T* target_row(const T* target, index_t i, index_t k) {
+  return Loss::kSparse ? target + i : target + i * k;
+}
+
+// Sum over rows of f(i) (a double), in the fixed chunk order.
+template <typename F>
+double sum_rows(index_t batch, index_t k, const F& f) {
+  if (batch <= 0 || k <= 0) return 0.0;
+  return detail::ordered_sum(batch, detail::rows_per_chunk(k), batch * k,
+                             [&](index_t r0, index_t r1) {
+                               double s = 0.0;
+                               for (index_t i = r0; i < r1; ++i) s += f(i);
+                               return s;
+                             });
+}
+
+template <typename Loss, typename T>
+double loss_sum(const T* a, const T* target, index_t batch, index_t k) {
+  return sum_rows(batch, k, [=](index_t i) {
+    return Loss::row(a + i * k, target_row<Loss>(target, i, k), k);
+  });
+}
+
+template <typename Loss, typename T>
+void loss_grad(const T* a, const T* target, T* da, index_t batch, index_t k, double scale) {
+  if (k <= 0) return;
+  detail::parallel_rows(batch, k, [=](index_t i) {
+    Loss::grad(a + i * k, target_row<Loss>(target, i, k), da + i * k, k, scale);
+  });
+}
+
+// Index of the first maximum of a row (numpy's argmax for finite rows).
+template <typename T>
+index_t row_argmax(const T* p, index_t k) {
+  index_t best = 0;
+  for (index_t j = 1; j < k; ++j) best = p[j] > p[best] ? j : best;
+  return best;
+}
+
+}  // namespace
+
+// Defines <name>_forward and <name>_backward of loss.h from the Loss struct.
+#define VGP_LOSS_PAIR(name, Loss)                                                         \
+  template <typename T>                                                                   \
+  double name##_forward(const T* a, const T* target, index_t batch, index_t k) {          \
+    return loss_sum<Loss>(a, target, batch, k);                                           \
+  }                                                                                       \
+  template <typename T>                                                                   \
+  void name##_backward(const T* a, const T* target, T* da, index_t batch, index_t k,      \
+                       double scale) {                                                    \
+    loss_grad<Loss>(a, target, da, batch, k, scale);                                      \
+  }
+VGP_LOSS_PAIR(sigmoid_bce, SigmoidBce)
+VGP_LOSS_PAIR(bce, Bce)
+VGP_LOSS_PAIR(softmax_cce, SoftmaxCce)
+VGP_LOSS_PAIR(softmax_sparse_cce, SoftmaxSparseCce)
+VGP_LOSS_PAIR(cce, Cce)
+VGP_LOSS_PAIR(sparse_cce, SparseCce)
+VGP_LOSS_PAIR(mse, Mse)
+#undef VGP_LOSS_PAIR
+
+template <typename T>
+double binary_accuracy_sum(const T* prob, const T* target, index_t batch, index_t features) {
+  return sum_rows(batch, features, [=](index_t i) {
+    const T* p = prob + i * features;
+    const T* t = target + i * features;
+    index_t hits = 0;
+    for (index_t j = 0; j < features; ++j) hits += ((p[j] > T(0.5)) ? T(1) : T(0)) == t[j];
+    return static_cast<double>(hits) / static_cast<double>(features);
+  });
+}
+
+template <typename T>
+double categorical_accuracy_sum(const T* prob, const T* target, index_t batch, index_t classes) {
+  return sum_rows(batch, classes, [=](index_t i) {
+    return row_argmax(prob + i * classes, classes) == row_argmax(target + i * classes, classes)
+               ? 1.0
+               : 0.0;
+  });
+}
+
+template <typename T>
+double sparse_categorical_accuracy_sum(const T* prob, const T* labels, index_t batch,
+                                       index_t classes) {
+  return sum_rows(batch, classes, [=](index_t i) {
+    return row_argmax(prob + i * classes, classes) == static_cast<index_t>(labels[i]) ? 1.0 : 0.0;
+  });
+}
+
+#define VGP_INSTANTIATE_LOSS(T, name)                                                 \
+  template double name##_forward<T>(const T*, const T*, index_t, index_t);            \
+  template void name##_backward<T>(const T*, const T*, T*, index_t, index_t, double);
+#define VGP_INSTANTIATE(T)                                                              \
+  VGP_INSTANTIATE_LOSS(T, sigmoid_bce)                                                  \
+  VGP_INSTANTIATE_LOSS(T, bce)                                                          \
+  VGP_INSTANTIATE_LOSS(T, softmax_cce)                                                  \
+  VGP_INSTANTIATE_LOSS(T, softmax_sparse_cce)                                           \
+  VGP_INSTANTIATE_LOSS(T, cce)                                                          \
+  VGP_INSTANTIATE_LOSS(T, sparse_cce)                                                   \
+  VGP_INSTANTIATE_LOSS(T, mse)                                                          \
+  template double binary_accuracy_sum<T>(const T*, const T*, index_t, index_t);         \
+  template double categorical_accuracy_sum<T>(const T*, const T*, index_t, index_t);    \
+  template double sparse_categorical_accuracy_sum<T>(const T*, const T*, index_t, index_t);
+VGP_INSTANTIATE(float)
+VGP_INSTANTIATE(double)
+#undef VGP_INSTANTIATE
+#undef VGP_INSTANTIATE_LOSS
+
+}  // namespace vgp::ops
