@@ -245,15 +245,31 @@ void Network<T>::optimizer_update(bool record) {
   }
 }
 
+namespace {
+
+// True when every element is finite: a sum of x * 0 is NaN iff some x is NaN
+// or infinite, and the loop vectorizes.
+template <typename T>
+bool all_finite(const std::vector<T>& v) {
+  T sum = T(0);
+  for (const T x : v) sum += x * T(0);
+  return std::isfinite(sum);
+}
+
+}  // namespace
+
 template <typename T>
 bool Network<T>::gradients_finite() const {
   for (const Param<T>* p : params_) {
-    if (!p->trainable) continue;
-    const T* g = p->grad.data();
-    // A sum is non-finite iff some term is (or it overflows, which is as bad).
-    T sum = T(0);
-    for (index_t i = 0; i < p->size(); ++i) sum += g[i] * T(0);
-    if (!std::isfinite(sum)) return false;
+    if (p->trainable && !all_finite(p->grad)) return false;
+  }
+  return true;
+}
+
+template <typename T>
+bool Network<T>::weights_finite() const {
+  for (const Param<T>* p : params_) {
+    if (!all_finite(p->value)) return false;
   }
   return true;
 }
@@ -274,10 +290,23 @@ StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_w
   if (record) {
     for (auto& l : layers_) l->record_kernel_stats(stats_);
   }
-  if (halt_on_nonfinite && (!std::isfinite(r.loss_sum) || !gradients_finite())) {
+  if (!halt_on_nonfinite) {
+    optimizer_update(record);
+  } else if (!std::isfinite(r.loss_sum) || !gradients_finite()) {
     r.halted = true;
   } else {
+    // A finite gradient can still overflow the weights (a huge step): keep
+    // the weights from before the step and put them back if it does.
+    if (backup_.size() != params_.size()) backup_.resize(params_.size());
+    for (std::size_t i = 0; i < params_.size(); ++i) backup_[i] = params_[i]->value;
     optimizer_update(record);
+    if (!weights_finite()) {
+      // Copy back in place: Python holds views of these buffers.
+      for (std::size_t i = 0; i < params_.size(); ++i) {
+        std::copy(backup_[i].begin(), backup_[i].end(), params_[i]->value.begin());
+      }
+      r.halted = true;
+    }
   }
   if (record) {
     stats_.record.insert(stats_.record.end(), stats_.current.begin(), stats_.current.end());

@@ -244,6 +244,7 @@ class Network {
   StepResult step(const T* xb, const T* yb, index_t batch, index_t y_width, std::uint64_t seed,
                   bool record, bool halt_on_nonfinite);
   bool gradients_finite() const;
+  bool weights_finite() const;
   void gather(const T* src, index_t width, const std::int64_t* idx, index_t count, T* dst) const;
   void reserve(index_t batch);
   void check_target_width(index_t y_width) const;
@@ -261,6 +262,7 @@ class Network {
   OptimizerSpec opt_;
   index_t step_ = 0;
   StatsRecorder stats_;
+  std::vector<std::vector<T>> backup_;  // weights before the step, when halting on non-finite
 };
 
 }  // namespace vgp

@@ -239,9 +239,15 @@ class EarlyStopping(Callback):
 class TerminateOnNaN(Callback):
     """Stops training as soon as the loss becomes NaN or infinite.
 
-    The epoch's updates that produced the non-finite loss have already been
-    applied; combine with ``GradientFlow`` to see where the blow-up started.
+    Checked natively after every batch: the step whose loss, gradients or
+    updated weights are not finite is undone and training ends, so the model
+    keeps the weights from before the blow-up. Combine with ``GradientFlow``
+    to see in which layer and epoch it started.
     """
+
+    #: Asks fit to check every step: a batch whose loss, gradients or updated
+    #: weights are not finite is not applied and ends training.
+    halts_on_nonfinite = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -661,7 +661,7 @@ class Sequential:
         rows: list[FlowRow] = []
         specs = _plan(self._layers, "", rows, False)
         net_cls = _core.Network64 if self.dtype == np.float64 else _core.Network32
-        net = net_cls(specs, self._input_dim, 0)
+        net = net_cls(specs, self._input_dim, len(rows))
         for view, w in zip(net.params(), self.weights, strict=True):
             np.copyto(view, w)
         return net
