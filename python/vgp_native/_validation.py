@@ -127,3 +127,33 @@ def check_float(
         op = "<=" if max_inclusive else "<"
         raise ValueError(f"{name} must be {op} {maximum}, received {value}")
     return value
+
+
+def check_random_state(seed: Any, name: str = "random_state") -> Any:
+    """Turn ``seed`` into a random-number source, as scikit-learn's ``check_random_state``.
+
+    An integer gives a new ``np.random.RandomState(seed)``, so the same integer
+    draws the same numbers as scikit-learn does; a ``RandomState`` or a
+    ``np.random.Generator`` is returned as is (the caller's stream advances).
+    ``None`` gives a fresh ``RandomState`` seeded from the operating system:
+    unlike scikit-learn, the global ``np.random`` state is never used or advanced.
+    """
+    if seed is None:
+        return np.random.RandomState()
+    if isinstance(seed, (np.random.RandomState, np.random.Generator)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"{name} must be None, an integer, a np.random.RandomState or a "
+            f"np.random.Generator, received {seed!r}"
+        )
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"{name} must be an integer in [0, 2**32 - 1], received {seed}")
+    return np.random.RandomState(int(seed))
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Check that ``value`` is a Python or numpy bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, received {value!r}")
+    return bool(value)
