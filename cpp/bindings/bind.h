@@ -9,10 +9,13 @@
 #include <pybind11/stl.h>
 
 #include <initializer_list>
+#include <sstream>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
 #include "common.h"
+#include "ops/activation.h"
 
 namespace vgp::bind {
 
@@ -69,6 +72,84 @@ inline void require_writeable(const char* op, const char* name, const py::array&
   if (!a.writeable()) {
     throw std::invalid_argument(std::string(op) + ": " + name + " must be writeable");
   }
+}
+
+// Throws ValueError "<op>: expected <name>.shape=(...) (the shape of <ref_name>), received (...)".
+inline void require_like(const char* op, const char* name, const py::array& a,
+                         const char* ref_name, const py::array& ref) {
+  bool ok = a.ndim() == ref.ndim();
+  for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == ref.shape(i);
+  if (!ok) {
+    throw std::invalid_argument(std::string(op) + ": expected " + name + ".shape=" +
+                                shape_str(ref) + " (the shape of " + ref_name + "), received " +
+                                shape_str(a));
+  }
+}
+
+// Requires a 2-D array and returns its (rows, cols).
+inline std::pair<index_t, index_t> require_matrix(const char* op, const char* name,
+                                                  const py::array& a) {
+  require_ndim(op, name, a, 2);
+  return {a.shape(0), a.shape(1)};
+}
+
+// Mutable pointer of an output array, which must be writeable.
+template <typename T>
+T* out_ptr(const char* op, const char* name, carray<T>& a) {
+  require_writeable(op, name, a);
+  return a.mutable_data();
+}
+
+// Rejects two buffers whose memory overlaps where the kernel needs them apart.
+inline void require_distinct(const char* op, const char* name_a, const py::array& a,
+                             const char* name_b, const py::array& b) {
+  const auto* pa = static_cast<const char*>(a.data());
+  const auto* pb = static_cast<const char*>(b.data());
+  if (a.nbytes() > 0 && b.nbytes() > 0 && pa < pb + b.nbytes() && pb < pa + a.nbytes()) {
+    throw std::invalid_argument(std::string(op) + ": " + name_a + " and " + name_b +
+                                " must not share memory");
+  }
+}
+
+// Rejects any output (null: absent) that overlaps any input: for kernels that
+// read their inputs while writing their outputs (GEMMs).
+using Named = std::pair<const char*, const py::array*>;
+inline void require_apart(const char* op, std::initializer_list<Named> outputs,
+                          std::initializer_list<Named> inputs) {
+  for (const auto& [out_name, out] : outputs) {
+    if (out == nullptr) continue;
+    for (const auto& [in_name, in] : inputs) require_distinct(op, out_name, *out, in_name, *in);
+  }
+}
+
+// Throws ValueError "<op>: expected <name> <what>, received <value>" unless ok.
+inline void require_value(bool ok, const char* op, const char* name, const char* what,
+                          double value) {
+  if (!ok) {
+    std::ostringstream msg;
+    msg << op << ": expected " << name << " " << what << ", received " << value;
+    throw std::invalid_argument(msg.str());
+  }
+}
+
+// The activation of an integer code (vgp_native.activations.ACTIVATIONS).
+inline ops::Act require_act(const char* op, int code, bool elementwise_only) {
+  const bool ok = code >= 0 && code < ops::kNumActivations &&
+                  !(elementwise_only && code == static_cast<int>(ops::Act::softmax));
+  if (!ok) {
+    throw std::invalid_argument(std::string(op) + ": expected act to be " +
+                                (elementwise_only ? "an elementwise activation code"
+                                                  : "an activation code") +
+                                ", received " + std::to_string(code));
+  }
+  return static_cast<ops::Act>(code);
+}
+
+// Runs f() with the GIL released; f must not touch Python objects.
+template <typename F>
+auto without_gil(F&& f) {
+  py::gil_scoped_release nogil;
+  return f();
 }
 
 void bind_ops_gemm(py::module_& m);

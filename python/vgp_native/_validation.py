@@ -157,3 +157,34 @@ def check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, received {value!r}")
     return bool(value)
+
+
+def check_shape(arr: np.ndarray, name: str, shape: tuple[int, ...], what: str = "") -> None:
+    """Raise ValueError unless ``arr.shape == shape``; ``what`` says where the shape comes from."""
+    if arr.shape != tuple(shape):
+        hint = f" ({what})" if what else ""
+        raise ValueError(f"{name} must have shape {tuple(shape)}{hint}, received {arr.shape}")
+
+
+def common_dtype(*values: Any) -> np.dtype:
+    """float64 when any given array is float64, float32 otherwise (lists included)."""
+    for v in values:
+        if getattr(v, "dtype", None) == np.float64:
+            return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+def float_like(
+    value: Any, name: str, dtype: np.dtype, ref: np.ndarray, ref_name: str
+) -> np.ndarray:
+    """Convert ``value`` like :func:`float_array` and require the shape of ``ref``."""
+    arr = float_array(value, name, dtype, allow_empty=ref.size == 0)
+    check_shape(arr, name, ref.shape, f"the shape of {ref_name}")
+    return arr
+
+
+def float_vector(value: Any, name: str, dtype: np.dtype, n: int, what: str) -> np.ndarray:
+    """Convert ``value`` to a 1-D array of length ``n``; ``what`` says where ``n`` comes from."""
+    arr = float_array(value, name, dtype, ndim=1)
+    check_shape(arr, name, (n,), what)
+    return arr

@@ -3,11 +3,15 @@
 Each function accepts any numeric array-like, converts dtype and layout once
 (float64 stays float64; every other numeric dtype becomes float32, the default
 precision), checks ranks and shapes, allocates the outputs and calls the C++
-kernel with the GIL released. Bad arguments raise ``ValueError`` or
-``TypeError`` naming the argument and what was expected.
+kernel with the GIL released. Inputs are never modified. Bad arguments raise
+``ValueError`` or ``TypeError`` naming the argument and what was expected.
 
 Layout everywhere: row-major, batch first; dense kernels are
 ``(in_features, out_features)`` as in Keras.
+
+The wrappers live in :mod:`vgp_native._ops_layers` (dense, activation, batch
+norm, residual, dropout) and :mod:`vgp_native._ops_train` (losses, metrics,
+optimizer updates, clipping, gradient-flow statistics) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,17 +22,75 @@ import numpy as np
 
 from . import _core
 from . import activations as _activations
+from ._ops_layers import (
+    activation_backward,
+    activation_forward,
+    batchnorm_backward,
+    batchnorm_backward_infer,
+    batchnorm_forward_infer,
+    batchnorm_forward_train,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+    residual_add_backward,
+    residual_add_forward,
+)
+from ._ops_train import (
+    activation_stats,
+    adam_update,
+    binary_accuracy_sum,
+    binary_crossentropy,
+    buffer_stats,
+    categorical_accuracy_sum,
+    categorical_crossentropy,
+    clip_by_norm,
+    clip_by_value,
+    mean_squared_error,
+    rmsprop_update,
+    sgd_update,
+    sigmoid_binary_crossentropy,
+    softmax_categorical_crossentropy,
+    softmax_sparse_categorical_crossentropy,
+    sparse_categorical_accuracy_sum,
+    sparse_categorical_crossentropy,
+)
+from ._validation import common_dtype as _dtype_of
 from ._validation import float_array
 
-__all__ = ["gemm", "gemm_kernel_name"]
-
-
-def _dtype_of(*values: Any) -> np.dtype:
-    """float64 when any given array is float64, float32 otherwise (lists included)."""
-    for v in values:
-        if getattr(v, "dtype", None) == np.float64:
-            return np.dtype(np.float64)
-    return np.dtype(np.float32)
+__all__ = [
+    "activation_backward",
+    "activation_forward",
+    "activation_stats",
+    "adam_update",
+    "batchnorm_backward",
+    "batchnorm_backward_infer",
+    "batchnorm_forward_infer",
+    "batchnorm_forward_train",
+    "binary_accuracy_sum",
+    "binary_crossentropy",
+    "buffer_stats",
+    "categorical_accuracy_sum",
+    "categorical_crossentropy",
+    "clip_by_norm",
+    "clip_by_value",
+    "dense_backward",
+    "dense_forward",
+    "dropout_backward",
+    "dropout_forward",
+    "gemm",
+    "gemm_kernel_name",
+    "mean_squared_error",
+    "residual_add_backward",
+    "residual_add_forward",
+    "rmsprop_update",
+    "sgd_update",
+    "sigmoid_binary_crossentropy",
+    "softmax_categorical_crossentropy",
+    "softmax_sparse_categorical_crossentropy",
+    "sparse_categorical_accuracy_sum",
+    "sparse_categorical_crossentropy",
+]
 
 
 def gemm(
