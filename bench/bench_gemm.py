@@ -17,6 +17,7 @@ Usage::
     python bench/bench_gemm.py                      # squares, transposed forms, training shapes
     python bench/bench_gemm.py --sizes 1024,256x1024x1024:nt --threads 1,2 --dtype float32
     python bench/bench_gemm.py --quick --json out.json
+    python bench/bench_gemm.py --repeat 3             # per-row medians of three passes
 """
 
 from __future__ import annotations
@@ -188,6 +189,7 @@ def run(
     threads: list[int] | None = None,
     sizes: list[tuple[int, int, int, str]] | None = None,
     dtypes: list[str] | None = None,
+    repeat: int = 1,
 ) -> list[dict[str, Any]]:
     """Benchmark every shape x dtype x thread count; returns one dict per row.
 
@@ -198,18 +200,37 @@ def run(
             forms at 1024 and the training shapes (512 and the training shapes
             when quick).
         dtypes: "float32" and/or "float64"; default both.
+        repeat: run the whole list this many times, one pass after the other,
+            and report per-row medians (bursts of load from other processes
+            then hit one pass, not every sample of a row).
     """
     if threads is None:
         threads = sorted({1, os.cpu_count() or 1})
     if sizes is None:
         sizes = [(512, 512, 512, "nn"), *TRAINING[:8]] if quick else SQUARES + TRANSPOSED + TRAINING
     dtypes = dtypes or ["float32", "float64"]
-    rows: list[dict[str, Any]] = []
-    for dtype in dtypes:
-        for m, n, k, form in sizes:
-            for t in threads:
-                rows.extend(bench_shape(m, n, k, form, dtype, t, quick))
-    return rows
+    passes: list[list[dict[str, Any]]] = []
+    for _ in range(max(1, repeat)):
+        rows: list[dict[str, Any]] = []
+        for dtype in dtypes:
+            for m, n, k, form in sizes:
+                for t in threads:
+                    rows.extend(bench_shape(m, n, k, form, dtype, t, quick))
+        passes.append(rows)
+    return [_median_row(same) for same in zip(*passes, strict=True)]
+
+
+def _median_row(same: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """One row from the same measurement in several passes: median times."""
+    row = dict(same[0])
+    m, n, k = (int(x) for x in row["shape"].split(":")[0].split("x"))
+    flops = 2.0 * m * n * k
+    row["ms"] = statistics.median(r["ms"] for r in same)
+    row["numpy_ms"] = statistics.median(r["numpy_ms"] for r in same)
+    row["gflops"] = flops / row["ms"] / 1e6
+    row["numpy_gflops"] = flops / row["numpy_ms"] / 1e6
+    row["ratio"] = row["numpy_ms"] / row["ms"]
+    return row
 
 
 def blas_description() -> str:
@@ -247,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", help="comma-separated thread counts, e.g. 1,2")
     parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="fewer shapes, shorter samples")
+    parser.add_argument("--repeat", type=int, default=1, help="passes; rows report medians")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     threads = [int(t) for t in args.threads.split(",")] if args.threads else None
@@ -257,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         f"float32 {ops.gemm_kernel_name('float32')}, float64 {ops.gemm_kernel_name('float64')}"
     )
     print(f"numpy {np.__version__}; {blas_description()}")
-    rows = run(quick=args.quick, threads=threads, sizes=sizes, dtypes=dtypes)
+    rows = run(quick=args.quick, threads=threads, sizes=sizes, dtypes=dtypes, repeat=args.repeat)
     print(format_table(rows))
     if args.json:
         tmp = args.json + ".tmp"

@@ -24,18 +24,19 @@
 //             micro-kernel: MR x NR tile of C, MR*NV vector accumulators
 //           epilogue on the MR x nc row strip after the last pc (still in cache)
 //
-// Panels are zero-padded to MR / NR, so the micro-kernel always runs full
-// tiles; an edge tile is computed into a local buffer and only its valid part
-// is written. The sum over k for one element of C is always: for each KC
+// Panels are zero-padded to MR / NR, so the micro-kernel always computes full
+// tiles; at an edge it writes only the valid rows and lanes (masked stores)
+// straight from its registers. The sum over k for one element of C is always: for each KC
 // block in order, acc = fma chain over p from 0, then C = acc (first block,
 // no accumulate) or C = C + acc. That sequence depends on KC alone, never on
 // which thread or tile position computes the element, which is what makes
 // results identical for every thread count.
 //
-// Small product (no packing): rows in groups of SR, columns in vectors of W,
-// op(B) read in place (or from a transposed copy in scratch when trans_b, so
-// every load is contiguous). For products of a few thousand multiply-adds the
-// packing would cost more than the arithmetic.
+// Small product (no packing): rows in groups of SR, columns one vector of W
+// at a time, SR accumulators; A is broadcast straight from memory and op(B)
+// read in place (or from a transposed copy in scratch when trans_b, so every
+// load is contiguous). Its sums follow the same rule with one block covering
+// all of k. gemm.cpp decides which path a call takes, from the shape alone.
 #pragma once
 
 #ifndef VGP_GEMM_TARGET
@@ -43,7 +44,6 @@
 #endif
 
 #include <algorithm>
-#include <cstring>
 #include <type_traits>
 
 #include "ops/activation.h"
@@ -163,9 +163,9 @@ struct GemmImpl {
   VGP_GEMM_TARGET static void pack_b(const GemmArgs<T>& g, index_t pc, index_t kc, index_t jc,
                                      index_t nc, T* __restrict dst) {
     if (!g.trans_b) {
-      // B is stored k x n: copy row by row across all panels, so that the
-      // reads run along whole rows of B (hardware prefetchers follow those;
-      // panel by panel would touch a new page every NR values).
+      // B is stored k x n: copy row by row across all panels, so that each
+      // row of B is read as one contiguous run of nc values rather than in
+      // NR-wide pieces kc rows apart.
       const T* s = g.b + pc * g.ldb + jc;
       for (index_t p = 0; p < kc; ++p, s += g.ldb) {
         T* __restrict d = dst + p * NR;
