@@ -2,7 +2,8 @@
 
 Shapes are chosen to reach both native paths: the unpacked one (products up
 to 2^21 multiply-adds, C at most one vector wide, or at most one micro-tile
-of rows) and the packed, blocked one (everything else), on both sides of the
+of rows, unless trans_b with op(B) over 2^18 elements) and the packed,
+blocked one (everything else), on both sides of the
 threading threshold (2^18 multiply-adds), with k above the k-block (KC = 384
 floats / 256 doubles) and m above the A block (MC = 2048 rows).
 """
@@ -47,6 +48,7 @@ BLOCKED_SHAPES = [  # packed path
     (70, 90, 900),  # several k blocks, edge tiles both ways
     (129, 300, 385),
     (2100, 40, 30),  # two A blocks
+    (9, 600, 500),  # packed with trans_b (op(B) too large to copy), unpacked otherwise
 ]
 
 

@@ -54,12 +54,18 @@ using gemm_detail::GemmKernels;
 // Multiply-adds up to which the unpacked path is used whatever the shape.
 constexpr index_t kSmallWork = index_t{1} << 21;
 
+// Elements of op(B) up to which the unpacked path may copy it transposed.
+constexpr index_t kSmallTransposeMax = index_t{1} << 18;
+
 // The unpacked path for small products, for C at most one vector wide (packing
 // A would cost as much as the product) and for at most one micro-tile of rows
-// (likewise for B).
+// (likewise for B). With trans_b it works on a transposed copy of op(B),
+// which for a large B costs more than the packed path's bounded panels.
 template <typename T>
-bool use_small(const GemmKernels<T>& ks, index_t m, index_t n, index_t k) {
-  return k == 0 || m * n * k <= kSmallWork || n <= ks.sw || m <= ks.mr;
+bool use_small(const GemmKernels<T>& ks, const GemmArgs<T>& g) {
+  if (g.k == 0) return true;
+  const bool thin = g.m * g.n * g.k <= kSmallWork || g.n <= ks.sw || g.m <= ks.mr;
+  return thin && !(g.trans_b && g.n * g.k > kSmallTransposeMax);
 }
 // Multiply-adds below which a GEMM stays on one thread. Twice common.h's
 // kParMinGemm: on Zen 4 two threads measured 0.7-0.8x of one at 2^17
@@ -183,7 +189,7 @@ void run(const GemmKernels<T>& ks, const GemmArgs<T>& g, bool small) {
   const Grid grid = choose_grid(pm, pn, tile_m, tile_n, nt);
   const index_t rows = ceil_div(pm, grid.tm) * tile_m, cols = ceil_div(pn, grid.tn) * tile_n;
   const index_t per_thread =
-      small ? ks.small_scratch_elems(rows, cols, g.k) : ks.scratch_elems(rows, cols, g.k);
+      small ? ks.small_scratch_elems(g.trans_b, cols, g.k) : ks.scratch_elems(rows, cols, g.k);
   // Slices start on 64-byte boundaries (16 elements cover both dtypes).
   const index_t stride = ceil_div(per_thread, 16) * 16;
   T* scratch = static_cast<T*>(tls_scratch.get(sizeof(T) * stride * nt));
@@ -215,7 +221,7 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* 
                       lda,     b,       ldb, c,   ldc,                     accumulate,
                       epilogue};
   const GemmKernels<T>& ks = kernels<T>();
-  run(ks, g, use_small(ks, m, n, g.k));
+  run(ks, g, use_small(ks, g));
 }
 
 template <typename T>

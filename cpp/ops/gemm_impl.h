@@ -268,7 +268,10 @@ struct GemmImpl {
 
   // ---- small path ---------------------------------------------------------
 
-  static index_t small_scratch_elems(index_t, index_t cols, index_t k) { return cols * k; }
+  // The transposed copy of op(B)'s columns when trans_b; nothing otherwise.
+  static index_t small_scratch_elems(bool trans_b, index_t cols, index_t k) {
+    return trans_b ? cols * k : 0;
+  }
 
   // Rows [i0, i1) x columns [j0, j1) of C. Per element: acc = fma chain over
   // p from 0, then C = acc or C + acc.

@@ -56,7 +56,7 @@ struct GemmKernels {
   // The same without packing (tiny and skinny shapes, and k = 0).
   void (*small)(const GemmArgs<T>& g, index_t i0, index_t i1, index_t j0, index_t j1,
                 T* scratch);
-  index_t (*small_scratch_elems)(index_t rows, index_t cols, index_t k);
+  index_t (*small_scratch_elems)(bool trans_b, index_t cols, index_t k);
 };
 
 // The kernel sets compiled into this build. Whether the CPU running the code
