@@ -313,15 +313,14 @@ def _cpu_flags() -> set[str] | None:
     return None
 
 
-def _run_forced(kernel: str | None) -> dict:
+def _run_script(script: str, **env_vars: str) -> dict:
     env = dict(os.environ)
     env.pop("VGP_GEMM_KERNEL", None)
-    if kernel is not None:
-        env["VGP_GEMM_KERNEL"] = kernel
+    env.update(env_vars)
     package_root = str(Path(vn.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")])
     proc = subprocess.run(
-        [sys.executable, "-c", _FORCED_SCRIPT],
+        [sys.executable, "-c", script],
         env=env,
         capture_output=True,
         text=True,
@@ -348,7 +347,7 @@ def _expected_kernel(requested: str | None) -> str | None:
 
 @pytest.mark.parametrize("kernel", ["scalar", "avx2", "avx512", None, "bogus"])
 def test_forced_kernel_matches_numpy(kernel) -> None:
-    out = _run_forced(kernel)
+    out = _run_script(_FORCED_SCRIPT, **({} if kernel is None else {"VGP_GEMM_KERNEL": kernel}))
     expected = _expected_kernel(None if kernel == "bogus" else kernel)
     if expected is not None:
         assert out["names"] == [expected, expected]
@@ -357,6 +356,29 @@ def test_forced_kernel_matches_numpy(kernel) -> None:
         assert ratio <= 1.0, case
         assert same, f"1 vs 2 threads differ: {case}"
         assert relu_ok, case
+
+
+_SMALL_TEAM_SCRIPT = r"""
+import json
+import numpy as np
+import vgp_native as vn
+from vgp_native import ops
+vn.set_num_threads(2)
+rng = np.random.default_rng(5)
+ok = []
+for m, n, k in ((300, 200, 500), (2000, 16, 200)):
+    a = rng.standard_normal((m, k))
+    b = rng.standard_normal((k, n))
+    ok.append(bool(np.allclose(ops.gemm(a, b), a @ b, rtol=1e-12, atol=1e-10)))
+print(json.dumps(ok))
+"""
+
+
+def test_team_smaller_than_requested() -> None:
+    # OpenMP may hand out fewer threads than num_threads asks for (here
+    # OMP_THREAD_LIMIT=1; also a call from inside another parallel region):
+    # every part of C must still be computed.
+    assert _run_script(_SMALL_TEAM_SCRIPT, OMP_THREAD_LIMIT="1") == [True, True]
 
 
 def test_kernel_name_is_known() -> None:

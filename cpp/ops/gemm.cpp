@@ -169,6 +169,14 @@ int thread_id() {
 #endif
 }
 
+int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 // Threads a GEMM may use: the process-wide setting, or 1 without OpenMP.
 int max_threads() {
 #ifdef _OPENMP
@@ -202,11 +210,16 @@ void run(const GemmKernels<T>& ks, const GemmArgs<T>& g, bool small) {
 #pragma omp parallel num_threads(nt)
 #endif
   {
-    const int tid = thread_id();
-    index_t i0, i1, j0, j1;
-    part_range(pm, grid.tm, tid / grid.tn, tile_m, g.m, i0, i1);
-    part_range(pn, grid.tn, tid % grid.tn, tile_n, g.n, j0, j1);
-    if (i0 < i1 && j0 < j1) body(g, i0, i1, j0, j1, scratch + stride * tid);
+    // The team may be smaller than asked (a call from inside another
+    // parallel region, OMP_THREAD_LIMIT, OMP_DYNAMIC): every rectangle is
+    // still computed, by thread r % team.
+    const int tid = thread_id(), team = team_size();
+    for (int r = tid; r < nt; r += team) {
+      index_t i0, i1, j0, j1;
+      part_range(pm, grid.tm, r / grid.tn, tile_m, g.m, i0, i1);
+      part_range(pn, grid.tn, r % grid.tn, tile_n, g.n, j0, j1);
+      if (i0 < i1 && j0 < j1) body(g, i0, i1, j0, j1, scratch + stride * tid);
+    }
   }
 }
 
