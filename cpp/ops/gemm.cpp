@@ -23,10 +23,10 @@
 // (one thread, float): 128^3 unpacked 116 vs packed 102 GFLOP/s; 512^3 106 vs
 // 109; (1024, 16, 1024) 117 vs 53; (64, 1024, 64) 52 vs 92.
 //
-// Parallel split: C is cut into a tm x tn grid of rectangles on micro-tile
-// boundaries, one per thread, and every thread runs the serial blocked
-// product on its rectangle with its own packed panels, so there is no barrier
-// and no shared scratch. Packing is duplicated across the grid (each thread
+// Parallel split: C is cut into a tm x tn grid of rectangles on tile
+// boundaries, one per thread, and every thread runs the serial small or
+// blocked product on its rectangle (with its own packed panels), so there is
+// no barrier and no shared scratch. Packing is duplicated across the grid (each thread
 // packs the A rows or B columns it needs), which costs O((m + n) k) against
 // O(m n k) of arithmetic; the grid shape minimises that sum. The sum over k
 // for an element never depends on the grid (gemm_impl.h), so 1 thread and N
@@ -67,6 +67,7 @@ bool use_small(const GemmKernels<T>& ks, const GemmArgs<T>& g) {
   const bool thin = g.m * g.n * g.k <= kSmallWork || g.n <= ks.sw || g.m <= ks.mr;
   return thin && !(g.trans_b && g.n * g.k > kSmallTransposeMax);
 }
+
 // Multiply-adds below which a GEMM stays on one thread. Twice common.h's
 // kParMinGemm: on Zen 4 two threads measured 0.7-0.8x of one at 2^17
 // (32 x 64 x 64, 2-5 us: the fork/join and the second thread's cold caches
