@@ -1,44 +1,246 @@
-// Reference GEMM: straightforward loops in a fixed order. Correct for every
-// transpose combination; the packed SIMD implementation replaces it.
+// GEMM driver: picks a kernel set once per dtype, chooses between the small
+// (unpacked) and the blocked (packed) path, splits C among threads and hands
+// each thread its scratch memory. The kernels themselves (packing layout,
+// blocking, micro-kernels) are described in gemm_impl.h.
+//
+// Dispatch: the best kernel set this CPU supports, AVX-512F > AVX2+FMA >
+// portable, checked with __builtin_cpu_supports at first use. The environment
+// variable VGP_GEMM_KERNEL=scalar|avx2|avx512, read at that same first use,
+// caps the choice (for tests and benchmarks; an unsupported or unknown value
+// falls back to the best available set below it).
+// AVX-512 stays first on Zen 4 too, which executes a 512-bit FMA as two
+// 256-bit halves, so its peak FMA rate equals AVX2's: the AVX-512 set still
+// measured 2-4% faster there (embedded broadcasts and 32 registers mean fewer
+// instructions per FMA; see gemm_avx512.cpp), and on Intel server cores it is
+// up to twice as fast.
+//
+// Small or blocked: packing costs O(m k + k n) against O(m n k) of arithmetic,
+// so it does not pay when the product is small or when one side is thin. The
+// unpacked path reads A and B in place and reaches the FMA peak while they
+// sit in cache; what it cannot survive is a large power-of-two leading
+// dimension with a large k (its rows then fight over a few L1 sets), which is
+// where the packed path's contiguous panels win. Measured crossovers on Zen 4
+// (one thread, float): 128^3 unpacked 116 vs packed 102 GFLOP/s; 512^3 106 vs
+// 109; (1024, 16, 1024) 117 vs 53; (64, 1024, 64) 52 vs 92.
+//
+// Parallel split: C is cut into a tm x tn grid of rectangles on tile
+// boundaries, one per thread, and every thread runs the serial small or
+// blocked product on its rectangle (with its own packed panels), so there is
+// no barrier and no shared scratch. Packing is duplicated across the grid (each thread
+// packs the A rows or B columns it needs), which costs O((m + n) k) against
+// O(m n k) of arithmetic; the grid shape minimises that sum. The sum over k
+// for an element never depends on the grid (gemm_impl.h), so 1 thread and N
+// threads give the same bits. Products smaller than kGemmParMin stay serial.
+//
+// Scratch: one grow-only, 64-byte-aligned buffer per calling OS thread
+// (thread_local), sliced per OpenMP thread. It is sized before the parallel
+// region, so an allocation failure is a std::bad_alloc in the caller, and two
+// Python threads calling gemm at once never share scratch.
 #include "ops/gemm.h"
 
-#include <vector>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "ops/gemm_kernels.h"
 
 namespace vgp::ops {
+namespace {
+
+using gemm_detail::GemmArgs;
+using gemm_detail::GemmKernels;
+
+// Multiply-adds up to which the unpacked path is used whatever the shape.
+constexpr index_t kSmallWork = index_t{1} << 21;
+
+// Elements of op(B) up to which the unpacked path may copy it transposed.
+constexpr index_t kSmallTransposeMax = index_t{1} << 18;
+
+// The unpacked path for small products, for C at most one vector wide (packing
+// A would cost as much as the product) and for at most one micro-tile of rows
+// (likewise for B). With trans_b it works on a transposed copy of op(B),
+// which for a large B costs more than the packed path's bounded panels.
+template <typename T>
+bool use_small(const GemmKernels<T>& ks, const GemmArgs<T>& g) {
+  if (g.k == 0) return true;
+  const bool thin = g.m * g.n * g.k <= kSmallWork || g.n <= ks.sw || g.m <= ks.mr;
+  return thin && !(g.trans_b && g.n * g.k > kSmallTransposeMax);
+}
+
+// Multiply-adds below which a GEMM stays on one thread. Twice common.h's
+// kParMinGemm: on Zen 4 two threads measured 0.7-0.8x of one at 2^17
+// (32 x 64 x 64, 2-5 us: the fork/join and the second thread's cold caches
+// cost more than half the work), 1.1x (float) to 1.5x (double) at 2^18, and
+// 1.8x at 2^21.
+constexpr index_t kGemmParMin = 2 * kParMinGemm;
+
+template <typename T>
+const GemmKernels<T>* select_kernels() {
+  const GemmKernels<T>* avx512 = nullptr;
+  const GemmKernels<T>* avx2 = nullptr;
+#if VGP_GEMM_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    avx2 = gemm_detail::gemm_kernels_avx2<T>();
+    if (__builtin_cpu_supports("avx512f")) avx512 = gemm_detail::gemm_kernels_avx512<T>();
+  }
+#endif
+  const GemmKernels<T>* scalar = gemm_detail::gemm_kernels_scalar<T>();
+  const char* env = std::getenv("VGP_GEMM_KERNEL");
+  if (env && std::strcmp(env, "scalar") == 0) return scalar;
+  if (env && std::strcmp(env, "avx2") == 0) return avx2 ? avx2 : scalar;
+  if (avx512) return avx512;
+  return avx2 ? avx2 : scalar;
+}
+
+template <typename T>
+const GemmKernels<T>& kernels() {
+  static const GemmKernels<T>* const selected = select_kernels<T>();
+  return *selected;
+}
+
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { std::free(data_); }
+
+  // At least `bytes` bytes, 64-byte aligned; contents unspecified.
+  void* get(std::size_t bytes) {
+    if (bytes > size_) {
+      const std::size_t size = (bytes + 4095) / 4096 * 4096;
+      void* fresh = std::aligned_alloc(64, size);
+      if (!fresh) throw std::bad_alloc();
+      std::free(data_);
+      data_ = fresh;
+      size_ = size;
+    }
+    return data_;
+  }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+thread_local Scratch tls_scratch;
+
+index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
+
+// Grid of tm x tn rectangles for nt threads over pm x pn micro-tiles.
+struct Grid {
+  int tm = 1;
+  int tn = 1;
+};
+
+Grid choose_grid(index_t pm, index_t pn, index_t mr, index_t nr, int nt) {
+  Grid best;
+  double best_cost = -1.0;
+  for (int tn = 1; tn <= nt; ++tn) {
+    if (nt % tn != 0) continue;
+    const int tm = nt / tn;
+    const double rows = static_cast<double>(ceil_div(pm, tm) * mr);
+    const double cols = static_cast<double>(ceil_div(pn, tn) * nr);
+    // Per-thread arithmetic plus its packing, in multiply-add equivalents.
+    const double cost = rows * cols + 16.0 * (rows + cols);
+    if (best_cost < 0.0 || cost < best_cost) {
+      best_cost = cost;
+      best.tm = tm;
+      best.tn = tn;
+    }
+  }
+  return best;
+}
+
+// The [begin, end) range of part `i` of `parts` over `tiles` tiles of size
+// `tile`, clipped to `total`.
+void part_range(index_t tiles, int parts, int i, index_t tile, index_t total, index_t& begin,
+                index_t& end) {
+  begin = std::min(total, tiles * i / parts * tile);
+  end = std::min(total, tiles * (i + 1) / parts * tile);
+}
+
+int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+// Threads a GEMM may use: the process-wide setting, or 1 without OpenMP.
+int max_threads() {
+#ifdef _OPENMP
+  return get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+// Runs the small or the blocked path on a tm x tn grid of rectangles of C.
+template <typename T>
+void run(const GemmKernels<T>& ks, const GemmArgs<T>& g, bool small) {
+  const index_t tile_m = small ? ks.sr : ks.mr, tile_n = small ? ks.sw : ks.nr;
+  const index_t pm = ceil_div(g.m, tile_m), pn = ceil_div(g.n, tile_n);
+  const index_t work = g.m * g.n * g.k;
+  const int nt =
+      work >= kGemmParMin ? static_cast<int>(std::min<index_t>(max_threads(), pm * pn)) : 1;
+  const Grid grid = choose_grid(pm, pn, tile_m, tile_n, nt);
+  const index_t rows = ceil_div(pm, grid.tm) * tile_m, cols = ceil_div(pn, grid.tn) * tile_n;
+  const index_t per_thread =
+      small ? ks.small_scratch_elems(g.trans_b, cols, g.k) : ks.scratch_elems(rows, cols, g.k);
+  // Slices start on 64-byte boundaries (16 elements cover both dtypes).
+  const index_t stride = ceil_div(per_thread, 16) * 16;
+  T* scratch = static_cast<T*>(tls_scratch.get(sizeof(T) * stride * nt));
+  const auto body = small ? ks.small : ks.blocked;
+  if (nt == 1) {
+    body(g, 0, g.m, 0, g.n, scratch);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+  {
+    // The team may be smaller than asked (a call from inside another
+    // parallel region, OMP_THREAD_LIMIT, OMP_DYNAMIC): every rectangle is
+    // still computed, by thread r % team.
+    const int tid = thread_id(), team = team_size();
+    for (int r = tid; r < nt; r += team) {
+      index_t i0, i1, j0, j1;
+      part_range(pm, grid.tm, r / grid.tn, tile_m, g.m, i0, i1);
+      part_range(pn, grid.tn, r % grid.tn, tile_n, g.n, j0, j1);
+      if (i0 < i1 && j0 < j1) body(g, i0, i1, j0, j1, scratch + stride * tid);
+    }
+  }
+}
+
+}  // namespace
 
 template <typename T>
 void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* a, index_t lda,
           const T* b, index_t ldb, T* c, index_t ldc, bool accumulate,
           const GemmEpilogue<T>* epilogue) {
-  for (index_t i = 0; i < m; ++i) {
-    T* ci = c + i * ldc;
-    if (!accumulate) {
-      for (index_t j = 0; j < n; ++j) ci[j] = T(0);
-    }
-    for (index_t p = 0; p < k; ++p) {
-      const T av = trans_a ? a[p * lda + i] : a[i * lda + p];
-      for (index_t j = 0; j < n; ++j) {
-        const T bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
-        ci[j] += av * bv;
-      }
-    }
-    if (epilogue) {
-      if (epilogue->bias) {
-        for (index_t j = 0; j < n; ++j) ci[j] += epilogue->bias[j];
-      }
-      if (epilogue->post) {
-        T* pi = epilogue->post + i * epilogue->ldpost;
-        dispatch_elementwise(epilogue->act, [&](auto op) {
-          for (index_t j = 0; j < n; ++j) pi[j] = op.forward(ci[j]);
-        });
-      }
-    }
-  }
+  if (m <= 0 || n <= 0) return;
+  const GemmArgs<T> g{trans_a, trans_b, m,   n,   std::max<index_t>(k, 0), a,
+                      lda,     b,       ldb, c,   ldc,                     accumulate,
+                      epilogue};
+  const GemmKernels<T>& ks = kernels<T>();
+  run(ks, g, use_small(ks, g));
 }
 
 template <typename T>
 const char* gemm_kernel_name() {
-  return "scalar";
+  return kernels<T>().name;
 }
 
 template void gemm<float>(bool, bool, index_t, index_t, index_t, const float*, index_t,

@@ -1,0 +1,322 @@
+"""GEMM benchmark: vgp_native.ops.gemm against numpy's matmul, side by side.
+
+Both are timed in the same process and the same loop, sample by sample in
+turn, so machine noise hits them alike. Each sample repeats the call until
+it lasts a few milliseconds; the reported time is the median per-call time
+over the samples (after a warm-up); ``best_ms`` / ``numpy_best_ms`` keep the
+fastest sample too, which on a shared, busy machine is the better estimate of
+what the code can do. The native side is timed through the
+public wrapper ``ops.gemm`` (argument checks, output allocation and all); for
+the small training shapes, where that Python overhead dominates, a second row
+``gemm[core]`` times the binding with a preallocated output against
+``np.matmul(..., out=...)``, which is what the native training loop pays.
+
+Threads: ``vgp_native.set_num_threads`` for the native kernels and
+threadpoolctl's ``threadpool_limits`` for numpy's BLAS.
+
+Usage::
+
+    python bench/bench_gemm.py                      # squares, transposed forms, training shapes
+    python bench/bench_gemm.py --sizes 1024,256x1024x1024:nt --threads 1,2 --dtype float32
+    python bench/bench_gemm.py --quick --json out.json
+    python bench/bench_gemm.py --repeat 3             # per-row medians of three passes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import vgp_native as vn
+from vgp_native import _core, ops
+
+try:
+    from threadpoolctl import threadpool_info, threadpool_limits
+except ImportError:  # pragma: no cover - threadpoolctl is optional
+    threadpool_info = None
+    threadpool_limits = None
+
+# (m, n, k, form): form "nn" is a @ b, "tn" is a.T @ b (dW = X^T dY), "nt" is a @ b.T (dX = dY W^T).
+SQUARES = [(s, s, s, "nn") for s in (512, 1024, 2048)]
+TRANSPOSED = [(1024, 1024, 1024, "tn"), (1024, 1024, 1024, "nt")]
+TRAINING = [
+    (32, 10, 10, "nn"),
+    (32, 10, 10, "tn"),
+    (32, 10, 10, "nt"),
+    (32, 10, 2, "nn"),
+    (32, 1, 10, "nn"),
+    (128, 256, 784, "nn"),
+    (784, 256, 128, "tn"),
+    (128, 784, 256, "nt"),
+    (256, 1024, 1024, "nn"),
+    (256, 1024, 1024, "tn"),
+    (256, 1024, 1024, "nt"),
+    (256, 512, 512, "nn"),
+]
+# Products up to this many multiply-adds also get a gemm[core] row.
+CORE_ROW_MAX_WORK = 1 << 16
+
+
+def parse_sizes(text: str) -> list[tuple[int, int, int, str]]:
+    """Parse ``"512,256x1024x1024:nt"`` into (m, n, k, form) tuples."""
+    shapes = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        dims, _, form = item.partition(":")
+        form = form or "nn"
+        if form not in ("nn", "tn", "nt"):
+            raise ValueError(f"--sizes: form must be nn, tn or nt, received {form!r} in {item!r}")
+        parts = dims.lower().split("x")
+        if len(parts) == 1:
+            parts = parts * 3
+        if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise ValueError(f"--sizes: expected N or MxNxK (positive), received {item!r}")
+        m, n, k = (int(p) for p in parts)
+        shapes.append((m, n, k, form))
+    return shapes
+
+
+def _operands(m: int, n: int, k: int, form: str, dtype: np.dtype, rng: np.random.Generator):
+    a = rng.standard_normal((k, m) if form == "tn" else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if form == "nt" else (k, n)).astype(dtype)
+    return a, b
+
+
+def _calibrate(fn: Callable[[], Any], target_s: float) -> int:
+    """Calls per sample so that one sample lasts about target_s."""
+    calls = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= target_s or calls >= 1 << 20:
+            return calls
+        calls = max(calls * 2, int(calls * target_s / max(dt, 1e-9)))
+
+
+def time_pair(
+    fn_a: Callable[[], Any], fn_b: Callable[[], Any], samples: int, target_s: float
+) -> tuple[float, float, float, float]:
+    """Median and fastest seconds per call of fn_a and fn_b, sampled alternately.
+
+    Returns (median_a, median_b, best_a, best_b).
+    """
+    fn_a()
+    fn_b()
+    calls_a = _calibrate(fn_a, target_s)
+    calls_b = _calibrate(fn_b, target_s)
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(samples):
+        for fn, calls, out in ((fn_a, calls_a, ta), (fn_b, calls_b, tb)):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            out.append((time.perf_counter() - t0) / calls)
+    return statistics.median(ta), statistics.median(tb), min(ta), min(tb)
+
+
+def _blas_limit(threads: int):
+    if threadpool_limits is None:
+        return _NullContext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+class _NullContext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _row(op, m, n, k, form, dtype, threads, times) -> dict[str, Any]:
+    t_vgp, t_np, best_vgp, best_np = times
+    flops = 2.0 * m * n * k
+    return {
+        "op": op,
+        "shape": f"{m}x{n}x{k}:{form}",
+        "dtype": np.dtype(dtype).name,
+        "threads": threads,
+        "kernel": ops.gemm_kernel_name(dtype),
+        "ms": t_vgp * 1e3,
+        "gflops": flops / t_vgp / 1e9,
+        "numpy_ms": t_np * 1e3,
+        "numpy_gflops": flops / t_np / 1e9,
+        "ratio": t_np / t_vgp,
+        "best_ms": best_vgp * 1e3,
+        "numpy_best_ms": best_np * 1e3,
+    }
+
+
+def bench_shape(
+    m: int,
+    n: int,
+    k: int,
+    form: str,
+    dtype: Any,
+    threads: int,
+    quick: bool = False,
+    samples: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for one shape: ops.gemm vs a @ b, plus gemm[core] for small products."""
+    rng = np.random.default_rng(0)
+    a, b = _operands(m, n, k, form, np.dtype(dtype), rng)
+    ta, tb = form == "tn", form == "nt"
+    a_op = a.T if ta else a
+    b_op = b.T if tb else b
+    target = 0.002 if quick else 0.005
+    samples = samples or (3 if quick else 7)
+    before = vn.get_num_threads()
+    vn.set_num_threads(threads)
+    try:
+        with _blas_limit(threads):
+            times = time_pair(
+                lambda: ops.gemm(a, b, trans_a=ta, trans_b=tb), lambda: a_op @ b_op, samples, target
+            )
+            rows = [_row("gemm", m, n, k, form, dtype, threads, times)]
+            if m * n * k <= CORE_ROW_MAX_WORK:
+                c = np.empty((m, n), dtype=dtype)
+                c_np = np.empty((m, n), dtype=dtype)
+                times = time_pair(
+                    lambda: _core.gemm(a, b, c, ta, tb),
+                    lambda: np.matmul(a_op, b_op, out=c_np),
+                    samples,
+                    target,
+                )
+                rows.append(_row("gemm[core]", m, n, k, form, dtype, threads, times))
+    finally:
+        vn.set_num_threads(before)
+    return rows
+
+
+def run(
+    quick: bool = False,
+    threads: list[int] | None = None,
+    sizes: list[tuple[int, int, int, str]] | None = None,
+    dtypes: list[str] | None = None,
+    repeat: int = 1,
+    samples: int | None = None,
+) -> list[dict[str, Any]]:
+    """Benchmark every shape x dtype x thread count; returns one dict per row.
+
+    Args:
+        quick: fewer shapes and shorter samples (a smoke run of a few seconds).
+        threads: thread counts to measure; default 1 and the CPU count.
+        sizes: (m, n, k, form) tuples; default squares 512-2048, the transposed
+            forms at 1024 and the training shapes (512 and the training shapes
+            when quick).
+        dtypes: "float32" and/or "float64"; default both.
+        repeat: run the whole list this many times, one pass after the other,
+            and report per-row medians (bursts of load from other processes
+            then hit one pass, not every sample of a row).
+        samples: timed samples per row and pass (default 7, 3 when quick).
+    """
+    if threads is None:
+        threads = sorted({1, os.cpu_count() or 1})
+    if sizes is None:
+        sizes = [(512, 512, 512, "nn"), *TRAINING[:8]] if quick else SQUARES + TRANSPOSED + TRAINING
+    dtypes = dtypes or ["float32", "float64"]
+    passes: list[list[dict[str, Any]]] = []
+    for _ in range(max(1, repeat)):
+        rows: list[dict[str, Any]] = []
+        for dtype in dtypes:
+            for m, n, k, form in sizes:
+                for t in threads:
+                    rows.extend(bench_shape(m, n, k, form, dtype, t, quick, samples))
+        passes.append(rows)
+    return [_median_row(same) for same in zip(*passes, strict=True)]
+
+
+def _median_row(same: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """One row from the same measurement in several passes: median times."""
+    row = dict(same[0])
+    m, n, k = (int(x) for x in row["shape"].split(":")[0].split("x"))
+    flops = 2.0 * m * n * k
+    row["ms"] = statistics.median(r["ms"] for r in same)
+    row["numpy_ms"] = statistics.median(r["numpy_ms"] for r in same)
+    row["gflops"] = flops / row["ms"] / 1e6
+    row["numpy_gflops"] = flops / row["numpy_ms"] / 1e6
+    row["ratio"] = row["numpy_ms"] / row["ms"]
+    row["best_ms"] = min(r["best_ms"] for r in same)
+    row["numpy_best_ms"] = min(r["numpy_best_ms"] for r in same)
+    return row
+
+
+def blas_description() -> str:
+    """Which BLAS numpy uses (library, version, kernel architecture, threading)."""
+    if threadpool_info is None:
+        return "numpy BLAS: unknown (threadpoolctl not installed)"
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            return (
+                f"numpy BLAS: {info.get('internal_api')} {info.get('version')}, "
+                f"kernel {info.get('architecture')}, {info.get('num_threads')} threads, "
+                f"{info.get('threading_layer')} threading"
+            )
+    return "numpy BLAS: none found"
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'op':<11}{'shape':>20}{'dtype':>9}{'thr':>4}{'kernel':>8}"
+        f"{'ms':>11}{'GFLOP/s':>9}{'numpy ms':>11}{'GFLOP/s':>9}{'ratio':>7}{'best':>7}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['op']:<11}{r['shape']:>20}{r['dtype']:>9}{r['threads']:>4}{r['kernel']:>8}"
+            f"{r['ms']:>11.4f}{r['gflops']:>9.1f}{r['numpy_ms']:>11.4f}"
+            f"{r['numpy_gflops']:>9.1f}{r['ratio']:>7.2f}"
+            f"{r['numpy_best_ms'] / r['best_ms']:>7.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", help="comma-separated N or MxNxK[:nn|tn|nt]")
+    parser.add_argument("--threads", help="comma-separated thread counts, e.g. 1,2")
+    parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
+    parser.add_argument("--quick", action="store_true", help="fewer shapes, shorter samples")
+    parser.add_argument("--samples", type=int, help="samples per row (default 7, quick 3)")
+    parser.add_argument("--repeat", type=int, default=1, help="passes; rows report medians")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args(argv)
+    threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+    sizes = parse_sizes(args.sizes) if args.sizes else None
+    dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    print(
+        f"vgp_native {vn.__version__}, OpenMP {_core.openmp_enabled()}, kernels: "
+        f"float32 {ops.gemm_kernel_name('float32')}, float64 {ops.gemm_kernel_name('float64')}"
+    )
+    print(f"numpy {np.__version__}; {blas_description()}")
+    rows = run(
+        quick=args.quick,
+        threads=threads,
+        sizes=sizes,
+        dtypes=dtypes,
+        repeat=args.repeat,
+        samples=args.samples,
+    )
+    print(format_table(rows))
+    if args.json:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=2)
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

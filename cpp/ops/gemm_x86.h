@@ -1,0 +1,41 @@
+// x86 helpers shared by the AVX2 and AVX-512 kernel sets: 4 x 4 transposes
+// for packing. They only need SSE / AVX, so they carry target("avx") and are
+// inlined into the avx2 and avx512f functions that call them.
+#pragma once
+
+#include "ops/gemm_kernels.h"
+
+#if VGP_GEMM_X86
+#include <immintrin.h>
+
+namespace vgp::ops::gemm_detail {
+
+#define VGP_X86_INLINE __attribute__((target("avx"), always_inline)) inline
+
+// d[q * ldd + r] = s[r * lds + q] for r, q < 4.
+VGP_X86_INLINE void transpose4(const float* s, index_t lds, float* d, index_t ldd) {
+  __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + lds);
+  __m128 r2 = _mm_loadu_ps(s + 2 * lds), r3 = _mm_loadu_ps(s + 3 * lds);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(d, r0);
+  _mm_storeu_ps(d + ldd, r1);
+  _mm_storeu_ps(d + 2 * ldd, r2);
+  _mm_storeu_ps(d + 3 * ldd, r3);
+}
+
+VGP_X86_INLINE void transpose4(const double* s, index_t lds, double* d, index_t ldd) {
+  const __m256d r0 = _mm256_loadu_pd(s), r1 = _mm256_loadu_pd(s + lds);
+  const __m256d r2 = _mm256_loadu_pd(s + 2 * lds), r3 = _mm256_loadu_pd(s + 3 * lds);
+  const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+  const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+  _mm256_storeu_pd(d, _mm256_permute2f128_pd(t0, t2, 0x20));
+  _mm256_storeu_pd(d + ldd, _mm256_permute2f128_pd(t1, t3, 0x20));
+  _mm256_storeu_pd(d + 2 * ldd, _mm256_permute2f128_pd(t0, t2, 0x31));
+  _mm256_storeu_pd(d + 3 * ldd, _mm256_permute2f128_pd(t1, t3, 0x31));
+}
+
+#undef VGP_X86_INLINE
+
+}  // namespace vgp::ops::gemm_detail
+
+#endif
