@@ -1,7 +1,8 @@
 // The three loop shapes every kernel family uses, written once so that the
 // threading contract of common.h holds everywhere by construction:
 //
-//   parallel_rows        elementwise work, rows split among threads;
+//   parallel_rows        row-wise work (softmax, losses), rows split among threads;
+//   parallel_row_spans   elementwise work over rows, as contiguous spans of rows;
 //   parallel_blocks      elementwise work over a flat buffer, fixed-size blocks;
 //   parallel_columns     per-feature reductions over the batch: each thread owns
 //                        whole chunks of kColumnChunk columns and sums the rows
@@ -33,7 +34,7 @@ namespace vgp::ops::detail {
 constexpr index_t kBlock = 4096;
 // Columns per chunk of a per-feature reduction: 64 doubles of accumulators
 // stay in registers/L1 while the rows stream past.
-constexpr index_t kColumnChunk = 64;
+constexpr index_t kColumnChunk = 128;
 // Chunks per group of an ordered reduction: their partial results live on the
 // stack (the kernels never allocate); groups run one after another.
 constexpr index_t kChunksPerGroup = 64;
@@ -42,10 +43,26 @@ inline bool worth_threads(index_t work) { return work > kParMinElementwise; }
 
 // f(i) for every row i of a (rows, row_len) buffer.
 template <typename F>
-inline void parallel_rows(index_t rows, index_t row_len, const F& f) {
-  [[maybe_unused]] const bool threads = worth_threads(rows * row_len);
+inline void parallel_rows(index_t rows, index_t row_len, const F& f, index_t cost = 1) {
+  [[maybe_unused]] const bool threads = worth_threads(rows * row_len * cost);
   VGP_OMP_FOR(threads)
   for (index_t i = 0; i < rows; ++i) f(i);
+}
+
+// f(begin, end) over the elements of whole rows of a (rows, row_len) buffer:
+// rows are split among threads in blocks of about kBlock elements, and each
+// block is one contiguous span, so short rows still give long vector loops.
+// `cost` is the work of one element in simple operations (an exp is ~10), so
+// transcendental functions use threads on smaller buffers than a copy does.
+template <typename F>
+inline void parallel_row_spans(index_t rows, index_t row_len, index_t cost, const F& f) {
+  const index_t per_block = std::max<index_t>(1, kBlock / std::max<index_t>(1, row_len));
+  const index_t nblocks = (rows + per_block - 1) / per_block;
+  [[maybe_unused]] const bool threads = worth_threads(rows * row_len * cost);
+  VGP_OMP_FOR(threads)
+  for (index_t b = 0; b < nblocks; ++b) {
+    f(b * per_block * row_len, std::min(rows, (b + 1) * per_block) * row_len);
+  }
 }
 
 // f(begin, end) over fixed blocks of [0, n).
