@@ -50,10 +50,9 @@ template <typename T>
 struct Bits;
 template <>
 struct Bits<float> {
-  using Int = std::int32_t;
   using UInt = std::uint32_t;
   static constexpr int kMantissa = 23;
-  static constexpr Int kBias = 127;
+  static constexpr UInt kBias = 127;
   static constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23
   static constexpr float kExpHi = 89.0f;                // e^89 overflows: clamp bound
   static constexpr float kExpMin = -104.0f;             // below: e^x rounds to 0
@@ -63,10 +62,9 @@ struct Bits<float> {
 };
 template <>
 struct Bits<double> {
-  using Int = std::int64_t;
   using UInt = std::uint64_t;
   static constexpr int kMantissa = 52;
-  static constexpr Int kBias = 1023;
+  static constexpr UInt kBias = 1023;
   static constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
   static constexpr double kExpHi = 710.0;
   static constexpr double kExpMin = -746.0;
@@ -76,8 +74,8 @@ struct Bits<double> {
 };
 
 template <typename T>
-inline typename Bits<T>::Int to_bits(T x) {
-  typename Bits<T>::Int i;
+inline typename Bits<T>::UInt to_bits(T x) {
+  typename Bits<T>::UInt i;
   std::memcpy(&i, &x, sizeof(T));
   return i;
 }
@@ -89,11 +87,16 @@ inline T from_bits(typename Bits<T>::UInt u) {
   return x;
 }
 
-// 2^i for an integer i with a normal result, built in the exponent field.
+// Integers live in unsigned types (two's complement, wrapping): the exponent
+// arithmetic below never overflows for real inputs, and for NaN inputs, whose
+// k is garbage, unsigned wrap-around keeps it defined behaviour.
+
+// 2^i for an integer i (two's complement bits) with a normal result, built in
+// the exponent field.
 template <typename T>
-inline T pow2i(typename Bits<T>::Int i) {
+inline T pow2i(typename Bits<T>::UInt i) {
   using B = Bits<T>;
-  return from_bits<T>(static_cast<typename B::UInt>(i + B::kBias) << B::kMantissa);
+  return from_bits<T>((i + B::kBias) << B::kMantissa);
 }
 
 // c[0] x^(N-1) + c[1] x^(N-2) + ... + c[N-1] by Horner's rule; the loop has a
@@ -134,7 +137,7 @@ inline double expm1_reduced(double r) { return r + r * r * horner(r, kExpm1D); }
 // float-to-int conversion (which AVX2 lacks for 64-bit integers). For NaN, r is
 // NaN and k some integer: the NaN carries through the polynomial to the result.
 template <typename T>
-inline typename Bits<T>::Int reduce(T x, T& r) {
+inline typename Bits<T>::UInt reduce(T x, T& r) {
   using B = Bits<T>;
   const T shifted = x * T(1.44269504088896340736) + B::kMagic;
   const T k = shifted - B::kMagic;
@@ -150,13 +153,11 @@ inline T vexp(T x) {
   T xc = B::kExpHi < x ? B::kExpHi : x;
   xc = B::kExpMin > xc ? B::kExpMin : xc;
   T r;
-  const typename B::Int k = reduce(xc, r);
+  const typename B::UInt k = reduce(xc, r);
   // 2^k as 2^k1 2^k2, each normal for every k the clamp allows: subnormal
   // results come out right, and above ln(max) the product overflows to inf.
   // k1 = floor(k / 2) with a logical shift of the non-negative k + 2^11.
-  using UInt = typename B::UInt;
-  const typename B::Int k1 =
-      static_cast<typename B::Int>(static_cast<UInt>(k + 2048) >> 1) - 1024;
+  const typename B::UInt k1 = ((k + 2048) >> 1) - 1024;
   return (T(1) + expm1_reduced(r)) * pow2i<T>(k1) * pow2i<T>(k - k1);
 }
 
