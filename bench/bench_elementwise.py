@@ -105,7 +105,10 @@ def _calls_per_sample(fn: Callable[[], Any]) -> int:
 
 def _time_pair(native: Callable[[], Any], numpy: Callable[[], Any], repeats: int):
     """Median milliseconds per call of each, their samples interleaved so that
-    both see the same load on a shared machine."""
+    both see the same load on a shared machine. Each sample starts with one
+    untimed call: it wakes the OpenMP workers, which sleep while NumPy runs
+    (on a loaded machine waking them can take milliseconds), so the samples
+    measure back-to-back calls, as the network executor makes them."""
     for fn in (native, numpy):
         fn()  # warm-up
     counts = (_calls_per_sample(native), _calls_per_sample(numpy))
@@ -116,6 +119,7 @@ def _time_pair(native: Callable[[], Any], numpy: Callable[[], Any], repeats: int
         repeats = min(repeats, 3)
     for _ in range(repeats):
         for fn, number, out in zip((native, numpy), counts, samples, strict=True):
+            fn()
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
