@@ -76,7 +76,8 @@ VGP_MULTIVERSION void softmax_row(const T* x, T* y, index_t n) {
 
 template <typename T>
 VGP_MULTIVERSION void softmax_backward_row(const T* y, const T* dy, T* dx, index_t n) {
-  const T d = static_cast<T>(lane_sum(n, [y, dy](index_t j) { return acc_t(dy[j]) * acc_t(y[j]); }));
+  const T d =
+      static_cast<T>(lane_sum(n, [y, dy](index_t j) { return acc_t(dy[j]) * acc_t(y[j]); }));
   VGP_SIMD
   for (index_t j = 0; j < n; ++j) dx[j] = y[j] * (dy[j] - d);
 }

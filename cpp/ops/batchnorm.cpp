@@ -3,9 +3,10 @@
 // Parallel split (PyTorch's "parallel dim reduce on channel"): each thread owns
 // whole chunks of kColumnChunk features and walks the batch rows of its chunk
 // in order, so every per-feature sum (mean, variance, dgamma, dbeta) is formed
-// in the same order whatever the thread count. A chunk is batch x 64 values,
-// small enough to stay in cache across the passes over it (statistics, then
-// the output).
+// in the same order whatever the thread count. A chunk (batch x kColumnChunk
+// values) stays in cache across the passes over it (statistics, then the
+// output). The chunk workers are VGP_MULTIVERSION functions: their per-column
+// loops vectorize across features, which never reorders a sum.
 //
 // Output: y = (x - mean) * (gamma * invstd) + beta, the per-feature scale folded
 // once per feature. Backward in the cancellation-friendly form
@@ -26,8 +27,8 @@ using detail::kColumnChunk;
 // y[i, j0 + j] = (x[i, j0 + j] - center[j]) * scale[j] + shift[j] for j < width,
 // with chunk-local per-feature constants.
 template <typename T>
-inline void affine_chunk(const T* x, T* y, index_t batch, index_t features, index_t j0, index_t width,
-                  const T* center, const T* scale, const T* shift) {
+inline void affine_chunk(const T* x, T* y, index_t batch, index_t features, index_t j0,
+                         index_t width, const T* center, const T* scale, const T* shift) {
   for (index_t i = 0; i < batch; ++i) {
     const T* xi = x + i * features + j0;
     T* yi = y + i * features + j0;

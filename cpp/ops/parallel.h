@@ -1,4 +1,4 @@
-// The three loop shapes every kernel family uses, written once so that the
+// The loop shapes every kernel family uses, written once so that the
 // threading contract of common.h holds everywhere by construction:
 //
 //   parallel_rows        row-wise work (softmax, losses), rows split among threads;
@@ -11,19 +11,25 @@
 //                        chunks (the chunk size never depends on the thread
 //                        count) combined serially in chunk order.
 //
-// Each one runs on one thread when the work is below kParMinElementwise. The
-// callables run inside parallel regions, so they must not throw, allocate or
-// touch Python.
+// Each one runs on one thread when the work (elements, times a per-element
+// cost where given) is at most kParMinElementwise. The callables run inside
+// parallel regions, so they must not throw, allocate or touch Python.
 #pragma once
 
 #include <algorithm>
 
 #include "common.h"
 
-#ifdef _OPENMP
+// Asserts that the next loop has no loop-carried dependence, so that it
+// vectorizes (never used on a reduction: that would reorder the sum).
+#if defined(_OPENMP)
 #define VGP_SIMD VGP_PRAGMA(omp simd)
-#else
+#elif defined(__clang__)
+#define VGP_SIMD VGP_PRAGMA(clang loop vectorize(assume_safety))
+#elif defined(__GNUC__)
 #define VGP_SIMD VGP_PRAGMA(GCC ivdep)
+#else
+#define VGP_SIMD
 #endif
 
 namespace vgp::ops::detail {
@@ -32,8 +38,10 @@ namespace vgp::ops::detail {
 // amortise the loop overhead, small enough to balance two threads on the
 // buffers a small network has.
 constexpr index_t kBlock = 4096;
-// Columns per chunk of a per-feature reduction: 64 doubles of accumulators
-// stay in registers/L1 while the rows stream past.
+// Columns per chunk of a per-feature reduction: the chunk's double
+// accumulators (1 KiB) stay in L1 while its rows stream past, and a chunk of a
+// few hundred rows stays in L2 between passes. Each column is summed in row
+// order whatever the chunking, so this is a speed choice only.
 constexpr index_t kColumnChunk = 128;
 // Chunks per group of an ordered reduction: their partial results live on the
 // stack (the kernels never allocate); groups run one after another.
@@ -95,7 +103,9 @@ inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Par
   for (index_t g0 = 0; g0 < nchunks; g0 += kChunksPerGroup) {
     const index_t g1 = std::min(nchunks, g0 + kChunksPerGroup);
     VGP_OMP_FOR(threads)
-    for (index_t c = g0; c < g1; ++c) parts[c - g0] = partial(c * chunk, std::min(n, (c + 1) * chunk));
+    for (index_t c = g0; c < g1; ++c) {
+      parts[c - g0] = partial(c * chunk, std::min(n, (c + 1) * chunk));
+    }
     for (index_t c = g0; c < g1; ++c) combine(acc, parts[c - g0]);
   }
   return acc;
@@ -109,6 +119,8 @@ inline double ordered_sum(index_t n, index_t chunk, index_t work, const Partial&
 }
 
 // Rows per reduction chunk of a (rows, cols) buffer: about kBlock elements.
-inline index_t rows_per_chunk(index_t cols) { return std::max<index_t>(1, kBlock / std::max<index_t>(1, cols)); }
+inline index_t rows_per_chunk(index_t cols) {
+  return std::max<index_t>(1, kBlock / std::max<index_t>(1, cols));
+}
 
 }  // namespace vgp::ops::detail
