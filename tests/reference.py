@@ -8,11 +8,13 @@ import numpy as np
 
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
-_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
 
 
-def erf(x: np.ndarray) -> np.ndarray:
-    return _ERF(x).astype(np.float64)
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = erfc(-x / sqrt 2) / 2: the same as (1 + erf(x / sqrt 2)) / 2, but
+    without its cancellation for negative x."""
+    return 0.5 * _ERFC(-np.asarray(x, dtype=np.float64) / math.sqrt(2.0)).astype(np.float64)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -33,7 +35,7 @@ def ref_forward(x: np.ndarray, name: str) -> np.ndarray:
         "leaky_relu": lambda: np.where(x > 0, x, 0.2 * x),
         "elu": lambda: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
         "selu": lambda: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
-        "gelu": lambda: 0.5 * x * (1.0 + erf(x / math.sqrt(2.0))),
+        "gelu": lambda: x * normal_cdf(x),
         "softplus": lambda: np.logaddexp(x, 0.0),
         "swish": lambda: x * sigmoid(x),
     }[name]()
@@ -56,9 +58,7 @@ def ref_backward(x: np.ndarray, dy: np.ndarray, name: str) -> np.ndarray:
         "selu": lambda: np.where(
             x > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(x, 0))
         ),
-        "gelu": lambda: (
-            0.5 * (1 + erf(x / math.sqrt(2))) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        ),
+        "gelu": lambda: normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi),
         "softplus": lambda: s,
         "swish": lambda: s * (1 + x * (1 - s)),
     }[name]()

@@ -175,7 +175,7 @@ void bind_batchnorm(py::module_& m) {
       py::arg("y").noconvert(), py::arg("save_mean").noconvert(),
       py::arg("save_invstd").noconvert(), py::arg("moving_mean").noconvert(),
       py::arg("moving_variance").noconvert(), py::arg("eps"), py::arg("momentum"),
-      "Training-mode batch norm: writes y, the batch statistics, and updates the moving ones in place.");
+      "Training-mode batch norm: writes y and the batch statistics, updates the moving ones.");
   m.def(
       "batchnorm_forward_infer",
       [](carray<T> x, carray<T> gamma, carray<T> beta, carray<T> moving_mean,
@@ -184,7 +184,8 @@ void bind_batchnorm(py::module_& m) {
         const auto [batch, features] = require_matrix(op, "x", x);
         for (const auto& [name, a] :
              {std::pair{"gamma", &gamma}, std::pair{"beta", &beta},
-              std::pair{"moving_mean", &moving_mean}, std::pair{"moving_variance", &moving_variance}}) {
+              std::pair{"moving_mean", &moving_mean},
+              std::pair{"moving_variance", &moving_variance}}) {
           require_shape(op, name, *a, {features});
         }
         require_like(op, "y", y, "x", x);
@@ -201,7 +202,8 @@ void bind_batchnorm(py::module_& m) {
       },
       py::arg("x").noconvert(), py::arg("gamma").noconvert(), py::arg("beta").noconvert(),
       py::arg("moving_mean").noconvert(), py::arg("moving_variance").noconvert(),
-      py::arg("y").noconvert(), py::arg("eps"), "Inference-mode batch norm with the moving statistics.");
+      py::arg("y").noconvert(), py::arg("eps"),
+      "Inference-mode batch norm with the moving statistics.");
   m.def(
       "batchnorm_backward",
       [](carray<T> x, carray<T> dy, carray<T> gamma, carray<T> save_mean, carray<T> save_invstd,
@@ -251,7 +253,7 @@ void bind_batchnorm(py::module_& m) {
       },
       py::arg("dy").noconvert(), py::arg("gamma").noconvert(),
       py::arg("moving_variance").noconvert(), py::arg("dx").noconvert(), py::arg("eps"),
-      "Input gradient of inference-mode batch norm: dx = dy * gamma / sqrt(moving_variance + eps).");
+      "Inference-mode batch-norm input gradient: dx = dy gamma / sqrt(moving_variance + eps).");
 }
 
 // residual_add_forward / residual_add_backward: out = a + b over same-shaped buffers.

@@ -87,16 +87,18 @@ void def_loss(py::module_& m, const std::string& name, const char* input, bool s
 template <typename T>
 void bind_losses(py::module_& m) {
   def_loss<T>(m, "sigmoid_bce", "logits", false, &ops::sigmoid_bce_forward<T>,
-              &ops::sigmoid_bce_backward<T>, "Sum over rows of the fused sigmoid + binary cross-entropy.");
+              &ops::sigmoid_bce_backward<T>,
+              "Sum over rows of the fused sigmoid + binary cross-entropy.");
   def_loss<T>(m, "bce", "prob", false, &ops::bce_forward<T>, &ops::bce_backward<T>,
               "Sum over rows of the binary cross-entropy of clipped probabilities.");
   def_loss<T>(m, "softmax_cce", "logits", false, &ops::softmax_cce_forward<T>,
-              &ops::softmax_cce_backward<T>, "Sum over rows of the fused softmax + categorical cross-entropy.");
+              &ops::softmax_cce_backward<T>,
+              "Sum over rows of the fused softmax + categorical cross-entropy.");
   def_loss<T>(m, "softmax_sparse_cce", "logits", true, &ops::softmax_sparse_cce_forward<T>,
               &ops::softmax_sparse_cce_backward<T>,
               "Sum over rows of the fused softmax + sparse categorical cross-entropy.");
   def_loss<T>(m, "cce", "prob", false, &ops::cce_forward<T>, &ops::cce_backward<T>,
-              "Sum over rows of the categorical cross-entropy of row-normalised, clipped probabilities.");
+              "Sum over rows of the categorical cross-entropy of normalised, clipped rows.");
   def_loss<T>(m, "sparse_cce", "prob", true, &ops::sparse_cce_forward<T>,
               &ops::sparse_cce_backward<T>,
               "Sum over rows of the sparse categorical cross-entropy of probabilities.");
@@ -107,7 +109,8 @@ void bind_losses(py::module_& m) {
   def_row_sum<T>(m, "categorical_accuracy_sum", "prob", false, &ops::categorical_accuracy_sum<T>,
                  "Number of rows with argmax prob == argmax target.");
   def_row_sum<T>(m, "sparse_categorical_accuracy_sum", "prob", true,
-                 &ops::sparse_categorical_accuracy_sum<T>, "Number of rows with argmax prob == label.");
+                 &ops::sparse_categorical_accuracy_sum<T>,
+                 "Number of rows with argmax prob == label.");
 }
 
 // A state buffer of an optimizer: the shape of w, writeable; absent only when
@@ -148,7 +151,8 @@ void bind_optimizers(py::module_& m) {
         T* pw = out_ptr(op, "w", w);
         const T* pg = g.data();
         const index_t n = w.size();
-        return without_gil([&] { return ops::sgd_update<T>(pw, pg, pv, n, lr, momentum, nesterov); });
+        return without_gil(
+            [&] { return ops::sgd_update<T>(pw, pg, pv, n, lr, momentum, nesterov); });
       },
       py::arg("w").noconvert(), py::arg("g").noconvert(), py::arg("velocity").noconvert(),
       py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),

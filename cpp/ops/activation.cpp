@@ -1,11 +1,16 @@
-// Activation forward/backward: one generic elementwise loop over rows applies
-// the functor of activation.h; softmax is a row operation.
+// Activation forward/backward: one generic elementwise loop applies the
+// functor of activation.h; softmax is a row operation.
 //
 // softmax forward, per row:  m = max_j x_j,  e_j = exp(x_j - m),  y_j = e_j / sum_j e_j
 //   (x_j - m <= 0, so exp never overflows; the row sum is >= 1 and summed in double).
 // softmax backward, per row: dx_i = y_i (dy_i - sum_j dy_j y_j)
 //   (the Jacobian diag(y) - y y^T applied to dy; the dot product is read before
 //   any dx_i is written, so dx may alias dy).
+//
+// The loops are VGP_MULTIVERSION functions (AVX-512 / AVX2+FMA / baseline
+// chosen at load time) whose bodies are the branch-free functors, so each
+// compiles to straight SIMD code. Row sums use kLanes double accumulators in a
+// fixed order, which vectorizes and does not depend on the thread count.
 #include "ops/activation.h"
 
 #include "ops/parallel.h"
@@ -13,53 +18,68 @@
 namespace vgp::ops {
 namespace {
 
-template <typename T, typename Op>
-void forward_rows(const T* x, T* y, index_t batch, index_t features) {
-  detail::parallel_rows(batch, features, [=](index_t i) {
-    const T* xi = x + i * features;
-    T* yi = y + i * features;
-    VGP_SIMD
-    for (index_t j = 0; j < features; ++j) yi[j] = Op::forward(xi[j]);
-  });
+constexpr index_t kLanes = 8;
+
+// Work of one element in simple operations, for the threading threshold: an
+// exp-based function costs about ten, GELU (erf and exp in double) about forty.
+constexpr index_t cost_of(Act act) {
+  switch (act) {
+    case Act::linear:
+    case Act::relu:
+    case Act::leaky_relu: return 1;
+    case Act::gelu: return 40;
+    default: return 10;
+  }
 }
 
 template <typename T, typename Op>
-void backward_rows(const T* x, const T* y, const T* dy, T* dx, index_t batch, index_t features) {
-  detail::parallel_rows(batch, features, [=](index_t i) {
-    const index_t o = i * features;
-    // dx may alias dy: each element reads dy[j] before writing dx[j].
-    for (index_t j = 0; j < features; ++j) dx[o + j] = Op::backward(x[o + j], y[o + j], dy[o + j]);
-  });
+VGP_MULTIVERSION void forward_span(const T* x, T* y, index_t n) {
+  VGP_SIMD
+  for (index_t j = 0; j < n; ++j) y[j] = Op::forward(x[j]);
+}
+
+// dx may alias dy: element j reads dy[j] before dx[j] is written.
+template <typename T, typename Op>
+VGP_MULTIVERSION void backward_span(const T* x, const T* y, const T* dy, T* dx, index_t n) {
+  VGP_SIMD
+  for (index_t j = 0; j < n; ++j) dx[j] = Op::backward(x[j], y[j], dy[j]);
+}
+
+// sum_j f(j) in double as kLanes partial sums combined in order: vectorizes,
+// and the order depends on n only.
+template <typename F>
+inline acc_t lane_sum(index_t n, const F& f) {
+  acc_t lanes[kLanes] = {};
+  index_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (index_t l = 0; l < kLanes; ++l) lanes[l] += f(j + l);
+  }
+  acc_t sum = 0.0;
+  for (index_t l = 0; l < kLanes; ++l) sum += lanes[l];
+  for (; j < n; ++j) sum += f(j);
+  return sum;
 }
 
 template <typename T>
-void softmax_forward(const T* x, T* y, index_t batch, index_t features) {
-  detail::parallel_rows(batch, features, [=](index_t i) {
-    const T* xi = x + i * features;
-    T* yi = y + i * features;
-    T m = xi[0];
-    for (index_t j = 1; j < features; ++j) m = xi[j] > m ? xi[j] : m;
-    acc_t sum = 0.0;
-    for (index_t j = 0; j < features; ++j) {
-      yi[j] = std::exp(xi[j] - m);
-      sum += static_cast<acc_t>(yi[j]);
-    }
-    const T inv = static_cast<T>(1.0 / sum);
-    for (index_t j = 0; j < features; ++j) yi[j] *= inv;
-  });
+VGP_MULTIVERSION void softmax_row(const T* x, T* y, index_t n) {
+  T m = x[0];
+#ifdef _OPENMP
+#pragma omp simd reduction(max : m)
+#endif
+  for (index_t j = 1; j < n; ++j) m = x[j] > m ? x[j] : m;
+  VGP_SIMD
+  for (index_t j = 0; j < n; ++j) y[j] = vm::vexp(x[j] - m);
+  const T inv = static_cast<T>(1.0 / lane_sum(n, [y](index_t j) { return acc_t(y[j]); }));
+  VGP_SIMD
+  for (index_t j = 0; j < n; ++j) y[j] *= inv;
 }
 
 template <typename T>
-void softmax_backward(const T* y, const T* dy, T* dx, index_t batch, index_t features) {
-  detail::parallel_rows(batch, features, [=](index_t i) {
-    const index_t o = i * features;
-    acc_t dot = 0.0;
-    for (index_t j = 0; j < features; ++j) {
-      dot += static_cast<acc_t>(dy[o + j]) * static_cast<acc_t>(y[o + j]);
-    }
-    const T d = static_cast<T>(dot);
-    for (index_t j = 0; j < features; ++j) dx[o + j] = y[o + j] * (dy[o + j] - d);
-  });
+VGP_MULTIVERSION void softmax_backward_row(const T* y, const T* dy, T* dx, index_t n) {
+  const T d =
+      static_cast<T>(lane_sum(n, [y, dy](index_t j) { return acc_t(dy[j]) * acc_t(y[j]); }));
+  VGP_SIMD
+  for (index_t j = 0; j < n; ++j) dx[j] = y[j] * (dy[j] - d);
 }
 
 }  // namespace
@@ -68,11 +88,16 @@ template <typename T>
 void activation_forward(const T* x, T* y, index_t batch, index_t features, Act act) {
   if (batch <= 0 || features <= 0) return;
   if (act == Act::softmax) {
-    softmax_forward(x, y, batch, features);
+    detail::parallel_rows(
+        batch, features,
+        [=](index_t i) { softmax_row(x + i * features, y + i * features, features); },
+        cost_of(act));
     return;
   }
   dispatch_elementwise(act, [&](auto op) {
-    forward_rows<T, decltype(op)>(x, y, batch, features);
+    detail::parallel_row_spans(batch, features, cost_of(act), [=](index_t begin, index_t end) {
+      forward_span<T, decltype(op)>(x + begin, y + begin, end - begin);
+    });
   });
 }
 
@@ -81,11 +106,21 @@ void activation_backward(const T* x, const T* y, const T* dy, T* dx, index_t bat
                          index_t features, Act act) {
   if (batch <= 0 || features <= 0) return;
   if (act == Act::softmax) {
-    softmax_backward(y, dy, dx, batch, features);
+    detail::parallel_rows(batch, features, [=](index_t i) {
+      const index_t o = i * features;
+      softmax_backward_row(y + o, dy + o, dx + o, features);
+    });
     return;
   }
   dispatch_elementwise(act, [&](auto op) {
-    backward_rows<T, decltype(op)>(x, y, dy, dx, batch, features);
+    // Backward is mostly arithmetic on y, except where it recomputes a sigmoid
+    // (softplus, swish) or erf (gelu).
+    const index_t cost = act == Act::gelu || act == Act::softplus || act == Act::swish
+                             ? cost_of(act)
+                             : 1;
+    detail::parallel_row_spans(batch, features, cost, [=](index_t begin, index_t end) {
+      backward_span<T, decltype(op)>(x + begin, y + begin, dy + begin, dx + begin, end - begin);
+    });
   });
 }
 

@@ -15,8 +15,10 @@
 //   softmax     y_i = e^{x_i} / sum_j e^{x_j} (per row)   dx_i = y_i (dy_i - sum_j dy_j y_j)
 //
 // Every formula is written so that |x| up to 1e4 neither overflows nor gives
-// NaN: sign-split sigmoid, softplus as max(x, 0) + log1p(e^-|x|), softmax with
-// the row maximum subtracted.
+// NaN: sigmoid as 1 / (1 + e^-x) with an exp that returns inf (not NaN) on
+// overflow, so the result is exactly 0 there (see vecmath.h: it equals the
+// sign-split form wherever that is a normal number), softplus as
+// max(x, 0) + log1p(e^-|x|), softmax with the row maximum subtracted.
 //
 // Layout: x, y, dy, dx are (batch, features), row-major. Backward receives
 // both the pre-activation x and the output y, and uses whichever is cheaper.
@@ -26,6 +28,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "ops/vecmath.h"
 
 namespace vgp::ops {
 
@@ -49,11 +52,11 @@ constexpr double kLeakyReluSlope = 0.2;
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
+// The functors are branch-free (vecmath.h), so the elementwise loops that
+// apply them vectorize; NaN propagates through every one of them.
 template <typename T>
 inline T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+  return vm::vsigmoid(x);
 }
 
 struct LinearOp {
@@ -61,11 +64,11 @@ struct LinearOp {
   template <typename T> static T backward(T, T, T dy) { return dy; }
 };
 struct SigmoidOp {
-  template <typename T> static T forward(T x) { return stable_sigmoid(x); }
+  template <typename T> static T forward(T x) { return vm::vsigmoid(x); }
   template <typename T> static T backward(T, T y, T dy) { return dy * y * (T(1) - y); }
 };
 struct TanhOp {
-  template <typename T> static T forward(T x) { return std::tanh(x); }
+  template <typename T> static T forward(T x) { return vm::vtanh(x); }
   template <typename T> static T backward(T, T y, T dy) { return dy * (T(1) - y * y); }
 };
 struct ReluOp {
@@ -73,43 +76,71 @@ struct ReluOp {
   template <typename T> static T forward(T x) { return x < T(0) ? T(0) : x; }
   template <typename T> static T backward(T x, T, T dy) { return x > T(0) ? dy : T(0); }
 };
+// Both arms are computed before the select: arithmetic inside one arm of a ?:
+// is control flow, which keeps GCC from vectorizing without AVX-512 masks.
 struct LeakyReluOp {
-  template <typename T> static T forward(T x) { return x > T(0) ? x : T(kLeakyReluSlope) * x; }
-  template <typename T> static T backward(T x, T, T dy) { return x > T(0) ? dy : T(kLeakyReluSlope) * dy; }
+  template <typename T> static T forward(T x) {
+    const T neg = T(kLeakyReluSlope) * x;
+    return x > T(0) ? x : neg;
+  }
+  template <typename T> static T backward(T x, T, T dy) {
+    const T neg = T(kLeakyReluSlope) * dy;
+    return x > T(0) ? dy : neg;
+  }
 };
 struct EluOp {
-  template <typename T> static T forward(T x) { return x > T(0) ? x : std::expm1(x); }
-  template <typename T> static T backward(T x, T y, T dy) { return x > T(0) ? dy : dy * (y + T(1)); }
+  template <typename T> static T forward(T x) {
+    const T neg = vm::vexpm1_neg(x);
+    return x > T(0) ? x : neg;
+  }
+  template <typename T> static T backward(T x, T y, T dy) {
+    const T neg = dy * (y + T(1));
+    return x > T(0) ? dy : neg;
+  }
 };
 struct SeluOp {
   template <typename T> static T forward(T x) {
-    return x > T(0) ? T(kSeluScale) * x : T(kSeluScale * kSeluAlpha) * std::expm1(x);
+    const T pos = T(kSeluScale) * x;
+    const T neg = T(kSeluScale * kSeluAlpha) * vm::vexpm1_neg(x);
+    return x > T(0) ? pos : neg;
   }
   template <typename T> static T backward(T x, T y, T dy) {
-    return x > T(0) ? T(kSeluScale) * dy : dy * (y + T(kSeluScale * kSeluAlpha));
+    const T pos = T(kSeluScale) * dy;
+    const T neg = dy * (y + T(kSeluScale * kSeluAlpha));
+    return x > T(0) ? pos : neg;
   }
 };
 struct GeluOp {
-  // Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = e^{-x^2/2} / sqrt(2 pi)
+  // Phi(x) and phi(x) = e^{-x^2/2} / sqrt(2 pi) from one exponential, taken in
+  // double (its argument must not be rounded to float); Phi is computed without
+  // the cancellation of 1 + erf for negative x (vm::normal_cdf).
   template <typename T> static T forward(T x) {
-    return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
+    const double xd = x;
+    const T e = static_cast<T>(vm::vexp(-0.5 * xd * xd));
+    return x * vm::normal_cdf(x, e);
   }
   template <typename T> static T backward(T x, T, T dy) {
-    const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
-    const T pdf = T(0.39894228040143267794) * std::exp(T(-0.5) * x * x);
-    return dy * (cdf + x * pdf);
+    const double xd = x;
+    const T e = static_cast<T>(vm::vexp(-0.5 * xd * xd));
+    const T pdf = T(0.39894228040143267794) * e;
+    return dy * (vm::normal_cdf(x, e) + x * pdf);
   }
 };
 struct SoftplusOp {
   template <typename T> static T forward(T x) {
-    return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::fabs(x)));
+    const T pos = x > T(0) ? x : T(0);
+    return pos + vm::vlog1p_unit(vm::vexp(-std::fabs(x)));
   }
-  template <typename T> static T backward(T x, T, T dy) { return dy * stable_sigmoid(x); }
+  template <typename T> static T backward(T x, T, T dy) { return dy * vm::vsigmoid(x); }
 };
 struct SwishOp {
-  template <typename T> static T forward(T x) { return x * stable_sigmoid(x); }
-  template <typename T> static T backward(T x, T, T dy) {
-    const T s = stable_sigmoid(x);
+  template <typename T> static T forward(T x) { return x * vm::vsigmoid(x); }
+  // s = y / x recovers sigmoid(x) from the output for a division instead of an
+  // exp, within 2 ulp of recomputing it. Below |x| = 1e-30, where y may be
+  // subnormal or 0, sigmoid(x) rounds to 1/2 anyway.
+  template <typename T> static T backward(T x, T y, T dy) {
+    const T ratio = y / x;
+    const T s = std::fabs(x) < T(1e-30) ? T(0.5) : ratio;
     return dy * s * (T(1) + x * (T(1) - s));
   }
 };

@@ -58,7 +58,8 @@ struct SigmoidBce {
     double s = 0.0;
     for (index_t j = 0; j < k; ++j) {
       const double zj = z[j];
-      s += (zj > 0.0 ? zj : 0.0) - zj * static_cast<double>(t[j]) + std::log1p(std::exp(-std::fabs(zj)));
+      s += (zj > 0.0 ? zj : 0.0) - zj * static_cast<double>(t[j]) +
+           std::log1p(std::exp(-std::fabs(zj)));
     }
     return s / static_cast<double>(k);
   }
@@ -66,7 +67,8 @@ struct SigmoidBce {
   static void grad(const T* z, const T* t, T* dz, index_t k, double scale) {
     const double c = scale / static_cast<double>(k);
     for (index_t j = 0; j < k; ++j) {
-      dz[j] = static_cast<T>(c * (stable_sigmoid(static_cast<double>(z[j])) - static_cast<double>(t[j])));
+      const double s = stable_sigmoid(static_cast<double>(z[j]));
+      dz[j] = static_cast<T>(c * (s - static_cast<double>(t[j])));
     }
   }
 };
@@ -89,7 +91,8 @@ struct Bce {
     for (index_t j = 0; j < k; ++j) {
       const double q = p[j];
       const double tj = t[j];
-      dp[j] = Clip<T>::clipped(p[j]) ? T(0) : static_cast<T>(-c * (tj / q - (1.0 - tj) / (1.0 - q)));
+      const double g = -c * (tj / q - (1.0 - tj) / (1.0 - q));
+      dp[j] = Clip<T>::clipped(p[j]) ? T(0) : static_cast<T>(g);
     }
   }
 };
@@ -100,7 +103,9 @@ struct SoftmaxCce {
   static double row(const T* z, const T* t, index_t k) {
     const double lse = row_logsumexp(z, k, row_max(z, k));
     double s = 0.0;
-    for (index_t j = 0; j < k; ++j) s += static_cast<double>(t[j]) * (lse - static_cast<double>(z[j]));
+    for (index_t j = 0; j < k; ++j) {
+      s += static_cast<double>(t[j]) * (lse - static_cast<double>(z[j]));
+    }
     return s;
   }
   // d/dz_j sum_i t_i (lse - z_i) = softmax_j sum_i t_i - t_j
@@ -119,7 +124,8 @@ struct SoftmaxSparseCce {
   static constexpr bool kSparse = true;
   template <typename T>
   static double row(const T* z, const T* label, index_t k) {
-    return row_logsumexp(z, k, row_max(z, k)) - static_cast<double>(z[static_cast<index_t>(*label)]);
+    const double z_label = static_cast<double>(z[static_cast<index_t>(*label)]);
+    return row_logsumexp(z, k, row_max(z, k)) - z_label;
   }
   template <typename T>
   static void grad(const T* z, const T* label, T* dz, index_t k, double scale) {

@@ -98,7 +98,10 @@ template <typename T>
 void clip_by_norm(T* g, index_t n, double clipnorm) {
   const double sumsq = detail::ordered_sum(n, detail::kBlock, n, [=](index_t begin, index_t end) {
     double s = 0.0;
-    for (index_t k = begin; k < end; ++k) s += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+    for (index_t k = begin; k < end; ++k) {
+      const double v = static_cast<double>(g[k]);
+      s += v * v;
+    }
     return s;
   });
   const double norm = std::sqrt(sumsq);

@@ -1,7 +1,8 @@
-// The three loop shapes every kernel family uses, written once so that the
+// The loop shapes every kernel family uses, written once so that the
 // threading contract of common.h holds everywhere by construction:
 //
-//   parallel_rows        elementwise work, rows split among threads;
+//   parallel_rows        row-wise work (softmax, losses), rows split among threads;
+//   parallel_row_spans   elementwise work over rows, as contiguous spans of rows;
 //   parallel_blocks      elementwise work over a flat buffer, fixed-size blocks;
 //   parallel_columns     per-feature reductions over the batch: each thread owns
 //                        whole chunks of kColumnChunk columns and sums the rows
@@ -10,19 +11,25 @@
 //                        chunks (the chunk size never depends on the thread
 //                        count) combined serially in chunk order.
 //
-// Each one runs on one thread when the work is below kParMinElementwise. The
-// callables run inside parallel regions, so they must not throw, allocate or
-// touch Python.
+// Each one runs on one thread when the work (elements, times a per-element
+// cost where given) is at most kParMinElementwise. The callables run inside
+// parallel regions, so they must not throw, allocate or touch Python.
 #pragma once
 
 #include <algorithm>
 
 #include "common.h"
 
-#ifdef _OPENMP
+// Asserts that the next loop has no loop-carried dependence, so that it
+// vectorizes (never used on a reduction: that would reorder the sum).
+#if defined(_OPENMP)
 #define VGP_SIMD VGP_PRAGMA(omp simd)
-#else
+#elif defined(__clang__)
+#define VGP_SIMD VGP_PRAGMA(clang loop vectorize(assume_safety))
+#elif defined(__GNUC__)
 #define VGP_SIMD VGP_PRAGMA(GCC ivdep)
+#else
+#define VGP_SIMD
 #endif
 
 namespace vgp::ops::detail {
@@ -31,9 +38,11 @@ namespace vgp::ops::detail {
 // amortise the loop overhead, small enough to balance two threads on the
 // buffers a small network has.
 constexpr index_t kBlock = 4096;
-// Columns per chunk of a per-feature reduction: 64 doubles of accumulators
-// stay in registers/L1 while the rows stream past.
-constexpr index_t kColumnChunk = 64;
+// Columns per chunk of a per-feature reduction: the chunk's double
+// accumulators (1 KiB) stay in L1 while its rows stream past, and a chunk of a
+// few hundred rows stays in L2 between passes. Each column is summed in row
+// order whatever the chunking, so this is a speed choice only.
+constexpr index_t kColumnChunk = 128;
 // Chunks per group of an ordered reduction: their partial results live on the
 // stack (the kernels never allocate); groups run one after another.
 constexpr index_t kChunksPerGroup = 64;
@@ -42,10 +51,26 @@ inline bool worth_threads(index_t work) { return work > kParMinElementwise; }
 
 // f(i) for every row i of a (rows, row_len) buffer.
 template <typename F>
-inline void parallel_rows(index_t rows, index_t row_len, const F& f) {
-  [[maybe_unused]] const bool threads = worth_threads(rows * row_len);
+inline void parallel_rows(index_t rows, index_t row_len, const F& f, index_t cost = 1) {
+  [[maybe_unused]] const bool threads = worth_threads(rows * row_len * cost);
   VGP_OMP_FOR(threads)
   for (index_t i = 0; i < rows; ++i) f(i);
+}
+
+// f(begin, end) over the elements of whole rows of a (rows, row_len) buffer:
+// rows are split among threads in blocks of about kBlock elements, and each
+// block is one contiguous span, so short rows still give long vector loops.
+// `cost` is the work of one element in simple operations (an exp is ~10), so
+// transcendental functions use threads on smaller buffers than a copy does.
+template <typename F>
+inline void parallel_row_spans(index_t rows, index_t row_len, index_t cost, const F& f) {
+  const index_t per_block = std::max<index_t>(1, kBlock / std::max<index_t>(1, row_len));
+  const index_t nblocks = (rows + per_block - 1) / per_block;
+  [[maybe_unused]] const bool threads = worth_threads(rows * row_len * cost);
+  VGP_OMP_FOR(threads)
+  for (index_t b = 0; b < nblocks; ++b) {
+    f(b * per_block * row_len, std::min(rows, (b + 1) * per_block) * row_len);
+  }
 }
 
 // f(begin, end) over fixed blocks of [0, n).
@@ -78,7 +103,9 @@ inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Par
   for (index_t g0 = 0; g0 < nchunks; g0 += kChunksPerGroup) {
     const index_t g1 = std::min(nchunks, g0 + kChunksPerGroup);
     VGP_OMP_FOR(threads)
-    for (index_t c = g0; c < g1; ++c) parts[c - g0] = partial(c * chunk, std::min(n, (c + 1) * chunk));
+    for (index_t c = g0; c < g1; ++c) {
+      parts[c - g0] = partial(c * chunk, std::min(n, (c + 1) * chunk));
+    }
     for (index_t c = g0; c < g1; ++c) combine(acc, parts[c - g0]);
   }
   return acc;
@@ -92,6 +119,8 @@ inline double ordered_sum(index_t n, index_t chunk, index_t work, const Partial&
 }
 
 // Rows per reduction chunk of a (rows, cols) buffer: about kBlock elements.
-inline index_t rows_per_chunk(index_t cols) { return std::max<index_t>(1, kBlock / std::max<index_t>(1, cols)); }
+inline index_t rows_per_chunk(index_t cols) {
+  return std::max<index_t>(1, kBlock / std::max<index_t>(1, cols));
+}
 
 }  // namespace vgp::ops::detail

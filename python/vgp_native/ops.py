@@ -10,8 +10,9 @@ Layout everywhere: row-major, batch first; dense kernels are
 ``(in_features, out_features)`` as in Keras.
 
 The wrappers live in :mod:`vgp_native._ops_layers` (dense, activation, batch
-norm, residual, dropout) and :mod:`vgp_native._ops_train` (losses, metrics,
-optimizer updates, clipping, gradient-flow statistics) and are re-exported here.
+norm, residual, dropout), :mod:`vgp_native._ops_loss` (losses, metrics) and
+:mod:`vgp_native._ops_train` (optimizer updates, clipping, gradient-flow
+statistics) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -36,24 +37,26 @@ from ._ops_layers import (
     residual_add_backward,
     residual_add_forward,
 )
-from ._ops_train import (
-    activation_stats,
-    adam_update,
+from ._ops_loss import (
     binary_accuracy_sum,
     binary_crossentropy,
-    buffer_stats,
     categorical_accuracy_sum,
     categorical_crossentropy,
-    clip_by_norm,
-    clip_by_value,
     mean_squared_error,
-    rmsprop_update,
-    sgd_update,
     sigmoid_binary_crossentropy,
     softmax_categorical_crossentropy,
     softmax_sparse_categorical_crossentropy,
     sparse_categorical_accuracy_sum,
     sparse_categorical_crossentropy,
+)
+from ._ops_train import (
+    activation_stats,
+    adam_update,
+    buffer_stats,
+    clip_by_norm,
+    clip_by_value,
+    rmsprop_update,
+    sgd_update,
 )
 from ._validation import common_dtype as _dtype_of
 from ._validation import float_array

@@ -1,0 +1,23 @@
+"""python/vgp_native/_core.pyi lists exactly the extension's functions (Network classes aside)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from vgp_native import _core
+
+STUB = Path(__file__).resolve().parents[1] / "python" / "vgp_native" / "_core.pyi"
+
+
+def test_stub_declares_every_function_of_the_extension() -> None:
+    tree = ast.parse(STUB.read_text())
+    declared = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    exported = {
+        name
+        for name in dir(_core)
+        if not name.startswith("_")
+        and callable(getattr(_core, name))
+        and not name.startswith("Network")
+    }
+    assert declared == exported
