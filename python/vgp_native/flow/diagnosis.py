@@ -93,14 +93,19 @@ def _optimizer(ev: Evidence) -> Finding | None:
     if name is None or not len(ev.rows):
         return None
     train = np.flatnonzero(ev.epoch > 0)
+    records = train if train.size else np.zeros(1, dtype=np.int64)
+    u0 = finite(np.median, ev.update_ratio[records, 0])
+    ul = finite(np.median, ev.update_ratio[records, -1])
+    size = ev.rows[0].fan_in * ev.rows[0].fan_out
+    rms = finite(np.median, ev.field("update_norm")[records, 0]) / math.sqrt(size)
     if train.size:
-        u0 = finite(np.median, ev.update_ratio[train, 0])
-        ul = finite(np.median, ev.update_ratio[train, -1])
-        when = f"per step (median over {epochs_text(ev.epoch[train].tolist())})"
+        when = (
+            f"per step (median over {epochs_text(ev.epoch[train].tolist())}; RMS step "
+            f"{num(rms)} per weight)"
+        )
         verb = "keep moving"
     else:
-        u0, ul = float(ev.update_ratio[0, 0]), float(ev.update_ratio[0, -1])
-        when = "on its first step from these weights"
+        when = f"on its first step from these weights (RMS step {num(rms)} per weight)"
         verb = "would move"
     g = num(ev.verdicts.grad_ratio[int(ev.verdicts.records_with("vanishing")[0])])
     lr = num(float(ev.optimizer.get("learning_rate", math.nan)))
@@ -128,13 +133,12 @@ def _optimizer(ev: Evidence) -> Finding | None:
         why = (
             f"{name}'s step is the learning rate ({lr}) times the gradient"
             if name == "SGD"
-            else f"its gradient entries are below {name}'s epsilon, which then sets the step"
+            else f"Its gradient entries are below {name}'s epsilon, which then sets the step"
         )
         text = (
             f"With {name} {first} is frozen: ||dW||/||W|| = {num(u0)} {when} against {num(ul)} "
-            f"for the last layer (at this rate a thousand steps change it by "
-            f"{pct(min(1.0, 1000 * u0))}): {why}, and its gradient is {g} of the last layer's."
-            f"{plateau}"
+            f"for the last layer; a thousand such steps change it by {num(1000 * u0)} of its "
+            f"norm. {why}, and its gradient is {g} of the last layer's.{plateau}"
         )
         remedy = (
             "fix the gradient flow (see the vanishing finding); an adaptive optimizer such as "

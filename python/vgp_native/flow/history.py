@@ -34,9 +34,42 @@ _MAX_FIELDS = ("grad_max_abs",)
 _SUM_FIELDS = ("grad_nonfinite", "signal_nonfinite", "act_nonfinite")
 
 
+_COUNT_COLUMNS = [_F[name] for name in ("act_nonfinite", "signal_nonfinite", "grad_nonfinite")]
 _SUM_COLUMNS = np.array(
     [_F[name] for name in _SUM_FIELDS] + list(range(len(FIELDS), len(FIELDS) + HIST_BINS))
 )
+
+
+def _combine(block: np.ndarray) -> np.ndarray:
+    """``(groups, batches, rows, width)`` -> ``(groups, rows, width)``: see ``aggregate``."""
+    total = block.sum(axis=1)
+    out = total / block.shape[1]
+    out[:, :, _SUM_COLUMNS] = total[:, :, _SUM_COLUMNS]
+    for name in _MAX_FIELDS:
+        out[:, :, _F[name]] = block[:, :, :, _F[name]].max(axis=1)
+    return out
+
+
+def group_reduce(values: np.ndarray, starts: np.ndarray, reduce: Any) -> np.ndarray:
+    """``reduce(block)`` over each group of consecutive entries of ``values``.
+
+    Groups start at ``starts`` (increasing, the first 0) and run to the next
+    start. Groups of the same size are reduced together as one
+    ``(groups, size, ...)`` block, so the work is vectorized over groups (a
+    run's epochs usually all have the same number of batches).
+    """
+    n = values.shape[0]
+    counts = np.diff(np.r_[starts, n])
+    first = reduce(values[:1][None])
+    out = np.empty((len(starts), *first.shape[1:]), dtype=first.dtype)
+    for size in np.unique(counts):
+        sel = np.flatnonzero(counts == size)
+        if sel.size * size == n:  # all groups alike: a free reshape
+            block = values.reshape(sel.size, size, *values.shape[1:])
+        else:
+            block = values[starts[sel][:, None] + np.arange(size)]
+        out[sel] = reduce(block)
+    return out
 
 
 def aggregate(batches: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
@@ -51,13 +84,8 @@ def aggregate(batches: np.ndarray, starts: np.ndarray | None = None) -> np.ndarr
     if batches.shape[0] == 0:
         return np.full(batches.shape[1:], np.nan)
     if starts is None:
-        return aggregate(batches, np.zeros(1, dtype=np.int64))[0]
-    counts = np.diff(np.r_[starts, batches.shape[0]])
-    out = np.add.reduceat(batches, starts, axis=0) / counts[:, None, None]
-    for name in _MAX_FIELDS:
-        out[:, :, _F[name]] = np.maximum.reduceat(batches[:, :, _F[name]], starts, axis=0)
-    out[:, :, _SUM_COLUMNS] = np.add.reduceat(batches[:, :, _SUM_COLUMNS], starts, axis=0)
-    return out
+        return _combine(batches[None])[0]
+    return group_reduce(batches, np.asarray(starts), _combine)
 
 
 def batch_update_ratios(batches: np.ndarray) -> np.ndarray:
@@ -181,7 +209,9 @@ def locate_nonfinite(batches: np.ndarray) -> tuple[int, int, str] | None:
     made it, and it is placed at the last row with a non-finite signal or
     kernel gradient; otherwise the weights or the optimizer step (first row).
     """
-    counts = batches[:, :, [_F["act_nonfinite"], _F["signal_nonfinite"], _F["grad_nonfinite"]]]
+    if np.isfinite(batches).all() and not batches[:, :, _COUNT_COLUMNS].any():
+        return None
+    counts = batches[:, :, _COUNT_COLUMNS]
     norms = batches[:, :, [_F["weight_norm"], _F["update_norm"]]]
     bad = (counts > 0).any(axis=(1, 2)) | ~np.isfinite(norms).all(axis=(1, 2))
     if not bad.any():

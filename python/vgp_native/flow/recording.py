@@ -28,6 +28,7 @@ from .history import (
     RowInfo,
     aggregate,
     batch_update_ratios,
+    group_reduce,
     locate_nonfinite,
     update_ratios,
 )
@@ -316,7 +317,7 @@ class GradientFlow(Callback):
         ratios = batch_update_ratios(batches)
         if self.every == "epoch" or epochs == (0,):
             self._stats.append(aggregate(batches, starts))
-            self._ratios.append(np.add.reduceat(ratios, starts, axis=0) / counts[:, None])
+            self._ratios.append(group_reduce(ratios, starts, lambda block: block.mean(axis=1)))
             self._epoch.append(np.array(epochs, dtype=np.int64))
             self._batch.append(np.full(len(epochs), -1, dtype=np.int64))
             self._loss.append(np.array(epoch_loss, dtype=np.float64))
