@@ -38,7 +38,6 @@ had already broken down.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,9 +275,3 @@ def judge(
         layer=layer,
         record=record,
     )
-
-
-def finite_or_none(value: float) -> float | None:
-    """``value`` as a float, or None when it is NaN."""
-    value = float(value)
-    return None if math.isnan(value) else value
