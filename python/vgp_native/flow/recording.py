@@ -11,6 +11,11 @@ at the initial weights, since the network as initialized often decides
 trainability) and then one per epoch (or per batch with ``every="batch"``).
 Recording is switched on only while a ``GradientFlow`` callback listens; a
 plain ``fit`` computes none of it.
+
+The Python side stays off the per-epoch path: ``on_epoch_end`` only keeps the
+epoch's per-batch records; they are folded into records (averaged, maxima,
+summed counts, update ratios, the NaN scan) in vectorized chunks of up to
+``FLUSH_BATCHES`` batches and when the history is built.
 """
 
 from __future__ import annotations
