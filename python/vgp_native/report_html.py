@@ -217,25 +217,47 @@ def layer_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _run_facts(report: Any) -> dict[str, Any]:
-    """Ratios and, for a training run, optimizer, loss and last epoch's logs."""
-    facts: dict[str, Any] = {
-        "first/last kernel-gradient ratio": getattr(report, "grad_ratio", None),
-        "first/last signal ratio": getattr(report, "signal_ratio", None),
-    }
-    hist = getattr(report, "history", None)
-    if hist is not None:
-        opt = dict(getattr(hist, "optimizer", {}) or {})
-        facts["optimizer"] = opt.get("class_name", "-")
-        if opt.get("learning_rate") is not None:
-            facts["learning rate"] = opt["learning_rate"]
-        facts["loss function"] = getattr(hist, "loss_name", "") or "-"
-        logs = list(getattr(hist, "logs", []) or [])
-        facts["epochs recorded"] = len(logs)
-        for key, value in (logs[-1] if logs else {}).items():
-            facts[f"last epoch {key}"] = percent(value) if "accuracy" in key else value
+    """Where the table comes from, the ratios, the losses and, for a run, its settings."""
+    hist = report.history
+    if hist is None:
+        where = "one-shot analysis (analyze) at the current weights"
     else:
-        facts["source"] = "one-shot analysis at the current weights"
+        where = "initialization" if report.epoch == 0 else f"epoch {report.epoch}"
+        if report.batch >= 0:
+            where += f", batch {report.batch}"
+        where += " (first record showing the verdict)" if report.verdict != "healthy" else ""
+    facts: dict[str, Any] = {
+        "table and ratios at": where,
+        "first/last kernel-gradient ratio": report.grad_ratio,
+        "first/last signal ratio": report.signal_ratio,
+        "final loss" if hist is not None else "loss": report.final_loss,
+        "chance-level loss": report.chance,
+    }
+    data = report.data
+    if data.first_nonfinite:
+        nf = data.first_nonfinite
+        facts["first NaN/Inf"] = f"{nf['where']} of {nf['name']}, epoch {nf['epoch']}"
+    opt = dict(data.optimizer or {})
+    facts["optimizer"] = opt.get("class_name", "-")
+    if opt.get("learning_rate") is not None:
+        facts["learning rate"] = opt["learning_rate"]
+    facts["loss function"] = data.loss_name or "-"
+    if hist is not None:
+        facts["epochs recorded"] = len(hist.logs)
+        for key, value in (hist.logs[-1] if hist.logs else {}).items():
+            facts[f"last epoch {key}"] = percent(value) if "accuracy" in key else value
     return facts
+
+
+def _theory_html(report: Any) -> str:
+    """The mean-field prediction next to the measured factors, or why there is none."""
+    if isinstance(report.theory, Mapping):
+        return _facts_table(_flatten(report.theory))
+    from .flow.decay import why_not_plain
+
+    reason = why_not_plain(report.rows, report.data.structure)
+    text = f"Mean-field theory does not apply: {reason}." if reason else "No mean-field prediction."
+    return f'<p class="muted">{_esc(text)}</p>'
 
 
 def report_section(
@@ -249,9 +271,9 @@ def report_section(
     parts = []
     if heading is not None:
         parts.append(f"<{h}>{_esc(heading)}</{h}>")
-    parts.append(f"<p>Overall verdict: {badge(getattr(report, 'verdict', '-'))}</p>")
+    parts.append(f"<p>Overall verdict: {badge(report.verdict)}</p>")
     parts.append(_facts_table(_run_facts(report)))
-    findings = list(getattr(report, "findings", []) or [])
+    findings = list(report.finding_details or report.findings)
     parts.append(f"<{sub}>Findings</{sub}>")
     if findings:
         items = "".join(f"<li>{_finding(f)}</li>" for f in findings)
@@ -259,20 +281,15 @@ def report_section(
     else:
         parts.append('<p class="muted">No findings.</p>')
     parts.append(f"<{sub}>Per-layer statistics</{sub}>")
-    parts.append(layer_table(list(getattr(report, "rows", []) or [])))
-    theory = getattr(report, "theory", None)
+    parts.append(layer_table(report.layers))
     parts.append(f"<{sub}>Mean-field theory vs measurement</{sub}>")
-    if isinstance(theory, Mapping):
-        parts.append(_facts_table(_flatten(theory)))
-    else:
-        parts.append('<p class="muted">No mean-field prediction for this network.</p>')
-    jac = getattr(report, "jacobian", None)
+    parts.append(_theory_html(report))
     parts.append(f"<{sub}>Jacobian</{sub}>")
-    if jac is not None:
-        parts.append(_facts_table(jacobian_summary(jac)))
-        parts.append(_jacobian_layers(jac))
+    if report.jacobian:
+        parts.append(_facts_table(jacobian_summary(report.jacobian)))
+        parts.append(_jacobian_layers(report.jacobian))
     else:
-        parts.append('<p class="muted">No Jacobian was computed.</p>')
+        parts.append('<p class="muted">No Jacobian was computed (no model was given).</p>')
     parts.append(f"<{sub}>Figures</{sub}>")
     parts.append(_figures_html(report_figures(report), extra, True))
     return "\n".join(parts)
@@ -329,8 +346,7 @@ def save_html(report: Any, path: Any, title: str | None = None, extra_figures: A
 
 
 def _final(report: Any, key: str) -> Any:
-    hist = getattr(report, "history", None)
-    logs = list(getattr(hist, "logs", []) or []) if hist is not None else []
+    logs = report.history.logs if report.history is not None else []
     return logs[-1].get(key) if logs else None
 
 
@@ -373,18 +389,13 @@ def render_comparison_html(
     )
     rows = []
     for label, report in zip(labels, reports, strict=True):
-        values = [
-            getattr(report, "grad_ratio", None),
-            getattr(report, "signal_ratio", None),
-            _final(report, "loss"),
-        ]
+        values = [report.grad_ratio, report.signal_ratio, report.final_loss]
         cells = "".join(f"<td>{_esc(eng(v))}</td>" for v in values)
         cells += "".join(
             f"<td>{_esc(percent(_final(report, k)))}</td>" for k in ("accuracy", "val_accuracy")
         )
         rows.append(
-            f'<tr><td class="name">{_esc(label)}</td>'
-            f"<td>{badge(getattr(report, 'verdict', '-'))}</td>{cells}</tr>"
+            f'<tr><td class="name">{_esc(label)}</td><td>{badge(report.verdict)}</td>{cells}</tr>'
         )
     summary = f'<table><tr><th class="name">configuration</th>{head}</tr>{"".join(rows)}</table>'
     extra = _as_figure_dict(extra_figures)

@@ -33,6 +33,7 @@ class Curves:
         n_outputs: width of the output layer, 0 when unknown.
         initial_loss: loss at initialization (epoch 0), or None.
         plateaus: plateau spans given by a report, or None to compute them.
+        chance: the chance-level loss a report states, or None to derive it.
     """
 
     epochs: np.ndarray
@@ -41,6 +42,7 @@ class Curves:
     n_outputs: int
     initial_loss: float | None
     plateaus: list[tuple[int, int]] | None
+    chance: float | None = None
 
 
 def find_plateaus(
@@ -105,15 +107,17 @@ def _spans_from(plateau: Any) -> list[tuple[int, int]] | None:
 def _report_plateaus(report: Any) -> list[tuple[int, int]] | None:
     """Plateau spans a report states: ``report.plateau``, else its plateau findings.
 
-    A finding counts when it has ``kind == "plateau"`` and the ``epochs`` it
-    concerns; None when the report states nothing (the spans are then computed).
+    A finding (``report.finding_details``) counts when it has ``kind ==
+    "plateau"`` and the ``epochs`` it concerns; None when the report states
+    nothing (the spans are then computed).
     """
     spans = _spans_from(getattr(report, "plateau", None))
     if spans is not None:
         return spans
+    details = getattr(report, "finding_details", None) or getattr(report, "findings", None)
     found = [
         (int(min(f.epochs)), int(max(f.epochs)))
-        for f in getattr(report, "findings", None) or []
+        for f in details or []
         if getattr(f, "kind", None) == "plateau" and getattr(f, "epochs", None)
     ]
     return found or None
@@ -132,7 +136,12 @@ def curves(obj: Any) -> Curves:
         initial = float(hist.loss[0]) if hist.loss.size and hist.epoch[0] == 0 else None
         n_out = hist.rows[-1].fan_out if hist.rows else 0
         plateau = _report_plateaus(obj) if obj is not hist else None
-        return Curves(epochs, data, hist.loss_name or "", n_out, initial, plateau)
+        chance = getattr(obj, "chance", None) if obj is not hist else None
+        return Curves(epochs, data, hist.loss_name or "", n_out, initial, plateau, chance)
+    if c.data_of(obj) is not None:
+        raise ValueError(
+            "training curves need a training run: this report (from analyze()) has no epochs"
+        )
     if isinstance(obj, dict):
         data = {str(k): np.asarray(v, dtype=float).ravel() for k, v in obj.items()}
         n = max((v.size for v in data.values()), default=0)
@@ -161,6 +170,17 @@ def chance_loss(loss_name: str, n_outputs: int) -> float | None:
     if loss_name in _CROSS_ENTROPIES and n_outputs > 1:
         return math.log(n_outputs)
     return None
+
+
+def chance_level(data: Curves) -> tuple[float | None, str]:
+    """The chance-level loss and its legend text: the report's (the loss of predicting
+    the label frequencies) when it states one, else ``chance_loss`` (ln 2 or ln classes)."""
+    level = data.chance if data.chance is not None else chance_loss(data.loss_name, data.n_outputs)
+    if level is None:
+        return None, ""
+    named = math.isclose(level, math.log(max(2, data.n_outputs)), rel_tol=1e-3)
+    name = f"ln {max(2, data.n_outputs)}" if named else "label frequencies"
+    return level, f"chance level {level:.3f} ({name})"
 
 
 def _loss_unit(loss_name: str) -> str:
@@ -211,7 +231,8 @@ def training_curves(
     """Loss (and accuracy, when logged) against epoch, with plateaus shaded.
 
     A loss that stays flat at ln 2 = 0.693 for binary cross-entropy (the dotted
-    chance line: a constant guess of 0.5) is the seed's symptom of a vanishing
+    chance line: a constant guess of 0.5; a report's own chance level, the loss
+    of predicting the label frequencies, when it states one) is the seed's symptom of a vanishing
     gradient. Plateaus are taken from ``plateau`` or from the report
     (``report.plateau``, or its findings of kind "plateau") when either gives
     them, and otherwise found by
@@ -239,8 +260,7 @@ def training_curves(
     axes = np.atleast_1d(fig.subplots(1, 2 if has_acc else 1)).ravel()
     ax = axes[0]
     plot_loss(ax, data)
-    chance = chance_loss(data.loss_name, data.n_outputs)
-    draw_chance(ax, chance, f"chance level (ln {2 if data.n_outputs <= 1 else data.n_outputs})")
+    draw_chance(ax, *chance_level(data))
     spans = _spans_from(plateau)
     if spans is None:
         spans = data.plateaus
@@ -350,6 +370,8 @@ def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: in
         fig.colorbar(fill, ax=ax).set_label("predicted P(class 1)")
         if prob.min() < 0.5 < prob.max():
             ax.contour(gx, gy, prob, levels=[0.5], colors="black", linewidths=1.5)
+        else:
+            c.text_box(ax, [f"no boundary: P(class 1) in [{prob.min():.3f}, {prob.max():.3f}]"])
         predicted = (np.asarray(model.predict(X, batch_size=X.shape[0], verbose=0)) > 0.5).ravel()
         point_colors = {0: "#0072B2", 1: "#D55E00"}
     else:
