@@ -151,7 +151,7 @@ def test_save_html_failure_leaves_the_old_file_and_no_temp(
     def refuse(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_html.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         report_html.save_html(seed_report, path)
     assert path.read_text(encoding="utf-8") == "old"
