@@ -135,8 +135,19 @@ def test_heatmap_is_layers_by_records(seed_run) -> None:
     assert image.get_array().shape == (len(hist.rows), hist.stats.shape[0]) == (9, 5)
     assert isinstance(image.norm, LogNorm)
     np.testing.assert_allclose(image.get_array(), hist.field("grad_norm").T)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2", "3", "4"]
     assert [t.get_text() for t in ax.get_yticklabels()] == [r.name for r in hist.rows]
     assert "log scale" in fig.axes[1].get_ylabel()  # the colour bar
+
+
+def test_heatmap_ticks_epochs_of_batch_records() -> None:
+    # every="batch": 7 batches per epoch of 200 samples; ticks only at epoch ends.
+    hist = train(epochs=2, track=False, every="batch").history
+    fig = plots.heatmap(hist)
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape == (9, 1 + 2 * 7)
+    assert list(ax.get_xticks()) == [0, 7, 14]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]
 
 
 def test_heatmap_linear_and_errors(seed_run) -> None:
@@ -337,8 +348,10 @@ def test_report_figures_skip_what_has_no_data(seed_run, residual_run) -> None:
         "predicted_vs_measured",
     ]
     assert all(isinstance(f, plt.Figure) for f in figures.values())
-    # Initialization and the last epoch overlaid, and the mean-field line.
-    assert len(figures["gradient_norms"].axes[0].lines) == 3
+    # Initialization and the last epoch overlaid; the mean-field line goes with the
+    # signal norms, the quantity it predicts.
+    assert len(figures["gradient_norms"].axes[0].lines) == 2
+    assert len(figures["signal_norms"].axes[0].lines) == 3
     plt.close("all")
     # analyze(): one probe record, no epochs; a residual network: no theory.
     snapshot = plots.report_figures(analyze(residual_run.model, X, Y))
