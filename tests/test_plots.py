@@ -17,6 +17,8 @@ from matplotlib.colors import LogNorm
 from _plotdata import Run, X, Y, train
 from vgp_native import plots
 from vgp_native.flow import HIST_BINS, analyze
+from vgp_native.initializers import RandomNormal
+from vgp_native.optimizers import SGD
 
 matplotlib.use("Agg")
 
@@ -112,6 +114,41 @@ def test_gradient_norms_reads_reports_of_runs_and_of_analyze(seed_run) -> None:
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), snapshot.data.field("grad_norm")[0])
     np.testing.assert_allclose(ax.lines[1].get_ydata(), seed_run.history.field("grad_norm")[-1])
+
+
+def test_non_finite_values_are_marked_not_dropped() -> None:
+    # He-style relu with weights ~ N(0, 9) and SGD at lr 1 blows up into NaN in epoch 1.
+    run = train(
+        epochs=2,
+        activation="relu",
+        init=RandomNormal(0.0, 3.0),
+        optimizer=SGD(learning_rate=1.0),
+    )
+    hist = run.history
+    last = hist.field("grad_norm")[-1]
+    assert not np.isfinite(last).all() and run.report.verdict == "non-finite"
+    fig = plots.gradient_norms(hist, record=-1)
+    _render(fig)
+    crosses = [ln for ln in fig.axes[0].lines if ln.get_marker() == "x"]
+    assert len(crosses) == 1 and len(crosses[0].get_xdata()) == int((~np.isfinite(last)).sum())
+    fig = plots.heatmap(hist)
+    _render(fig)
+    shown = fig.axes[0].images[0].get_array()
+    assert shown.mask.sum() == int((~(hist.field("grad_norm") > 0)).sum())
+    fig = plots.weights_vs_epochs(hist)
+    assert any("NaN/Inf" in ax.get_title() for ax in fig.axes)
+
+
+def test_functions_draw_into_given_axes_and_figures(seed_run) -> None:
+    fig, (left, right) = plt.subplots(1, 2)
+    assert plots.gradient_norms(seed_run.history, ax=left) is fig
+    assert plots.heatmap(seed_run.history, ax=right) is fig
+    assert len(left.lines) == 1 and len(right.images) == 1
+    target = plt.figure()
+    assert plots.training_curves(seed_run.history, fig=target) is target
+    assert len(target.axes) == 2
+    assert plots.activation_histograms(seed_run.history, fig=target) is target
+    assert len([ax for ax in target.axes if ax.get_visible()]) == len(seed_run.history.rows)
 
 
 def test_gradient_norms_rejects_bad_arguments(seed_run) -> None:
