@@ -104,6 +104,10 @@ def test_gradient_norms_theory_line_falls_by_sqrt_chi1(seed_run) -> None:
     # Anchored at the last hidden layer (row 8 of 9) of the measured line.
     assert predicted[-1] == pytest.approx(hist.field("signal_norm")[0, -2])
     assert "backpropagated signal" in ax.get_ylabel()
+    # The legend's ratio is the report's signal ratio: first over last hidden layer.
+    signal = hist.field("signal_norm")[0]
+    ratio = plots.eng(signal[0] / signal[-2], 2)
+    assert ax.get_legend().get_texts()[0].get_text() == f"model (first/last hidden {ratio})"
 
 
 def test_gradient_norms_reads_reports_of_runs_and_of_analyze(seed_run) -> None:

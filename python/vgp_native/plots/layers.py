@@ -108,8 +108,11 @@ def gradient_norms(
     ax.set_yscale("log")
     for i, ((_, values), label) in enumerate(zip(per_model, labels, strict=True)):
         x = np.arange(1, len(values) + 1)
+        # As the report defines them: kernel gradients first/last layer, the signal
+        # first/last hidden layer (the output layer's signal is the loss gradient).
+        last = c.hidden_depth(len(values)) - 1 if field == "signal_norm" else len(values) - 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = float(np.float64(values[0]) / np.float64(values[-1]))
+            ratio = float(np.float64(values[0]) / np.float64(values[last]))
         ax.plot(
             x,
             c.positive(values),
@@ -117,7 +120,7 @@ def gradient_norms(
             marker=c.marker(i),
             linewidth=1.8,
             markersize=5,
-            label=f"{label} (first/last {eng(ratio, 2)})",
+            label=f"{label} (first/last{' hidden' * (field == 'signal_norm')} {eng(ratio, 2)})",
         )
         _mark_nonfinite(ax, x, values, c.color(i))
     if chi1 is not None:
