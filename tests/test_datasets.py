@@ -211,6 +211,28 @@ def test_split_matches_sklearn_property(
     _same(train_test_split(data, test_size=test_size, random_state=seed), expected)
 
 
+def test_split_with_a_random_state_instance_matches_sklearn() -> None:
+    model_selection = pytest.importorskip("sklearn.model_selection")
+    labels = np.arange(40) % 2
+    for stratify in (None, labels):
+        ours = train_test_split(
+            np.arange(40), random_state=np.random.RandomState(3), stratify=stratify
+        )
+        theirs = model_selection.train_test_split(
+            np.arange(40), random_state=np.random.RandomState(3), stratify=stratify
+        )
+        _same(ours, theirs)
+
+
+def test_split_accepts_a_generator() -> None:
+    labels = np.arange(30) % 3
+    first = train_test_split(np.arange(30), random_state=np.random.default_rng(1), stratify=labels)
+    again = train_test_split(np.arange(30), random_state=np.random.default_rng(1), stratify=labels)
+    _same(first, again)
+    # 8 test rows (ceil(7.5)) over three classes of 10: 3, 3 and 2, the tie broken at random.
+    assert sorted(np.bincount(labels[first[1]]).tolist()) == [2, 3, 3]
+
+
 def test_split_partitions_rows_and_keeps_class_proportions() -> None:
     X = np.arange(200).reshape(100, 2)
     y = np.repeat([0, 1, 2, 3], [40, 30, 20, 10])

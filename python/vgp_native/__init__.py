@@ -1,16 +1,62 @@
 """vgp_native: see, measure and fix the vanishing gradient problem.
 
 Build a deep multilayer perceptron in a few Keras-style lines, train it on
-native C++/OpenMP kernels, and read a per-layer gradient-flow report.
+native C++/OpenMP kernels, and read a per-layer gradient-flow report::
+
+    import vgp_native as vn
+    from vgp_native.models import Sequential
+    from vgp_native.layers import Dense
+
+    model = Sequential(seed=0)
+    model.add(Dense(10, activation="sigmoid", input_dim=2))
+    ...
+    flow = vn.callbacks.GradientFlow()
+    model.fit(X, y, epochs=100, callbacks=[flow], verbose=0)
+    print(flow.report())
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from . import (
+    activations,
+    callbacks,
+    datasets,
+    flow,
+    initializers,
+    layers,
+    losses,
+    models,
+    ops,
+    optimizers,
+)
 from ._core import __version__, get_num_threads, openmp_enabled, set_num_threads
 
 __all__ = [
     "__version__",
+    "activations",
+    "callbacks",
+    "datasets",
+    "experiments",
+    "flow",
     "get_num_threads",
+    "initializers",
+    "layers",
+    "losses",
+    "models",
     "openmp_enabled",
+    "ops",
+    "optimizers",
+    "plots",
     "set_num_threads",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Modules that pull in matplotlib or process pools load on first use.
+    if name in ("plots", "experiments", "report_html"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

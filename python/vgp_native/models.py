@@ -11,104 +11,31 @@ gradient-flow statistics).
 from __future__ import annotations
 
 import math
-import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import _core, activations, losses, optimizers
+from . import _core, losses, optimizers
+from ._data import prepare_x, prepare_y
+from ._fit import run_fit
+from ._planning import HIST_RANGES, FlowRow, all_layers, plan
+from ._progress import human_bytes, progress_line
 from ._validation import (
-    check_finite,
     check_float,
     check_int,
-    numeric_array,
     resolve_dtype,
 )
-from .callbacks import Callback, CallbackList, History, check_callbacks
-from .layers import Dense, Dropout, Layer, Residual
+from .callbacks import Callback, History, check_callbacks
+from .layers import Layer
 from .layers import deserialize as deserialize_layer
 from .layers import serialize as serialize_layer
 from .layers.base import set_weight_list, unique_name
 
 __all__ = ["Sequential", "load_model"]
 
-_HIST_RANGES = {
-    "sigmoid": (0.0, 1.0),
-    "softmax": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "relu": (0.0, 4.0),
-    "softplus": (0.0, 4.0),
-}
-
-
-@dataclass(frozen=True)
-class FlowRow:
-    """One row of the gradient-flow statistics: a layer that owns a kernel.
-
-    Attributes:
-        name: layer name (``block/dense_3`` inside a residual block).
-        layer: the Dense layer.
-        activation: activation of the units probed for this row.
-        fan_in, fan_out: kernel shape.
-        depth: position among the rows (0 = first).
-        in_residual: whether the layer sits inside a residual block.
-    """
-
-    name: str
-    layer: Dense
-    activation: str
-    fan_in: int
-    fan_out: int
-    depth: int
-    in_residual: bool
-
-
-def _plan(layers: list[Layer], prefix: str, rows: list[FlowRow], nested: bool) -> list[dict]:
-    """Native specs for a container, assigning statistics rows and probe points."""
-    specs = [layer.native_spec() for layer in layers]
-    for i, layer in enumerate(layers):
-        if isinstance(layer, Residual):
-            specs[i]["children"] = _plan(layer.layers, f"{prefix}{layer.name}/", rows, True)
-        if not layer.has_kernel():
-            continue
-        row = len(rows)
-        specs[i]["kernel_row"] = row
-        # The probe is the output of the last kernel-less layer that follows.
-        j = i
-        act = layer.activation_name() or "linear"
-        while j + 1 < len(layers):
-            nxt = layers[j + 1]
-            if nxt.has_kernel() or isinstance(nxt, Residual):
-                break
-            j += 1
-            if nxt.activation_name() is not None:
-                act = nxt.activation_name()
-        lo, hi = _HIST_RANGES.get(act, (-4.0, 4.0))
-        specs[j].update(
-            probe_row=row, probe_act=activations.ACTIVATIONS[act], hist_lo=lo, hist_hi=hi
-        )
-        rows.append(
-            FlowRow(
-                name=prefix + layer.name,
-                layer=layer,
-                activation=act,
-                fan_in=int(layer.input_dim),
-                fan_out=int(layer.units),
-                depth=row,
-                in_residual=nested,
-            )
-        )
-    return specs
-
-
-def _all_layers(layers: list[Layer]) -> list[Layer]:
-    out: list[Layer] = []
-    for layer in layers:
-        out.append(layer)
-        out.extend(_all_layers(layer.sublayers()))
-    return out
+# Histogram ranges of the probed activations (also read by flow.recording).
+_HIST_RANGES = HIST_RANGES
 
 
 class Sequential:
@@ -193,7 +120,7 @@ class Sequential:
         """Append a layer; it is built at once when the input width is known."""
         if not isinstance(layer, Layer):
             raise TypeError(f"add() expects a Layer, received {type(layer).__name__}")
-        if any(layer is existing for existing in _all_layers(self._layers)):
+        if any(layer is existing for existing in all_layers(self._layers)):
             raise ValueError(f"Layer '{layer.name}' is already part of this model")
         if layer.built:
             raise ValueError(f"Layer '{layer.name}' is already built (used in another model?)")
@@ -309,7 +236,7 @@ class Sequential:
         if not self._layers:
             raise ValueError("The model has no layers; add some before training")
         rows: list[FlowRow] = []
-        specs = _plan(self._layers, "", rows, False)
+        specs = plan(self._layers, "", rows, False)
         net_cls = _core.Network64 if self.dtype == np.float64 else _core.Network32
         net = net_cls(specs, self._input_dim, len(rows))
         views = net.params()
@@ -350,73 +277,10 @@ class Sequential:
 
     # -- data -------------------------------------------------------------------------------
     def _prepare_x(self, x: Any, name: str = "x") -> np.ndarray:
-        if x is None:
-            raise ValueError(f"{name} is required, received None")
-        arr = numeric_array(x, name)
-        if arr.ndim == 1 and self._input_dim == 1:
-            arr = arr.reshape(-1, 1)
-        if arr.ndim != 2:
-            raise ValueError(
-                f"{name} must be a 2-D array (samples, features), received shape {arr.shape}"
-            )
-        if arr.shape[0] == 0:
-            raise ValueError(f"{name} must hold at least one sample, received shape {arr.shape}")
-        if arr.shape[1] == 0:
-            raise ValueError(f"{name} must have at least one feature, received shape {arr.shape}")
-        if self._input_dim is not None and arr.shape[1] != self._input_dim:
-            raise ValueError(
-                f"{name} has {arr.shape[1]} features but model '{self.name}' expects "
-                f"{self._input_dim}"
-            )
-        arr = np.ascontiguousarray(arr, dtype=self.dtype)
-        check_finite(arr, name)
-        return arr
+        return prepare_x(x, self.dtype, self._input_dim, self.name, name)
 
     def _prepare_y(self, y: Any, n: int, name: str = "y") -> np.ndarray:
-        if y is None:
-            raise ValueError(f"{name} is required, received None")
-        arr = numeric_array(y, name)
-        out_dim = self._layers[-1].output_dim
-        if arr.ndim == 0 or arr.shape[0] != n:
-            raise ValueError(f"{name} has {arr.shape[0] if arr.ndim else 0} samples but x has {n}")
-        sparse = self.loss == "sparse_categorical_crossentropy"
-        if arr.ndim == 1:
-            if sparse or out_dim == 1:
-                arr = arr.reshape(-1, 1)
-            else:
-                raise ValueError(
-                    f"{name} has shape {arr.shape} but the model outputs {out_dim} values per "
-                    "sample: pass one-hot targets of shape (n, "
-                    f"{out_dim}) or use loss='sparse_categorical_crossentropy'"
-                )
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be 1-D or 2-D, received shape {arr.shape}")
-        want = 1 if sparse else out_dim
-        if arr.shape[1] != want:
-            raise ValueError(
-                f"{name} has shape {arr.shape}, expected (n, {want}) for loss '{self.loss}' "
-                f"and an output of width {out_dim}"
-            )
-        arr = np.ascontiguousarray(arr, dtype=self.dtype)
-        check_finite(arr, name)
-        if sparse:
-            labels = arr[:, 0]
-            if (
-                np.any(labels != np.round(labels))
-                or np.any(labels < 0)
-                or np.any(labels >= out_dim)
-            ):
-                raise ValueError(
-                    f"{name} must hold integer class labels in [0, {out_dim}) for "
-                    f"sparse_categorical_crossentropy, received values in "
-                    f"[{labels.min()}, {labels.max()}]"
-                )
-        elif self.loss == "binary_crossentropy" and (np.any(arr < 0) or np.any(arr > 1)):
-            raise ValueError(
-                f"{name} must hold targets in [0, 1] for binary_crossentropy, received values "
-                f"in [{arr.min()}, {arr.max()}]"
-            )
-        return arr
+        return prepare_y(y, n, self.dtype, self.loss, self._layers[-1].output_dim, name)
 
     @staticmethod
     def _batch_size(batch_size: Any, name: str = "batch_size") -> int:
@@ -501,100 +365,21 @@ class Sequential:
             else batch_size
         )
 
-        n = x_arr.shape[0]
-        steps = -(-n // batch_size)
-        history = History()
-        progress = _ProgressLogger(verbose, steps, epochs) if verbose else None
-        all_cbs = cbs + [history] + ([progress] if progress else [])
-        params = {
-            "epochs": epochs,
-            "steps": steps,
-            "verbose": verbose,
-            "batch_size": batch_size,
-            "samples": n,
-        }
-        cblist = CallbackList(all_cbs, self, params)
-        record = any(getattr(cb, "records_flow", False) for cb in cbs)
-        halt = any(getattr(cb, "halts_on_nonfinite", False) for cb in cbs)
-        per_batch = cblist.implements_batch_hooks
-        has_dropout = any(
-            isinstance(layer, Dropout) and layer.rate > 0 for layer in _all_layers(self._layers)
+        return run_fit(
+            self,
+            net,
+            x_arr,
+            y_arr,
+            val,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            batch_size=batch_size,
+            val_bs=val_bs,
+            verbose=verbose,
+            cbs=cbs,
+            shuffle=bool(shuffle),
+            validation_freq=validation_freq,
         )
-        self.history = history
-        self.stop_training = False
-        self._fit_data = (x_arr, y_arr)
-        net.clear_stats()
-        logs: dict[str, float] = {}
-        try:
-            cblist.on_train_begin()
-            for epoch in range(initial_epoch, epochs):
-                cblist.on_epoch_begin(epoch)
-                perm = self._shuffle_rng.permutation(n) if shuffle else None
-                seeds = (
-                    self._dropout_rng.integers(0, 2**63, size=steps, dtype=np.uint64)
-                    if has_dropout
-                    else None
-                )
-                if per_batch:
-                    loss_sum, metric_sum, rows, halted = self._fit_batches(
-                        net, x_arr, y_arr, perm, batch_size, seeds, record, halt, cblist
-                    )
-                else:
-                    loss_sum, metric_sum, rows, halted = net.train_epoch(
-                        x_arr, y_arr, perm, batch_size, seeds, record, halt
-                    )
-                logs = self._logs(loss_sum, metric_sum, rows)
-                if halted:
-                    logs["loss"] = math.nan
-                if record:
-                    self._flow_stats = net.stats()
-                    net.clear_stats()
-                if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                    vl, vm, vr = net.evaluate(val[0], val[1], val_bs)
-                    for key, value in self._logs(vl, vm, vr).items():
-                        logs[f"val_{key}"] = value
-                cblist.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-            cblist.on_train_end(logs)
-        finally:
-            self._fit_data = None
-            self._flow_stats = None
-        return history
-
-    def _fit_batches(
-        self,
-        net: Any,
-        x: np.ndarray,
-        y: np.ndarray,
-        perm: np.ndarray | None,
-        batch_size: int,
-        seeds: np.ndarray | None,
-        record: bool,
-        halt: bool,
-        cblist: CallbackList,
-    ) -> tuple[float, float, int, bool]:
-        """The per-batch path: the same native steps as ``train_epoch``, with batch hooks."""
-        n = x.shape[0]
-        loss_sum = metric_sum = 0.0
-        rows = 0
-        for b, start in enumerate(range(0, n, batch_size)):
-            cblist.on_train_batch_begin(b)
-            stop = min(start + batch_size, n)
-            seed = int(seeds[b]) if seeds is not None else 0
-            if perm is None:
-                result = net.train_batch(x[start:stop], y[start:stop], None, seed, record, halt)
-            else:
-                result = net.train_batch(x, y, perm[start:stop], seed, record, halt)
-            loss_sum += result[0]
-            metric_sum += result[1]
-            rows += result[2]
-            cblist.on_train_batch_end(b, self._logs(loss_sum, metric_sum, rows))
-            if result[3]:
-                return loss_sum, metric_sum, rows, True
-            if self.stop_training:
-                break
-        return loss_sum, metric_sum, rows, False
 
     def _logs(self, loss_sum: float, metric_sum: float, rows: int) -> dict[str, float]:
         rows = max(int(rows), 1)
@@ -628,7 +413,7 @@ class Sequential:
         logs = self._logs(loss_sum, metric_sum, rows)
         if verbose:
             steps = -(-x_arr.shape[0] // batch_size)
-            print(_progress_line(steps, steps, time.perf_counter() - t0, logs, bar=verbose == 1))
+            print(progress_line(steps, steps, time.perf_counter() - t0, logs, bar=verbose == 1))
         if return_dict:
             return logs
         if self._metric_key is None:
@@ -651,7 +436,7 @@ class Sequential:
         out = net.predict(x_arr, batch_size, "infer")
         if verbose:
             steps = -(-x_arr.shape[0] // batch_size)
-            print(_progress_line(steps, steps, time.perf_counter() - t0, {}, bar=verbose == 1))
+            print(progress_line(steps, steps, time.perf_counter() - t0, {}, bar=verbose == 1))
         return out
 
     def _inference_net(self) -> Any:
@@ -659,7 +444,7 @@ class Sequential:
         if self.compiled:
             return self._ensure_native(self._input_dim)
         rows: list[FlowRow] = []
-        specs = _plan(self._layers, "", rows, False)
+        specs = plan(self._layers, "", rows, False)
         net_cls = _core.Network64 if self.dtype == np.float64 else _core.Network32
         net = net_cls(specs, self._input_dim, len(rows))
         for view, w in zip(net.params(), self.weights, strict=True):
@@ -718,10 +503,10 @@ class Sequential:
             if name not in ("moving_mean", "moving_variance"):
                 trainable += size
         item = self.dtype.itemsize
-        print_fn(f" Total params: {total:,} ({_human_bytes(total * item)})")
-        print_fn(f" Trainable params: {trainable:,} ({_human_bytes(trainable * item)})")
+        print_fn(f" Total params: {total:,} ({human_bytes(total * item)})")
+        print_fn(f" Trainable params: {trainable:,} ({human_bytes(trainable * item)})")
         non = total - trainable
-        print_fn(f" Non-trainable params: {non:,} ({_human_bytes(non * item)})")
+        print_fn(f" Non-trainable params: {non:,} ({human_bytes(non * item)})")
 
     # -- persistence ----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -768,52 +553,3 @@ def load_model(path: str) -> Sequential:
     from .saving import load_model as _load
 
     return _load(path)
-
-
-def _human_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.2f} {unit}"
-        n /= 1024
-    return f"{n:.2f} GB"
-
-
-def _format_time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.0f}s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.0f}ms"
-    return f"{seconds * 1e6:.0f}us"
-
-
-def _progress_line(step: int, steps: int, elapsed: float, logs: dict[str, float], bar: bool) -> str:
-    per_step = elapsed / max(step, 1)
-    metrics = "".join(f" - {k}: {v:.4f}" for k, v in sorted(logs.items()))
-    if bar:
-        width = 20
-        filled = round(width * step / max(steps, 1))
-        return (
-            f"{step}/{steps} {'━' * filled}{' ' * (width - filled)} "
-            f"{elapsed:.0f}s {_format_time(per_step)}/step{metrics}"
-        )
-    return f"{step}/{steps} - {elapsed:.0f}s - {_format_time(per_step)}/step{metrics}"
-
-
-class _ProgressLogger(Callback):
-    """Keras-like per-epoch output for verbose=1 and verbose=2."""
-
-    def __init__(self, verbose: int, steps: int, epochs: int) -> None:
-        super().__init__()
-        self.verbose = verbose
-        self.steps = steps
-        self.epochs = epochs
-        self._t0 = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        print(f"Epoch {epoch + 1}/{self.epochs}")
-        self._t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        elapsed = time.perf_counter() - self._t0
-        print(_progress_line(self.steps, self.steps, elapsed, logs or {}, self.verbose == 1))
-        sys.stdout.flush()

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from . import theory
+
+__all__ = ["theory"]
