@@ -9,16 +9,19 @@ import io
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from .experiments.files import atomic_path, atomic_write_text
+
 __all__ = [
     "CliError",
     "Progress",
     "atomic_write_text",
+    "csv_text",
+    "flag_message",
     "fmt_num",
     "format_table",
     "int_list",
@@ -53,6 +56,17 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """argparse type: an integer >= 0."""
     return _int_at_least(text, 0)
+
+
+def flag_message(message: str, flags: dict[str, str]) -> str:
+    """Name the flags in an error message about configuration keys.
+
+    ``flags`` maps configuration keys to flags, e.g. ``{"depth": "--depth"}``;
+    ``config['depth']`` in ``message`` becomes ``--depth``.
+    """
+    for key, flag in flags.items():
+        message = message.replace(f"config[{key!r}]", flag)
+    return message
 
 
 def positive_float(text: str) -> float:
@@ -108,32 +122,13 @@ def output_dir(path: str) -> Path:
     return out
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_figure(fig: Any, path: Path, dpi: int = 110) -> None:
-    """Save a matplotlib figure atomically, then close it."""
+    """Save a matplotlib figure atomically (format from the suffix), then close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     finally:
         plt.close(fig)
 

@@ -26,6 +26,7 @@ from .cli_common import (
     Progress,
     atomic_write_text,
     csv_text,
+    flag_message,
     fmt_num,
     format_table,
     output_dir,
@@ -35,6 +36,16 @@ from .cli_common import (
 __all__ = ["run_sweep"]
 
 EXIT_INTERRUPTED = 130
+#: The flag that sets each swept configuration key.
+FLAGS = {
+    "depth": "--depths",
+    "width": "--widths",
+    "activation": "--activations",
+    "init": "--inits",
+    "norm": "--norms",
+    "residual": "--residual",
+    "dataset": "--datasets",
+}
 
 
 def _grid(args: argparse.Namespace) -> dict[str, list[Any]]:
@@ -58,7 +69,7 @@ def _check(grid: dict[str, list[Any]], seeds: int) -> list[dict[str, Any]]:
         for name in grid["dataset"]:
             load_dataset(name)
     except (ValueError, TypeError, FileNotFoundError) as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(flag_message(str(exc), FLAGS)) from None
     return configs
 
 

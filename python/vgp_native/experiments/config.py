@@ -85,6 +85,20 @@ _OPTIMIZERS = {"adam": optimizers.Adam, "sgd": optimizers.SGD, "rmsprop": optimi
 NORMS = ("none", "batchnorm")
 RESIDUALS = ("none", "identity")
 OPTIMIZER_DEFAULT_LR = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001}
+_INIT_NAMES = (
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "orthogonal",
+    "zeros",
+    "ones",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+)
 _INIT_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
 
 
@@ -115,15 +129,14 @@ def make_initializer(spec: str) -> Any:
         ValueError: an unknown name, or arguments that are not ``key=number``.
     """
     if not isinstance(spec, str):
-        raise TypeError(f"init must be a string, received {spec!r}")
+        raise TypeError(f"expected an initializer name, received {spec!r}")
     match = _INIT_RE.match(spec)
     if match is None:
-        raise ValueError(f"init {spec!r} is not a name or name(key=value, ...)")
+        raise ValueError(f"{spec!r} is not an initializer name or name(key=value, ...)")
     name, args = match.group(1), match.group(2)
-    try:
-        init = initializers.get(name)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("Unknown initializer", "Unknown init")) from None
+    if name not in _INIT_NAMES:
+        raise ValueError(f"unknown initializer {name!r}; expected one of: {', '.join(_INIT_NAMES)}")
+    init = initializers.get(name)
     if not args or not args.strip():
         return init
     kwargs: dict[str, float] = {}
@@ -135,14 +148,12 @@ def make_initializer(spec: str) -> Any:
         except ValueError:
             number = math.nan
         if not eq or not key.isidentifier() or not math.isfinite(number):
-            raise ValueError(
-                f"init {spec!r}: expected key=number arguments, found {part.strip()!r}"
-            )
+            raise ValueError(f"{spec!r}: expected key=number arguments, found {part.strip()!r}")
         kwargs[key] = number
     try:
         return type(init)(**kwargs)
-    except TypeError as exc:
-        raise ValueError(f"init {spec!r}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{spec!r}: {exc}") from None
 
 
 def resolved_learning_rate(optimizer: str, learning_rate: float | None) -> float:
@@ -174,7 +185,10 @@ def check_config(config: dict[str, Any] | None = None, **overrides: Any) -> dict
     if act == "softmax":
         raise ValueError("config['activation'] must be an elementwise activation, not softmax")
     cfg["activation"] = act
-    make_initializer(cfg["init"])
+    try:
+        make_initializer(cfg["init"])
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"config['init']: {exc}") from None
     cfg["init"] = cfg["init"].strip()
     cfg["norm"] = _choice(cfg, "norm", NORMS)
     cfg["residual"] = _choice(cfg, "residual", RESIDUALS)

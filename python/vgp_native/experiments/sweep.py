@@ -33,7 +33,6 @@ import math
 import multiprocessing
 import os
 import signal
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from typing import Any
 from .. import set_num_threads
 from .config import CONFIG_KEYS, check_config
 from .data import Dataset, load_dataset
+from .files import atomic_write_text, remove_stale_temporaries
 from .runner import FLOAT_FIELDS, RESULT_FIELDS, _check_epochs, run_task
 
 __all__ = ["expand_grid", "is_dask_client", "result_key", "sweep"]
@@ -130,18 +130,8 @@ def _from_json_value(key: str, value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON to a temporary file next to ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=1, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write strict JSON to ``path`` atomically (a temporary file, then a rename)."""
+    atomic_write_text(path, json.dumps(payload, indent=1, allow_nan=False) + "\n")
 
 
 def encode_result(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,14 +166,15 @@ def _init_worker(threads: int) -> None:
 
 def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Cancel what has not started and end the workers now (on an interrupt or error)."""
-    pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
         return
     # Older Pythons have no public way to end running tasks: end the processes.
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        with contextlib.suppress(Exception):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(OSError):
             proc.terminate()
 
 
@@ -299,6 +290,7 @@ def sweep(
         pending.append(i)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(cache)
     dask = executor is not None and is_dask_client(executor)
     tasks = [
         {
