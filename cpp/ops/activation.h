@@ -69,7 +69,8 @@ struct TanhOp {
   template <typename T> static T backward(T, T y, T dy) { return dy * (T(1) - y * y); }
 };
 struct ReluOp {
-  template <typename T> static T forward(T x) { return x > T(0) ? x : T(0); }
+  // Written so that NaN propagates (as numpy.maximum(x, 0) does): NaN < 0 is false.
+  template <typename T> static T forward(T x) { return x < T(0) ? T(0) : x; }
   template <typename T> static T backward(T x, T, T dy) { return x > T(0) ? dy : T(0); }
 };
 struct LeakyReluOp {

@@ -43,7 +43,8 @@ inline bool worth_threads(index_t work) { return work > kParMinElementwise; }
 // f(i) for every row i of a (rows, row_len) buffer.
 template <typename F>
 inline void parallel_rows(index_t rows, index_t row_len, const F& f) {
-  VGP_OMP_FOR(worth_threads(rows * row_len))
+  [[maybe_unused]] const bool threads = worth_threads(rows * row_len);
+  VGP_OMP_FOR(threads)
   for (index_t i = 0; i < rows; ++i) f(i);
 }
 
@@ -51,7 +52,8 @@ inline void parallel_rows(index_t rows, index_t row_len, const F& f) {
 template <typename F>
 inline void parallel_blocks(index_t n, const F& f) {
   const index_t nblocks = (n + kBlock - 1) / kBlock;
-  VGP_OMP_FOR(worth_threads(n))
+  [[maybe_unused]] const bool threads = worth_threads(n);
+  VGP_OMP_FOR(threads)
   for (index_t b = 0; b < nblocks; ++b) f(b * kBlock, std::min(n, (b + 1) * kBlock));
 }
 
@@ -59,7 +61,8 @@ inline void parallel_blocks(index_t n, const F& f) {
 template <typename F>
 inline void parallel_columns(index_t rows, index_t cols, const F& f) {
   const index_t nchunks = (cols + kColumnChunk - 1) / kColumnChunk;
-  VGP_OMP_FOR(worth_threads(rows * cols))
+  [[maybe_unused]] const bool threads = worth_threads(rows * cols);
+  VGP_OMP_FOR(threads)
   for (index_t c = 0; c < nchunks; ++c) f(c * kColumnChunk, std::min(cols, (c + 1) * kColumnChunk));
 }
 
@@ -71,7 +74,7 @@ inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Par
                         const Combine& combine) {
   P parts[kChunksPerGroup];
   const index_t nchunks = (n + chunk - 1) / chunk;
-  const bool threads = worth_threads(work);
+  [[maybe_unused]] const bool threads = worth_threads(work);
   for (index_t g0 = 0; g0 < nchunks; g0 += kChunksPerGroup) {
     const index_t g1 = std::min(nchunks, g0 + kChunksPerGroup);
     VGP_OMP_FOR(threads)

@@ -48,7 +48,7 @@ def _labels(value: Any, a: np.ndarray, a_name: str) -> np.ndarray:
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"labels must be integer class indices in [0, {classes}), received {raw[i]!r} "
+            f"labels must be integer class indices in [0, {classes}), received {raw[i].item()!r} "
             f"at index {i}"
         )
     return np.ascontiguousarray(raw, dtype=a.dtype)

@@ -84,7 +84,14 @@ def float_array(
             raise ValueError(f"{name} must have {want} dimension(s), received shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, received shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=dtype)
+    try:
+        with np.errstate(over="raise"):
+            return np.ascontiguousarray(arr, dtype=dtype)
+    except FloatingPointError as exc:
+        raise ValueError(
+            f"{name} holds values beyond the {dtype} range (largest magnitude "
+            f"{np.max(np.abs(arr))!r}); pass a float64 array to compute in float64"
+        ) from exc
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:

@@ -20,7 +20,7 @@ from . import _core, losses, optimizers
 from ._data import prepare_x, prepare_y
 from ._fit import run_fit
 from ._planning import HIST_RANGES, FlowRow, all_layers, plan
-from ._progress import human_bytes, progress_line
+from ._progress import print_summary, progress_line
 from ._validation import (
     check_float,
     check_int,
@@ -475,38 +475,7 @@ class Sequential:
     # -- presentation ---------------------------------------------------------------------------
     def summary(self, print_fn: Any = None) -> None:
         """Print a table of the layers, their output shapes and parameter counts."""
-        print_fn = print_fn or print
-        rows = []
-        for layer in self._layers:
-            out = f"(None, {layer.output_dim})" if layer.built else "?"
-            params = layer.count_params() if layer.built else 0
-            rows.append((f"{layer.name} ({type(layer).__name__})", out, f"{params:,}"))
-            for sub in layer.sublayers():
-                sub_out = f"(None, {sub.output_dim})" if sub.built else "?"
-                rows.append((f"  └ {sub.name} ({type(sub).__name__})", sub_out, ""))
-        w0 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
-        w1 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
-        w2 = max([len("Param #")] + [len(r[2]) for r in rows]) + 2
-        line = "─" * (w0 + w1 + w2 + 4)
-        print_fn(f'Model: "{self.name}"')
-        print_fn(line)
-        print_fn(f" {'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>{w2}}")
-        print_fn("═" * (w0 + w1 + w2 + 4))
-        for r in rows:
-            print_fn(f" {r[0]:<{w0}}{r[1]:<{w1}}{r[2]:>{w2}}")
-        print_fn(line)
-        total = trainable = 0
-        for owner, i in self._weight_slots():
-            size = owner._weights[i].size
-            total += size
-            name = owner.all_weight_names()[i]
-            if name not in ("moving_mean", "moving_variance"):
-                trainable += size
-        item = self.dtype.itemsize
-        print_fn(f" Total params: {total:,} ({human_bytes(total * item)})")
-        print_fn(f" Trainable params: {trainable:,} ({human_bytes(trainable * item)})")
-        non = total - trainable
-        print_fn(f" Non-trainable params: {non:,} ({human_bytes(non * item)})")
+        print_summary(self, print_fn)
 
     # -- persistence ----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

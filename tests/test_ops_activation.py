@@ -1,0 +1,191 @@
+"""Activation kernels: NumPy references, gradient checks, stability, threads."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import PAR_MIN, TOL, assert_close
+from gradcheck import check_grad
+from reference import ref_backward, ref_forward
+from vgp_native import ops
+from vgp_native.activations import ACTIVATIONS, RELU_FAMILY
+
+NAMES = list(ACTIVATIONS)
+ELEMENTWISE = [n for n in NAMES if n != "softmax"]
+
+
+def away_from_kink(x: np.ndarray, name: str, margin: float = 1e-3) -> np.ndarray:
+    """Inputs at least ``margin`` from 0 for the activations with a kink there."""
+    if name not in RELU_FAMILY:
+        return x
+    return np.where(np.abs(x) < margin, np.copysign(margin, x) + x, x)
+
+
+SHAPES = [(1, 1), (1, 7), (7, 1), (33, 257), (128, 256), (129, 256)]
+
+
+def test_shapes_straddle_the_threading_threshold() -> None:
+    sizes = [a * b for a, b in SHAPES]
+    assert min(sizes) <= PAR_MIN < max(sizes)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_and_backward_match_numpy(name, shape, dtype, tol, rng) -> None:
+    x = (3 * rng.standard_normal(shape)).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    y = ops.activation_forward(x, name)
+    assert y.dtype == dtype and y.shape == shape
+    assert_close(y, ref_forward(x, name), tol)
+    dx = ops.activation_backward(x, y, dy, name)
+    assert dx.dtype == dtype
+    assert_close(dx, ref_backward(x, dy, name), tol)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_matches_finite_differences(name, rng) -> None:
+    x = away_from_kink(2 * rng.standard_normal((4, 7)), name)
+
+    def backward(r, x):
+        return {"x": ops.activation_backward(x, ops.activation_forward(x, name), r, name)}
+
+    check_grad(lambda x: ops.activation_forward(x, name), backward, {"x": x}, rng)
+
+
+def test_hand_worked_examples() -> None:
+    # sigmoid(0) = 1/2 and sigmoid'(0) = y (1 - y) = 1/4: the largest slope a
+    # sigmoid ever has, so each sigmoid layer scales the gradient by <= 1/4.
+    x = np.array([[0.0, -2.0, 3.0]])
+    y = ops.activation_forward(x, "sigmoid")
+    assert y[0, 0] == 0.5
+    assert ops.activation_backward(x, y, np.ones_like(x), "sigmoid")[0, 0] == 0.25
+    # relu: [0, -2, 3] -> [0, 0, 3]; gradient passes where x > 0 only.
+    np.testing.assert_array_equal(ops.activation_forward(x, "relu"), [[0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(
+        ops.activation_backward(x, ops.activation_forward(x, "relu"), np.ones_like(x), "relu"),
+        [[0.0, 0.0, 1.0]],
+    )
+    # softmax([0, ln 3]): e^0 = 1, e^ln3 = 3, sum 4 -> [1/4, 3/4].
+    # With dy = [1, 0]: sum_j dy_j y_j = 1/4, dx = y (dy - 1/4) = [3/16, -3/16].
+    z = np.array([[0.0, math.log(3.0)]])
+    s = ops.activation_forward(z, "softmax")
+    np.testing.assert_allclose(s, [[0.25, 0.75]], rtol=1e-15)
+    dx = ops.activation_backward(z, s, np.array([[1.0, 0.0]]), "softmax")
+    np.testing.assert_allclose(dx, [[0.1875, -0.1875]], rtol=1e-14)
+    # leaky_relu slope 0.2 (Keras): -2 -> -0.4.
+    assert ops.activation_forward(x, "leaky_relu")[0, 1] == pytest.approx(-0.4, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_agrees_with_float64(name, rng) -> None:
+    x = (3 * rng.standard_normal((17, 33))).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    y32 = ops.activation_forward(x, name)
+    y64 = ops.activation_forward(x64, name)
+    assert_close(y32, y64, TOL[np.float32])
+    assert_close(
+        ops.activation_backward(x, y32, dy, name),
+        ops.activation_backward(x64, y64, dy64, name),
+        TOL[np.float32],
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_and_two_threads_are_bitwise_equal(name, dtype, rng, assert_thread_invariant) -> None:
+    x = (3 * rng.standard_normal((300, 257))).astype(dtype)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+
+    def run():
+        y = ops.activation_forward(x, name)
+        return y, ops.activation_backward(x, y, dy, name)
+
+    assert_thread_invariant(run)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stable_at_large_magnitudes(name, dtype) -> None:
+    x = np.array([[1e4, -1e4, 0.0, 700.0, -700.0, 90.0, -90.0]], dtype=dtype)
+    y = ops.activation_forward(x, name)
+    dx = ops.activation_backward(x, y, np.ones_like(x), name)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(dx))
+    with np.errstate(over="ignore", under="ignore"):
+        assert_close(y, ref_forward(x, name), TOL[dtype], scale=1e-30)
+
+
+def test_saturated_limits_are_exact(dtype) -> None:
+    x = np.array([[1e4, -1e4]], dtype=dtype)
+    np.testing.assert_array_equal(ops.activation_forward(x, "sigmoid"), [[1.0, 0.0]])
+    np.testing.assert_array_equal(ops.activation_forward(x, "tanh"), [[1.0, -1.0]])
+    np.testing.assert_array_equal(ops.activation_forward(x, "softplus"), [[1e4, 0.0]])
+    np.testing.assert_array_equal(
+        ops.activation_forward(np.array([[1e4, -1e4, 0.0]], dtype=dtype), "softmax"),
+        [[1.0, 0.0, 0.0]],
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_propagates(name, dtype) -> None:
+    x = np.array([[np.nan, 1.0]], dtype=dtype)
+    y = ops.activation_forward(x, name)
+    assert np.isnan(y[0, 0])
+    if name == "softmax":
+        assert np.isnan(y[0, 1])
+    dx = ops.activation_backward(
+        np.array([[1.0, 2.0]], dtype=dtype), y, np.array([[np.nan, 1.0]], dtype=dtype), name
+    )
+    assert np.isnan(dx[0, 0])
+
+
+def test_infinities_follow_the_limits(dtype) -> None:
+    x = np.array([[np.inf, -np.inf]], dtype=dtype)
+    np.testing.assert_array_equal(ops.activation_forward(x, "sigmoid"), [[1.0, 0.0]])
+    np.testing.assert_array_equal(ops.activation_forward(x, "relu"), [[np.inf, 0.0]])
+    np.testing.assert_array_equal(ops.activation_forward(x, "softplus"), [[np.inf, 0.0]])
+    np.testing.assert_array_equal(ops.activation_forward(x, "elu"), [[np.inf, -1.0]])
+
+
+def test_one_dimensional_input_is_one_row(rng) -> None:
+    v = rng.standard_normal(5)
+    np.testing.assert_array_equal(
+        ops.activation_forward(v, "softmax"), ops.activation_forward(v[None], "softmax")[0]
+    )
+    assert ops.activation_backward(v, v, v, "tanh").shape == (5,)
+
+
+def test_softmax_rows_sum_to_one(rng, dtype) -> None:
+    x = (10 * rng.standard_normal((50, 13))).astype(dtype)
+    np.testing.assert_allclose(
+        ops.activation_forward(x, "softmax").sum(axis=1), 1.0, rtol=TOL[dtype] * 10
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradient_matches_torch_autograd(name, rng) -> None:
+    torch = pytest.importorskip("torch")
+    fn = {
+        "linear": lambda t: t,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": lambda t: torch.nn.functional.leaky_relu(t, 0.2),
+        "elu": torch.nn.functional.elu,
+        "selu": torch.nn.functional.selu,
+        "gelu": torch.nn.functional.gelu,
+        "softplus": torch.nn.functional.softplus,
+        "swish": torch.nn.functional.silu,
+        "softmax": lambda t: torch.softmax(t, dim=1),
+    }[name]
+    x = away_from_kink(3 * rng.standard_normal((6, 9)), name)
+    dy = rng.standard_normal(x.shape)
+    t = torch.tensor(x, requires_grad=True)
+    out = fn(t)
+    out.backward(torch.tensor(dy))
+    y = ops.activation_forward(x, name)
+    np.testing.assert_allclose(y, out.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        ops.activation_backward(x, y, dy, name), t.grad.numpy(), rtol=1e-12, atol=1e-14
+    )
