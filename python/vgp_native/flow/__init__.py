@@ -1,5 +1,47 @@
+"""Gradient flow: where the gradient dies in a deep network, why, and what fixes it.
+
+- ``analyze(model, X, y)``: a ``GradientFlowReport`` at the current weights.
+- ``callbacks.GradientFlow`` (``flow.GradientFlow``): records per-layer
+  statistics during ``fit``; ``.report()`` gives the report of the whole run.
+- ``GradientFlowReport``: per-layer table, overall verdict (healthy, saturated,
+  dead, vanishing, exploding, non-finite), first/last gradient and signal
+  ratios, plain-language findings with remedies, input-output and per-layer
+  Jacobian spectra (Pennington et al. 2017) and the mean-field prediction
+  (Schoenholz et al. 2017); ``to_dict``, ``to_json``, ``plot``, ``save_html``.
+- ``Thresholds``: the documented, configurable limits of the verdicts.
+- ``compare_depths(deeper, shallower)``: degradation (He et al. 2016).
+- ``theory``: mean-field formulas (``mean_field``, ``gradient_factor``, ...).
+"""
+
 from __future__ import annotations
 
 from . import theory
+from .diagnosis import Finding, chance_loss, compare_depths, detect_plateau
+from .history import FIELDS, HIST_BINS, FlowHistory, RowInfo
+from .jacobian import input_output_jacobian, jacobian_report, segment_jacobians
+from .recording import GradientFlow, probe_record
+from .report import LAYER_KEYS, GradientFlowReport, analyze, json_safe
+from .verdicts import VERDICTS, Thresholds
 
-__all__ = ["theory"]
+__all__ = [
+    "FIELDS",
+    "HIST_BINS",
+    "LAYER_KEYS",
+    "VERDICTS",
+    "Finding",
+    "FlowHistory",
+    "GradientFlow",
+    "GradientFlowReport",
+    "RowInfo",
+    "Thresholds",
+    "analyze",
+    "chance_loss",
+    "compare_depths",
+    "detect_plateau",
+    "input_output_jacobian",
+    "jacobian_report",
+    "json_safe",
+    "probe_record",
+    "segment_jacobians",
+    "theory",
+]

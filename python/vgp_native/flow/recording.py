@@ -15,112 +15,91 @@ plain ``fit`` computes none of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .. import _core
 from ..callbacks import Callback
+from .history import (
+    _F,
+    FIELDS,
+    HIST_BINS,
+    FlowHistory,
+    RowInfo,
+    aggregate,
+    batch_update_ratios,
+    locate_nonfinite,
+    update_ratios,
+)
 
-#: Names of the recorded fields, in native order.
-FIELDS: tuple[str, ...] = tuple(_core.STAT_FIELDS)
-#: Number of histogram bins recorded per row.
-HIST_BINS: int = int(_core.HIST_BINS)
-_F = {name: i for i, name in enumerate(FIELDS)}
-_MAX_FIELDS = ("grad_max_abs",)
-_SUM_FIELDS = ("grad_nonfinite", "signal_nonfinite", "act_nonfinite")
+__all__ = [
+    "FIELDS",
+    "HIST_BINS",
+    "FlowHistory",
+    "GradientFlow",
+    "RowInfo",
+    "aggregate",
+    "first_step_norms",
+    "locate_nonfinite",
+    "probe_record",
+    "row_infos",
+    "sample_rows",
+    "update_ratios",
+]
 
 
-def aggregate(batches: np.ndarray) -> np.ndarray:
-    """Combine per-batch records ``(batches, rows, width)`` into one ``(rows, width)``.
-
-    Norms, means and fractions are averaged over the batches, maxima take the
-    maximum, non-finite counts and histogram counts are summed. A NaN in any
-    batch survives into the average, on purpose.
-    """
-    if batches.shape[0] == 0:
-        return np.full(batches.shape[1:], np.nan)
-    out = batches.mean(axis=0)
-    for name in _MAX_FIELDS:
-        out[:, _F[name]] = batches[:, :, _F[name]].max(axis=0)
-    for name in _SUM_FIELDS:
-        out[:, _F[name]] = batches[:, :, _F[name]].sum(axis=0)
-    nf = len(FIELDS)
-    out[:, nf:] = batches[:, :, nf:].sum(axis=0)
+def _containers(layers: list[Any]) -> list[list[Any]]:
+    """``layers`` and every residual block's inner layer list, recursively."""
+    out = [layers]
+    for layer in layers:
+        if layer.sublayers():
+            out.extend(_containers(layer.sublayers()))
     return out
 
 
-def update_ratios(batches: np.ndarray) -> np.ndarray:
-    """Mean over batches of ``||dW|| / ||W||`` per row, from per-batch records."""
-    w = batches[:, :, _F["weight_norm"]]
-    u = batches[:, :, _F["update_norm"]]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(w > 0, u / np.where(w > 0, w, 1.0), np.where(u > 0, np.inf, 0.0))
-    return ratio.mean(axis=0)
+def model_structure(model: Any) -> dict[str, bool]:
+    """Whether the model holds batch normalization, residual or dropout layers."""
+    from ..layers import BatchNormalization, Dropout, Residual
+
+    kinds = {type(layer) for c in _containers(model.layers) for layer in c}
+    return {
+        "batchnorm": BatchNormalization in kinds,
+        "residual": Residual in kinds,
+        "dropout": Dropout in kinds,
+    }
 
 
-@dataclass
-class RowInfo:
-    """Static description of one statistics row."""
+def _normalized_kernels(model: Any) -> set[int]:
+    """ids of Dense layers followed by a BatchNormalization before the next kernel."""
+    from ..layers import BatchNormalization
 
-    name: str
-    activation: str
-    fan_in: int
-    fan_out: int
-    in_residual: bool
-    hist_range: tuple[float, float]
+    out: set[int] = set()
+    for container in _containers(model.layers):
+        for i, layer in enumerate(container):
+            if not layer.has_kernel():
+                continue
+            for nxt in container[i + 1 :]:
+                if nxt.has_kernel() or nxt.sublayers():
+                    break
+                if isinstance(nxt, BatchNormalization):
+                    out.add(id(layer))
+    return out
 
 
-@dataclass
-class FlowHistory:
-    """Everything a ``GradientFlow`` callback recorded.
+def _serialized(initializer: Any) -> dict[str, Any] | None:
+    from .. import initializers
 
-    Attributes:
-        rows: one ``RowInfo`` per layer that owns a kernel, input to output.
-        stats: ``(records, rows, fields)`` statistics (names in ``FIELDS``).
-        hist: ``(records, rows, HIST_BINS)`` activation histogram counts.
-        update_ratio: ``(records, rows)`` mean ``||dW|| / ||W||`` of the steps taken.
-        epoch: ``(records,)`` epoch of each record; 0 is the probe at initialization,
-            ``k`` the end of the k-th epoch (Keras' "Epoch k/N").
-        batch: ``(records,)`` batch index within the epoch, or -1 for epoch records.
-        loss: ``(records,)`` training loss (the epoch mean, or the batch loss).
-        logs: per-epoch logs as passed to ``on_epoch_end`` (index k-1 for epoch k).
-        weights: ``(records, rows, k)`` sampled kernel entries when tracked, else None.
-        optimizer: the optimizer's configuration and class name.
-        loss_name: the model's loss.
-        every: "epoch" or "batch".
-        sample_x, sample_y: a sample of the training data (for Jacobians).
-    """
-
-    rows: list[RowInfo]
-    stats: np.ndarray
-    hist: np.ndarray
-    update_ratio: np.ndarray
-    epoch: np.ndarray
-    batch: np.ndarray
-    loss: np.ndarray
-    logs: list[dict[str, float]] = field(default_factory=list)
-    weights: np.ndarray | None = None
-    optimizer: dict[str, Any] = field(default_factory=dict)
-    loss_name: str = ""
-    every: str = "epoch"
-    sample_x: np.ndarray | None = None
-    sample_y: np.ndarray | None = None
-
-    def field(self, name: str) -> np.ndarray:
-        """``(records, rows)`` values of one field, e.g. ``"grad_norm"``."""
-        if name == "update_ratio":
-            return self.update_ratio
-        if name not in _F:
-            raise KeyError(f"unknown field {name!r}; known: {', '.join(FIELDS)}, update_ratio")
-        return self.stats[:, :, _F[name]]
+    try:
+        return initializers.serialize(initializer)
+    except TypeError:
+        return None
 
 
 def row_infos(model: Any) -> list[RowInfo]:
     """``RowInfo`` for each statistics row of a compiled model."""
     from ..models import _HIST_RANGES
 
+    normalized = _normalized_kernels(model)
     return [
         RowInfo(
             name=r.name,
@@ -129,26 +108,89 @@ def row_infos(model: Any) -> list[RowInfo]:
             fan_out=r.fan_out,
             in_residual=r.in_residual,
             hist_range=_HIST_RANGES.get(r.activation, (-4.0, 4.0)),
+            kernel_initializer=_serialized(r.layer.kernel_initializer),
+            bias_initializer=_serialized(r.layer.bias_initializer) if r.layer.use_bias else None,
+            normalized=id(r.layer) in normalized,
         )
         for r in model.flow_rows
     ]
+
+
+def sample_rows(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``limit`` rows of ``(x, y)``, the same ones every time (sorted, seed 0)."""
+    n = x.shape[0]
+    if n <= limit:
+        return x, y
+    idx = np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
+    return x[idx], y[idx]
+
+
+def first_step_norms(model: Any, grads: list[np.ndarray | None]) -> np.ndarray:
+    """``||dW||`` per row of the first step a fresh optimizer would take with ``grads``.
+
+    ``grads`` are the model's gradients in weight order. The model's optimizer
+    (its class, learning rate, moments, clipping) is run by the native
+    optimizer kernels on a copy of each kernel with zeroed state, so Adam's
+    first step ``lr g / (|g| + eps)`` shows how it rescales a vanishing
+    gradient into a full-size step, where SGD's ``lr g`` stays as small as ``g``.
+    """
+    from .. import ops
+
+    opt = model.optimizer
+    cfg = opt.get_config()
+    slots = model._weight_slots()
+    index = {id(owner._weights[i]): k for k, (owner, i) in enumerate(slots)}
+    out = np.zeros(len(model.flow_rows))
+    for r, row in enumerate(model.flow_rows):
+        kernel = row.layer.kernel
+        g = grads[index[id(kernel)]]
+        if g is None:
+            continue
+        if opt.clipnorm:
+            g = ops.clip_by_norm(g, opt.clipnorm)
+        elif opt.clipvalue:
+            g = ops.clip_by_value(g, opt.clipvalue)
+        lr = cfg["learning_rate"]
+        if opt.kind == "sgd":
+            sq = ops.sgd_update(kernel, g, None, lr, cfg["momentum"], cfg["nesterov"])[2]
+        elif opt.kind == "adam":
+            sq = ops.adam_update(
+                kernel, g, None, None, 1, lr, cfg["beta_1"], cfg["beta_2"], cfg["epsilon"]
+            )[3]
+        else:
+            sq = ops.rmsprop_update(
+                kernel,
+                g,
+                learning_rate=lr,
+                rho=cfg["rho"],
+                momentum=cfg["momentum"],
+                epsilon=cfg["epsilon"],
+                centered=cfg["centered"],
+            )[4]
+        out[r] = np.sqrt(sq)
+    return out
 
 
 def probe_record(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Statistics ``(rows, width)`` and loss of one probe pass at the current weights.
 
     The whole of ``x`` is one batch; batch norm uses batch statistics without
-    updating its moving averages, dropout is off, no weight changes.
+    updating its moving averages, dropout is off, no weight changes. ``x`` and
+    ``y`` are validated and converted as ``fit`` does. The ``update_norm``
+    field holds the first step a fresh optimizer would take (``first_step_norms``).
     """
-    net = model._net
-    pending = net.stats()
-    net.clear_stats()
+    model._check_compiled("probe_record")
+    x = model._prepare_x(x)
+    net = model._ensure_native(x.shape[1])
+    y = model._prepare_y(y, x.shape[0])
+    if net.stats()[0].shape[0]:
+        raise RuntimeError("statistics were pending when the probe ran")
     net.compute_gradients(x, y, "probe", True)
     rec, losses = net.stats()
     net.clear_stats()
-    if pending[0].shape[0]:
-        raise RuntimeError("statistics were pending when the probe ran")
-    return rec[0], float(losses[0])
+    record = rec[0]
+    record[:, _F["update_norm"]] = first_step_norms(model, net.grads())
+    return record, float(losses[0])
 
 
 class GradientFlow(Callback):
@@ -196,31 +238,26 @@ class GradientFlow(Callback):
     def _reset(self) -> None:
         self._stats: list[np.ndarray] = []
         self._ratios: list[np.ndarray] = []
-        self._epoch: list[int] = []
-        self._batch: list[int] = []
-        self._loss: list[float] = []
+        self._epoch: list[np.ndarray] = []
+        self._batch: list[np.ndarray] = []
+        self._loss: list[np.ndarray] = []
         self._logs: list[dict[str, float]] = []
         self._weights: list[np.ndarray] = []
         self._track_idx: list[np.ndarray] = []
+        self._first_nonfinite: dict[str, Any] | None = None
 
-    def _sample_weights(self) -> np.ndarray | None:
-        if not self.n_track:
-            return None
-        kernels = [row.layer.kernel.ravel() for row in self.model.flow_rows]
-        return np.stack(
-            [np.asarray(k[idx], dtype=np.float64) for k, idx in zip(kernels, self._track_idx,
-                                                                     strict=True)]
-        )
+    def _sample_weights(self) -> np.ndarray:
+        out = np.full((len(self._track_idx), self._track_width), np.nan)
+        for r, (row, idx) in enumerate(zip(self.model.flow_rows, self._track_idx, strict=True)):
+            out[r, : idx.size] = row.layer.kernel.ravel()[idx]
+        return out
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         self._reset()
         model = self.model
-        x, y = model._fit_data
-        n = x.shape[0]
-        if n > self.probe_samples:
-            idx = np.sort(np.random.default_rng(0).choice(n, self.probe_samples, replace=False))
-            x, y = x[idx], y[idx]
+        x, y = sample_rows(*model._fit_data, self.probe_samples)
         self._sample = (np.array(x, copy=True), np.array(y, copy=True))
+        self._rows = row_infos(model)
         if self.n_track:
             picker = np.random.default_rng(1)
             self._track_idx = []
@@ -228,22 +265,47 @@ class GradientFlow(Callback):
                 size = row.layer.kernel.size
                 k = min(self.n_track, size)
                 self._track_idx.append(np.sort(picker.choice(size, k, replace=False)))
-            width = max(len(i) for i in self._track_idx)
-            self._track_width = width
+            self._track_width = max(len(i) for i in self._track_idx)
         rec, loss = probe_record(model, *self._sample)
-        self._append(rec[None], 0, -1, loss)
+        self._append(
+            rec[None],
+            update_ratios(rec[None])[None],
+            0,
+            np.array([-1]),
+            np.array([loss]),
+            rec[None],
+        )
 
-    def _append(self, batches: np.ndarray, epoch: int, batch: int, loss: float) -> None:
-        self._stats.append(aggregate(batches))
-        self._ratios.append(update_ratios(batches))
-        self._epoch.append(epoch)
-        self._batch.append(batch)
-        self._loss.append(loss)
+    def _append(
+        self,
+        stats: np.ndarray,
+        ratios: np.ndarray,
+        epoch: int,
+        batch: np.ndarray,
+        loss: np.ndarray,
+        batches: np.ndarray,
+    ) -> None:
+        """Append ``k`` records ``stats (k, rows, width)`` of one epoch; ``batches``
+        are that epoch's per-batch records, searched for the first NaN/Inf."""
+        if self._first_nonfinite is None:
+            where = locate_nonfinite(batches)
+            if where is not None:
+                b, row, what = where
+                self._first_nonfinite = {
+                    "epoch": epoch,
+                    "batch": b if epoch > 0 else -1,
+                    "row": row,
+                    "name": self._rows[row].name,
+                    "where": what,
+                }
+        k = stats.shape[0]
+        self._stats.append(stats)
+        self._ratios.append(ratios)
+        self._epoch.append(np.full(k, epoch, dtype=np.int64))
+        self._batch.append(np.asarray(batch, dtype=np.int64))
+        self._loss.append(np.asarray(loss, dtype=np.float64))
         if self.n_track:
-            sample = self._sample_weights()
-            padded = np.full((sample.shape[0], self._track_width), np.nan)
-            padded[:, : sample.shape[1]] = sample
-            self._weights.append(padded)
+            self._weights.append(np.repeat(self._sample_weights()[None], k, axis=0))
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = dict(logs or {})
@@ -255,29 +317,39 @@ class GradientFlow(Callback):
         if rec.shape[0] == 0:
             return
         if self.every == "epoch":
-            self._append(rec, epoch + 1, -1, float(logs.get("loss", np.nan)))
+            self._append(
+                aggregate(rec)[None],
+                update_ratios(rec)[None],
+                epoch + 1,
+                np.array([-1]),
+                np.array([logs.get("loss", np.nan)]),
+                rec,
+            )
         else:
-            for b in range(rec.shape[0]):
-                self._append(rec[b : b + 1], epoch + 1, b, float(losses[b]))
+            # One record per batch; the weights are sampled once, at the end of the epoch.
+            self._append(
+                rec, batch_update_ratios(rec), epoch + 1, np.arange(rec.shape[0]), losses, rec
+            )
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         self.history = self._build_history()
 
     def _build_history(self) -> FlowHistory:
         model = self.model
-        rows = row_infos(model)
+        rows = self._rows
         nf = len(FIELDS)
-        full = np.stack(self._stats) if self._stats else np.zeros((0, len(rows), nf + HIST_BINS))
+        empty = np.zeros((0, len(rows), nf + HIST_BINS))
+        full = np.concatenate(self._stats) if self._stats else empty
         return FlowHistory(
             rows=rows,
             stats=full[:, :, :nf],
             hist=full[:, :, nf:],
-            update_ratio=np.stack(self._ratios) if self._ratios else np.zeros((0, len(rows))),
-            epoch=np.asarray(self._epoch, dtype=np.int64),
-            batch=np.asarray(self._batch, dtype=np.int64),
-            loss=np.asarray(self._loss, dtype=np.float64),
+            update_ratio=np.concatenate(self._ratios) if self._ratios else empty[:, :, 0],
+            epoch=np.concatenate(self._epoch) if self._epoch else np.zeros(0, np.int64),
+            batch=np.concatenate(self._batch) if self._batch else np.zeros(0, np.int64),
+            loss=np.concatenate(self._loss) if self._loss else np.zeros(0),
             logs=list(self._logs),
-            weights=np.stack(self._weights) if self._weights else None,
+            weights=np.concatenate(self._weights) if self._weights else None,
             optimizer={
                 "class_name": type(model.optimizer).__name__,
                 **model.optimizer.get_config(),
@@ -286,6 +358,8 @@ class GradientFlow(Callback):
             every=self.every,
             sample_x=self._sample[0],
             sample_y=self._sample[1],
+            first_nonfinite=self._first_nonfinite,
+            structure=model_structure(model),
         )
 
     def report(self, **thresholds: Any) -> Any:
