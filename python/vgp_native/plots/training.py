@@ -1,0 +1,384 @@
+"""Training pictures: loss/accuracy curves with plateaus marked, and decision boundaries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import _common as c
+
+#: Default plateau rule: the loss moves less than this fraction of its level ...
+PLATEAU_RTOL = 1e-2
+#: ... across this many consecutive epochs.
+PLATEAU_WINDOW = 5
+_CROSS_ENTROPIES = (
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+)
+
+
+@dataclass
+class Curves:
+    """Per-epoch training logs gathered from any of the accepted inputs.
+
+    Attributes:
+        epochs: epoch numbers (1 = after the first epoch).
+        logs: log name -> values per epoch ("loss", "accuracy", "val_loss", ...).
+        loss_name: the model's loss, "" when unknown.
+        n_outputs: width of the output layer, 0 when unknown.
+        initial_loss: loss at initialization (epoch 0), or None.
+        plateaus: plateau spans given by a report, or None to compute them.
+    """
+
+    epochs: np.ndarray
+    logs: dict[str, np.ndarray]
+    loss_name: str
+    n_outputs: int
+    initial_loss: float | None
+    plateaus: list[tuple[int, int]] | None
+
+
+def find_plateaus(
+    loss: Sequence[float], rtol: float = PLATEAU_RTOL, window: int = PLATEAU_WINDOW
+) -> list[tuple[int, int]]:
+    """Spans of epochs over which the loss stays flat (the seed's first recognition method).
+
+    Rule: the ``window`` consecutive values ``loss[i : i + window]`` form a flat
+    stretch when all are finite and ``max - min <= rtol * mean(|loss|)`` over
+    them, i.e. the loss moves by less than ``rtol`` (default 1%) of its level in
+    ``window`` (default 5) epochs. Overlapping or touching flat stretches merge
+    into one span. A relative threshold keeps a converged loss of 0.01 that
+    still halves every few epochs from counting as a plateau, while the seed's
+    sigmoid network lingering at ln 2 = 0.693 does.
+
+    Args:
+        loss: loss per epoch.
+        rtol: largest relative change counted as flat.
+        window: epochs the change is measured over (at least 2).
+
+    Returns:
+        ``(first, last)`` index pairs into ``loss`` (inclusive), in order.
+    """
+    values = np.asarray(loss, dtype=np.float64).ravel()
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 2:
+        raise ValueError(f"window must be an int >= 2, received {window!r}")
+    if not rtol >= 0:
+        raise ValueError(f"rtol must be >= 0, received {rtol!r}")
+    spans: list[tuple[int, int]] = []
+    for i in range(values.size - window + 1):
+        chunk = values[i : i + window]
+        if not np.isfinite(chunk).all():
+            continue
+        if chunk.max() - chunk.min() > rtol * np.abs(chunk).mean():
+            continue
+        if spans and i <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], i + window - 1)
+        else:
+            spans.append((i, i + window - 1))
+    return spans
+
+
+def _spans_from(plateau: Any) -> list[tuple[int, int]] | None:
+    """Plateau spans as ``(first_epoch, last_epoch)`` pairs from a tuple, dict or list of them."""
+    if plateau is None:
+        return None
+    if isinstance(plateau, dict):
+        return [(int(plateau["start"]), int(plateau["end"]))]
+    if (
+        isinstance(plateau, (tuple, list))
+        and len(plateau) == 2
+        and all(isinstance(v, (int, np.integer)) for v in plateau)
+    ):
+        return [(int(plateau[0]), int(plateau[1]))]
+    if isinstance(plateau, (tuple, list)):
+        return [span for item in plateau for span in (_spans_from(item) or [])]
+    raise TypeError(
+        f"plateau must be (first_epoch, last_epoch), a dict or a list, received {plateau!r}"
+    )
+
+
+def _report_plateaus(report: Any) -> list[tuple[int, int]] | None:
+    """Plateau spans a report states: ``report.plateau``, else its plateau findings.
+
+    A finding counts when it has ``kind == "plateau"`` and the ``epochs`` it
+    concerns; None when the report states nothing (the spans are then computed).
+    """
+    spans = _spans_from(getattr(report, "plateau", None))
+    if spans is not None:
+        return spans
+    found = [
+        (int(min(f.epochs)), int(max(f.epochs)))
+        for f in getattr(report, "findings", None) or []
+        if getattr(f, "kind", None) == "plateau" and getattr(f, "epochs", None)
+    ]
+    return found or None
+
+
+def curves(obj: Any) -> Curves:
+    """Gather per-epoch logs from a FlowHistory, a report, a Keras-style History or a dict."""
+    hist = c.history_of(obj)
+    if hist is not None:
+        logs = [dict(entry) for entry in hist.logs]
+        keys = sorted({k for entry in logs for k in entry})
+        data = {k: np.array([entry.get(k, np.nan) for entry in logs], dtype=float) for k in keys}
+        epochs = np.unique(hist.epoch[hist.epoch > 0])
+        if epochs.size != len(logs):
+            epochs = np.arange(1, len(logs) + 1)
+        initial = float(hist.loss[0]) if hist.loss.size and hist.epoch[0] == 0 else None
+        n_out = hist.rows[-1].fan_out if hist.rows else 0
+        plateau = _report_plateaus(obj) if obj is not hist else None
+        return Curves(epochs, data, hist.loss_name or "", n_out, initial, plateau)
+    if isinstance(obj, dict):
+        data = {str(k): np.asarray(v, dtype=float).ravel() for k, v in obj.items()}
+        n = max((v.size for v in data.values()), default=0)
+        return Curves(np.arange(1, n + 1), data, "", 0, None, None)
+    logs = getattr(obj, "history", None)
+    if isinstance(logs, dict):
+        data = {str(k): np.asarray(v, dtype=float).ravel() for k, v in logs.items()}
+        epochs = np.asarray(getattr(obj, "epoch", []), dtype=np.int64) + 1
+        n = max((v.size for v in data.values()), default=0)
+        if epochs.size != n:
+            epochs = np.arange(1, n + 1)
+        model = getattr(obj, "model", None)
+        loss_name = getattr(model, "loss", "") or ""
+        n_out = getattr(model, "output_dim", 0) or 0
+        return Curves(epochs, data, str(loss_name), int(n_out), None, None)
+    raise TypeError(
+        "expected a FlowHistory, a GradientFlowReport, a History returned by fit() or a "
+        f"dict of per-epoch lists, received {type(obj).__name__}"
+    )
+
+
+def chance_loss(loss_name: str, n_outputs: int) -> float | None:
+    """Loss of a constant guess at the class prior on balanced classes: ln 2, or ln(classes)."""
+    if loss_name == "binary_crossentropy":
+        return math.log(2.0)
+    if loss_name in _CROSS_ENTROPIES and n_outputs > 1:
+        return math.log(n_outputs)
+    return None
+
+
+def _loss_unit(loss_name: str) -> str:
+    if loss_name in _CROSS_ENTROPIES:
+        return "loss (cross-entropy, nats)"
+    if loss_name == "mse":
+        return "loss (mean squared error)"
+    return "loss"
+
+
+def plot_loss(
+    ax: Any, data: Curves, index: int = 0, label: str = "", validation: bool = True
+) -> None:
+    """Draw training (solid) and validation (dashed) loss of one configuration on ``ax``."""
+    loss = data.logs.get("loss")
+    if loss is None:
+        raise ValueError(f"no 'loss' in the training logs (found: {', '.join(data.logs)})")
+    x, y = data.epochs.astype(float), loss
+    if data.initial_loss is not None:
+        x, y = np.concatenate([[0.0], x]), np.concatenate([[data.initial_loss], y])
+    prefix = f"{label}: " if label else ""
+    train = f"{prefix}training loss" if validation or not label else label
+    ax.plot(x, y, color=c.color(index), linewidth=1.8, label=train)
+    if validation and "val_loss" in data.logs:
+        ax.plot(
+            data.epochs,
+            data.logs["val_loss"],
+            color=c.color(index),
+            linestyle="--",
+            linewidth=1.4,
+            label=f"{prefix}validation loss",
+        )
+
+
+def draw_chance(ax: Any, level: float | None, text: str) -> None:
+    """A dotted horizontal line at a chance level, when there is one."""
+    if level is not None:
+        ax.axhline(level, color="#555555", linestyle=":", linewidth=1.2, label=text)
+
+
+def training_curves(
+    history_or_keras_history: Any,
+    plateau: Any = None,
+    rtol: float = PLATEAU_RTOL,
+    window: int = PLATEAU_WINDOW,
+    fig: Any = None,
+) -> Any:
+    """Loss (and accuracy, when logged) against epoch, with plateaus shaded.
+
+    A loss that stays flat at ln 2 = 0.693 for binary cross-entropy (the dotted
+    chance line: a constant guess of 0.5) is the seed's symptom of a vanishing
+    gradient. Plateaus are taken from ``plateau`` or from the report
+    (``report.plateau``, or its findings of kind "plateau") when either gives
+    them, and otherwise found by
+    ``find_plateaus`` (the loss moves less than ``rtol`` of its level over
+    ``window`` epochs). Epoch 0 is the loss at initialization when the input
+    has it (a ``FlowHistory``).
+
+    Args:
+        history_or_keras_history: a ``FlowHistory``, a report with a history, the
+            ``History`` returned by ``fit`` or a dict of per-epoch lists.
+        plateau: ``(first_epoch, last_epoch)``, a dict with "start"/"end", or a list
+            of them; overrides both the report's spans and the computed ones.
+        rtol, window: the plateau rule when spans are computed.
+        fig: figure to draw into (cleared first); a new one when None.
+
+    Returns:
+        The matplotlib Figure.
+    """
+    data = curves(history_or_keras_history)
+    has_acc = "accuracy" in data.logs
+    if fig is None:
+        fig = c.pyplot().figure(figsize=(11.0 if has_acc else 6.5, 4.2))
+    else:
+        fig.clear()
+    axes = np.atleast_1d(fig.subplots(1, 2 if has_acc else 1)).ravel()
+    ax = axes[0]
+    plot_loss(ax, data)
+    chance = chance_loss(data.loss_name, data.n_outputs)
+    draw_chance(ax, chance, f"chance level (ln {2 if data.n_outputs <= 1 else data.n_outputs})")
+    spans = _spans_from(plateau)
+    if spans is None:
+        spans = data.plateaus
+    if spans is None:
+        found = find_plateaus(data.logs["loss"], rtol, window)
+        spans = [(int(data.epochs[a]), int(data.epochs[b])) for a, b in found]
+    for k, (first, last) in enumerate(spans):
+        for a in axes:
+            a.axvspan(
+                first,
+                last,
+                color="#E69F00",
+                alpha=0.18,
+                linewidth=0,
+                label="loss plateau" if k == 0 and a is ax else None,
+            )
+    ax.set_xlabel("epoch (0 = initialization)" if data.initial_loss is not None else "epoch")
+    ax.set_ylabel(_loss_unit(data.loss_name))
+    ax.set_title(
+        "Loss per epoch" + (f" ({len(spans)} plateau{'s' * (len(spans) != 1)})" if spans else "")
+    )
+    if has_acc:
+        acc = axes[1]
+        acc.plot(
+            data.epochs,
+            data.logs["accuracy"],
+            color=c.color(0),
+            linewidth=1.8,
+            label="training accuracy",
+        )
+        if "val_accuracy" in data.logs:
+            acc.plot(
+                data.epochs,
+                data.logs["val_accuracy"],
+                color=c.color(0),
+                linestyle="--",
+                linewidth=1.4,
+                label="validation accuracy",
+            )
+        n_classes = max(2, data.n_outputs)
+        draw_chance(
+            acc,
+            1.0 / n_classes if data.loss_name in _CROSS_ENTROPIES else None,
+            f"chance (1/{n_classes})",
+        )
+        acc.set_ylim(-0.02, 1.02)
+        acc.set_xlabel("epoch")
+        acc.set_ylabel("accuracy (fraction correct)")
+        acc.set_title("Accuracy per epoch")
+    for a in axes:
+        a.grid(True, alpha=0.3)
+        a.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200) -> Any:
+    """The model's prediction over the plane of 2-D inputs, with the data on top.
+
+    The grid of ``resolution`` x ``resolution`` points is predicted natively in
+    one ``model.predict`` call. A one-unit output is shown as P(class 1) with the
+    0.5 contour (the boundary); several outputs as the arg-max class. The seed's
+    vanishing-gradient network predicts about the same everywhere: no boundary.
+
+    Args:
+        model: a trained ``Sequential`` with two inputs.
+        X: inputs ``(n, 2)``.
+        y: labels ``(n,)`` or one-hot ``(n, classes)``.
+        ax: axes to draw on (a new figure when None).
+        resolution: grid points per axis (at least 2).
+
+    Returns:
+        The matplotlib Figure.
+    """
+    from matplotlib.colors import ListedColormap
+
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_boundary needs 2-D inputs of shape (n, 2), received {X.shape}")
+    labels = np.asarray(y)
+    labels = labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.ravel()
+    if labels.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y must have {X.shape[0]} labels (one per row of X), received {labels.shape[0]}"
+        )
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, np.integer))
+        or resolution < 2
+    ):
+        raise ValueError(f"resolution must be an int >= 2, received {resolution!r}")
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-6)
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
+        np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution),
+    )
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    out = np.asarray(model.predict(grid, batch_size=grid.shape[0], verbose=0), dtype=np.float64)
+    fig, ax = c.figure_and_axes(ax, figsize=(6.0, 5.0))
+    classes = np.unique(labels).astype(int)
+    if out.shape[1] == 1:
+        prob = out.reshape(gx.shape)
+        fill = ax.contourf(
+            gx, gy, prob, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu_r", alpha=0.75
+        )
+        fig.colorbar(fill, ax=ax).set_label("predicted P(class 1)")
+        if prob.min() < 0.5 < prob.max():
+            ax.contour(gx, gy, prob, levels=[0.5], colors="black", linewidths=1.5)
+        predicted = (np.asarray(model.predict(X, batch_size=X.shape[0], verbose=0)) > 0.5).ravel()
+        point_colors = {0: "#0072B2", 1: "#D55E00"}
+    else:
+        n = out.shape[1]
+        ax.contourf(
+            gx,
+            gy,
+            out.argmax(axis=1).reshape(gx.shape),
+            levels=np.arange(n + 1) - 0.5,
+            cmap=ListedColormap([c.color(k) for k in range(n)]),
+            alpha=0.35,
+        )
+        predicted = np.asarray(model.predict(X, batch_size=X.shape[0], verbose=0)).argmax(axis=1)
+        point_colors = {k: c.color(k) for k in range(max(n, classes.max() + 1))}
+    for k in classes:
+        mask = labels == k
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=22,
+            color=point_colors.get(k, c.color(k)),
+            edgecolors="black",
+            linewidths=0.5,
+            label=f"class {k}",
+        )
+    accuracy = float(np.mean(predicted.astype(int) == labels.astype(int)))
+    ax.set_xlabel("input feature x₁")
+    ax.set_ylabel("input feature x₂")
+    ax.set_title(f"Decision boundary (accuracy {100 * accuracy:.1f}% on these points)")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig

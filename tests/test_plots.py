@@ -1,0 +1,336 @@
+"""vgp_native.plots on real training runs, rendered on the Agg backend."""
+
+from __future__ import annotations
+
+import io
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import LogNorm
+
+from _plotdata import X, Y, report, train
+from vgp_native import plots
+from vgp_native.flow.recording import HIST_BINS
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def seed_run() -> tuple:
+    return train(epochs=4)
+
+
+@pytest.fixture(scope="module")
+def relu_run() -> tuple:
+    return train(epochs=4, activation="relu", init="he_normal")
+
+
+@pytest.fixture(scope="module")
+def residual_run() -> tuple:
+    return train(epochs=2, residual=True)
+
+
+def _panels(fig: plt.Figure, n: int) -> list[plt.Axes]:
+    """The visible axes of a small-multiples figure, checked to be one per layer."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == n
+    return axes
+
+
+def _render(fig: plt.Figure) -> None:
+    """Draw the figure to PNG bytes: everything matplotlib defers happens here."""
+    fig.savefig(io.BytesIO(), format="png", dpi=40)
+
+
+def test_importing_the_package_does_not_import_matplotlib() -> None:
+    code = (
+        "import sys, vgp_native, vgp_native.plots, vgp_native.report_html;"
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_eng_formats_in_engineering_notation() -> None:
+    # 7.3167e-7 = 731.67e-9 -> three significant digits "732e-9"; 0.0561 -> "56.1e-3".
+    assert plots.eng(7.3167e-7) == "732e-9"
+    assert plots.eng(0.0561) == "56.1e-3"
+    assert plots.eng(12.5) == "12.5"
+    assert plots.eng(-2.5e4) == "-25.0e3"
+    assert plots.eng(999.96) == "1.00e3"  # rounding carries into the next exponent
+    assert [plots.eng(v) for v in (0.0, math.nan, math.inf, None)] == ["0", "nan", "inf", "-"]
+    assert plots.percent(0.973) == "97.3%"
+
+
+def test_gradient_norms_overlays_one_log_line_per_model(seed_run, relu_run, residual_run) -> None:
+    runs = [seed_run, relu_run, residual_run]
+    fig = plots.gradient_norms([h for _, h, _ in runs], labels=["sigmoid", "relu", "residual"])
+    _render(fig)
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    assert len(ax.lines) == 3
+    for line, (_, hist, _) in zip(ax.lines, runs, strict=True):
+        np.testing.assert_allclose(line.get_ydata(), hist.field("grad_norm")[0])
+    # The seed's sigmoid line falls by orders of magnitude; the legend gives the ratio.
+    seed = ax.lines[0].get_ydata()
+    assert seed[0] < 1e-3 * seed[-1]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("sigmoid (first/last ") and "e-" in legend[0]
+    assert len({line.get_color() for line in ax.lines}) == 3
+
+
+def test_gradient_norms_theory_line_falls_by_sqrt_chi1(seed_run) -> None:
+    _, hist, _ = seed_run
+    fig = plots.gradient_norms(hist, theory={"chi1": 0.0561}, field="signal_norm")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2
+    predicted = ax.lines[1].get_ydata()
+    np.testing.assert_allclose(predicted[:-1] / predicted[1:], math.sqrt(0.0561))
+    # Anchored at the last hidden layer (row 8 of 9) of the measured line.
+    assert predicted[-1] == pytest.approx(hist.field("signal_norm")[0, -2])
+    assert "backpropagated signal" in ax.get_ylabel()
+
+
+def test_gradient_norms_reads_a_report_without_history(seed_run) -> None:
+    model, hist, _ = seed_run
+    snapshot = report(model, hist, with_history=False, record=-1)
+    fig = plots.gradient_norms([snapshot, hist], labels=["analyze", "history"], record=[0, -1])
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ax.lines[1].get_ydata())
+
+
+def test_gradient_norms_rejects_bad_arguments(seed_run) -> None:
+    _, hist, _ = seed_run
+    with pytest.raises(ValueError, match="labels must have 2 entries"):
+        plots.gradient_norms([hist, hist], labels=["one"])
+    with pytest.raises(ValueError, match="unknown field 'grad'"):
+        plots.gradient_norms(hist, field="grad")
+    with pytest.raises(ValueError, match="record must be in"):
+        plots.gradient_norms(hist, record=99)
+    with pytest.raises(TypeError, match="FlowHistory or a GradientFlowReport"):
+        plots.gradient_norms(np.ones(3))
+
+
+def test_heatmap_is_layers_by_records(seed_run) -> None:
+    _, hist, _ = seed_run
+    fig = plots.heatmap(hist)
+    _render(fig)
+    ax = fig.axes[0]
+    image = ax.images[0]
+    assert image.get_array().shape == (len(hist.rows), hist.stats.shape[0]) == (9, 5)
+    assert isinstance(image.norm, LogNorm)
+    np.testing.assert_allclose(image.get_array(), hist.field("grad_norm").T)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [r.name for r in hist.rows]
+    assert "log scale" in fig.axes[1].get_ylabel()  # the colour bar
+
+
+def test_heatmap_linear_and_errors(seed_run) -> None:
+    model, hist, _ = seed_run
+    fig = plots.heatmap(hist, field="saturated", log=False)
+    assert not isinstance(fig.axes[0].images[0].norm, LogNorm)
+    with pytest.raises(ValueError, match="needs a FlowHistory"):
+        plots.heatmap(report(model, hist, with_history=False))
+    with pytest.raises(ValueError, match="unknown field"):
+        plots.heatmap(hist, field="nope")
+
+
+def test_weights_vs_epochs_draws_every_sampled_weight(seed_run) -> None:
+    _, hist, _ = seed_run
+    fig = plots.weights_vs_epochs(hist)
+    _render(fig)
+    for i, ax in enumerate(_panels(fig, len(hist.rows))):
+        tracked = hist.weights[:, i, :]
+        tracked = tracked[:, np.isfinite(tracked[0])]
+        assert len(ax.lines) == tracked.shape[1]
+        np.testing.assert_allclose(ax.lines[0].get_ydata(), tracked[:, 0])
+        np.testing.assert_allclose(ax.lines[0].get_xdata(), hist.epoch)
+    assert "Adam" in fig._suptitle.get_text()
+
+
+def test_weights_vs_epochs_shows_sgd_frozen_first_layer() -> None:
+    # Under SGD the seed's first layer barely moves: its panel's title says so.
+    _, hist, _ = train(epochs=3, optimizer="sgd")
+    fig = plots.weights_vs_epochs(hist)
+    moved = np.nanmean(np.abs(hist.weights[-1, 0] - hist.weights[0, 0]))
+    assert moved < 1e-4
+    assert plots.eng(moved, 2) in fig.axes[0].get_title()
+
+
+def test_weights_vs_epochs_needs_tracked_weights() -> None:
+    _, hist, _ = train(epochs=1, track=0)
+    with pytest.raises(ValueError, match="track_weights=True"):
+        plots.weights_vs_epochs(hist)
+
+
+def test_find_plateaus_rule() -> None:
+    # Windows of 3: [1, .5, .3] moves; [.3, .3, .3005] moves 0.0005 <= 1% of 0.3 -> flat.
+    loss = [1.0, 0.5, 0.3, 0.3, 0.3005, 0.2, 0.1, 0.1, 0.1]
+    assert plots.find_plateaus(loss, rtol=0.01, window=3) == [(2, 4), (6, 8)]
+    assert plots.find_plateaus([0.69] * 6, window=5) == [(0, 5)]
+    assert plots.find_plateaus([1.0, math.nan, 1.0, 1.0], window=2) == [(2, 3)]
+    assert plots.find_plateaus([1.0, 0.5], window=5) == []
+    with pytest.raises(ValueError, match="window must be an int >= 2"):
+        plots.find_plateaus(loss, window=1)
+
+
+def test_training_curves_from_flow_history(seed_run) -> None:
+    _, hist, _ = seed_run
+    fig = plots.training_curves(hist, plateau=(2, 4))
+    _render(fig)
+    loss_ax, acc_ax = fig.axes
+    train_line = loss_ax.lines[0]
+    # Epoch 0 is the loss at initialization, then one point per epoch.
+    np.testing.assert_allclose(train_line.get_xdata(), [0, 1, 2, 3, 4])
+    np.testing.assert_allclose(train_line.get_ydata()[1:], [g["loss"] for g in hist.logs])
+    chance = [ln for ln in loss_ax.lines if np.allclose(ln.get_ydata(), math.log(2))]
+    assert len(chance) == 1
+    spans = [p for p in loss_ax.patches if p.get_label() == "loss plateau"]
+    assert len(spans) == 1
+    assert spans[0].get_x() == 2 and spans[0].get_width() == 2
+    assert "accuracy" in acc_ax.get_ylabel()
+    assert len(acc_ax.lines) == 3  # training, validation, chance
+
+
+def test_training_curves_marks_the_seed_plateau_at_chance() -> None:
+    # The seed network with Adam lingers near ln 2: the computed rule finds the plateau.
+    _, hist, _ = train(epochs=20, track=0)
+    fig = plots.training_curves(hist)
+    assert "plateau" in fig.axes[0].get_title()
+    _, last = plots.find_plateaus([g["loss"] for g in hist.logs])[-1]
+    assert last == 19 and abs(hist.logs[-1]["loss"] - math.log(2)) < 0.01
+
+
+def test_training_curves_from_keras_history_and_dict(seed_run) -> None:
+    _, _, keras_history = seed_run
+    fig = plots.training_curves(keras_history)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), [1, 2, 3, 4])
+    assert any(np.allclose(ln.get_ydata(), math.log(2)) for ln in fig.axes[0].lines)
+    fig = plots.training_curves({"loss": [3.0, 2.0, 1.0]})
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError, match="no 'loss'"):
+        plots.training_curves({"accuracy": [0.5]})
+    with pytest.raises(TypeError, match="History returned by fit"):
+        plots.training_curves(3.0)
+
+
+def test_activation_histograms_have_one_bar_per_bin(seed_run) -> None:
+    _, hist, _ = seed_run
+    fig = plots.activation_histograms(hist)
+    _render(fig)
+    for i, ax in enumerate(_panels(fig, len(hist.rows))):
+        (bars,) = ax.containers
+        assert len(bars) == HIST_BINS
+        heights = np.array([b.get_height() for b in bars])
+        np.testing.assert_allclose(heights.sum(), 1.0)
+        np.testing.assert_allclose(heights, hist.hist[-1, i] / hist.hist[-1, i].sum())
+        assert ax.get_xlim() == hist.rows[i].hist_range
+    assert "sat" in fig.axes[0].get_title()  # sigmoid layers report their saturated fraction
+    with pytest.raises(ValueError, match="record must be in"):
+        plots.activation_histograms(hist, record=10)
+
+
+def test_decision_boundary_predicts_the_grid_in_one_call(relu_run) -> None:
+    model, _, _ = relu_run
+    calls: list[int] = []
+    original = model.predict
+
+    def counting(x, *args, **kwargs):
+        calls.append(len(x))
+        return original(x, *args, **kwargs)
+
+    model.predict = counting
+    try:
+        fig = plots.decision_boundary(model, X, Y, resolution=50)
+    finally:
+        del model.predict
+    assert calls == [2500, len(X)]  # the grid at once, then the points for the accuracy
+    _render(fig)
+    ax = fig.axes[0]
+    assert len(ax.collections) >= 3  # filled contours, the points of each class
+    assert ax.get_xlabel() == "input feature x₁"
+    assert "accuracy" in ax.get_title()
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        plots.decision_boundary(model, np.zeros((4, 3)), np.zeros(4))
+
+
+def test_jacobian_spectrum_from_report_and_array(seed_run) -> None:
+    model, hist, _ = seed_run
+    rep = report(model, hist)
+    fig = plots.jacobian_spectrum(rep)
+    _render(fig)
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log"
+    counts = sum(p.get_height() for p in ax.patches)
+    assert counts == len(rep.jacobian["input_output"]["singular_values"])
+    text = ax.texts[0].get_text()
+    assert "isometry" in text and "mean_sq" in text and "log_std" in text
+    layers = [{"name": f"dense_{i}", "singular_values": [0.1, 0.2, 0.3]} for i in range(3)]
+    fig = plots.jacobian_spectrum({"layers": layers})
+    assert fig.axes[0].get_yscale() == "log" and len(fig.axes) == 1
+    fig = plots.jacobian_spectrum(np.array([0.5, 1.0, 2.0]))
+    assert sum(p.get_height() for p in fig.axes[0].patches) == 3
+    with pytest.raises(ValueError, match="empty"):
+        plots.jacobian_spectrum(np.array([]))
+
+
+def test_predicted_vs_measured(seed_run) -> None:
+    model, hist, _ = seed_run
+    rep = report(model, hist)
+    chi1 = rep.theory["chi1"]
+    fig = plots.predicted_vs_measured(rep)
+    _render(fig)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    grad, _, predicted = ax.lines
+    np.testing.assert_allclose(
+        predicted.get_ydata()[:-1] / predicted.get_ydata()[1:], math.sqrt(chi1)
+    )
+    assert grad.get_ydata()[-2] == pytest.approx(1.0)  # relative to the last hidden layer
+    assert f"{math.sqrt(chi1):.3g}" in ax.texts[0].get_text()
+    rep.theory = None
+    with pytest.raises(ValueError, match=r"report\.theory"):
+        plots.predicted_vs_measured(rep)
+
+
+def test_report_figures_skip_what_has_no_data(seed_run) -> None:
+    model, hist, _ = seed_run
+    figures = plots.report_figures(report(model, hist))
+    assert list(figures) == [
+        "gradient_norms",
+        "signal_norms",
+        "heatmap",
+        "training_curves",
+        "weights_vs_epochs",
+        "activation_histograms",
+        "jacobian_spectrum",
+        "predicted_vs_measured",
+    ]
+    assert all(isinstance(f, plt.Figure) for f in figures.values())
+    # Initialization and the last epoch overlaid.
+    assert len(figures["gradient_norms"].axes[0].lines) == 3  # two records + theory
+    plt.close("all")
+    snapshot = plots.report_figures(report(model, hist, with_history=False, sigma_w2=None))
+    assert list(snapshot) == ["gradient_norms", "signal_norms", "jacobian_spectrum"]
+
+
+def test_compare_keeps_one_colour_per_configuration(seed_run, relu_run) -> None:
+    fig = plots.compare([seed_run[1], relu_run[1]], ["sigmoid", "relu + he"])
+    _render(fig)
+    grads, signals, losses = fig.axes
+    assert grads.get_yscale() == signals.get_yscale() == "log"
+    for ax in (grads, signals):
+        assert [ln.get_color() for ln in ax.lines] == list(plots.PALETTE[:2])
+    assert [ln.get_color() for ln in losses.lines[:2]] == list(plots.PALETTE[:2])
+    assert any(np.allclose(ln.get_ydata(), math.log(2)) for ln in losses.lines)

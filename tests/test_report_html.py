@@ -1,0 +1,161 @@
+"""vgp_native.report_html: one self-contained, escaped, atomically written HTML file."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+from _plotdata import report, train
+from vgp_native import plots, report_html
+
+matplotlib.use("Agg")
+
+_VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+
+class _Checker(HTMLParser):
+    """Collects tags, checks that every non-void element is closed in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.imgs: list[str] = []
+        self.tags: list[str] = []
+        self.cells: list[str] = []
+        self._in_td = False
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs)["src"])
+        if tag not in _VOID:
+            self.stack.append(tag)
+        self._in_td = tag == "td"
+
+    def handle_endtag(self, tag) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> with open {self.stack[-3:]}")
+        else:
+            self.stack.pop()
+        self._in_td = False
+
+    def handle_data(self, data) -> None:
+        if self._in_td:
+            self.cells.append(data)
+
+
+def _parse(text: str) -> _Checker:
+    checker = _Checker()
+    checker.feed(text)
+    checker.close()
+    assert checker.errors == []
+    assert checker.stack == []
+    return checker
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    assert plt.get_fignums() == []  # the HTML path closes every figure it makes
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def seed_report():
+    model, hist, _ = train(epochs=3)
+    return report(model, hist)
+
+
+@pytest.fixture(scope="module")
+def relu_snapshot():
+    """A one-shot report (no history, no theory) of a relu + He network after training."""
+    model, hist, _ = train(epochs=2, track=0, activation="relu", init="he_normal")
+    return report(model, hist, with_history=False, record=-1, sigma_w2=None)
+
+
+def _no_external_urls(text: str) -> None:
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", text, re.I)
+    assert "<script" not in text.lower()
+
+
+def test_save_html_holds_everything_and_writes_atomically(seed_report, tmp_path) -> None:
+    path = tmp_path / "report.html"
+    assert report_html.save_html(seed_report, path, title="Seed <network>") == str(path)
+    assert os.listdir(tmp_path) == ["report.html"]  # no temporary file left behind
+    text = path.read_text(encoding="utf-8")
+    parsed = _parse(text)
+    # Every figure of report_figures: gradient and signal norms, heatmap, training
+    # curves, weights, activation histograms, Jacobian spectrum, predicted vs measured.
+    assert len(parsed.imgs) == 8
+    assert all(src.startswith("data:image/png;base64,") for src in parsed.imgs)
+    _no_external_urls(text)
+    assert "<title>Seed &lt;network&gt;</title>" in text
+    # Verdict badge, findings (escaped), every layer name in the table.
+    assert re.search(r'class="badge" style="background:#0072B2">vanishing</span>', text)
+    assert "&lt;b&gt;&amp;amp;" in text and "<b>" not in text
+    for row in seed_report.rows:
+        assert f'<td class="name">{row["name"]}</td>' in text
+    # Engineering notation of the first layer's gradient norm, the theory and the Jacobian.
+    assert plots.eng(seed_report.rows[0]["grad_norm"]) in parsed.cells
+    assert plots.eng(seed_report.theory["chi1"]) in parsed.cells
+    assert "isometry" in text and "mean_sq" in text
+    assert "Adam" in parsed.cells  # the optimizer of the run
+
+
+def test_snapshot_with_extra_figures(relu_snapshot) -> None:
+    extra, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    text = report_html.render_html(relu_snapshot, extra_figures={"my <plot>": extra})
+    parsed = _parse(text)
+    # Gradient norms, signal norms, Jacobian spectrum, and the extra figure.
+    assert len(parsed.imgs) == 4
+    assert "my &lt;plot&gt;" in text
+    assert "one-shot analysis" in text and "No mean-field prediction" in text
+    assert ">healthy</span>" in text
+    assert plt.get_fignums() == [extra.number]  # the caller's figure stays open
+    plt.close(extra)
+    with pytest.raises(TypeError, match="extra_figures"):
+        report_html.render_html(relu_snapshot, extra_figures=3)
+
+
+def test_save_html_failure_leaves_the_old_file_and_no_temp(
+    seed_report, tmp_path, monkeypatch
+) -> None:
+    path = tmp_path / "report.html"
+    path.write_text("old", encoding="utf-8")
+    monkeypatch.setattr(plots, "report_figures", lambda report: {})
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report_html.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        report_html.save_html(seed_report, path)
+    assert path.read_text(encoding="utf-8") == "old"
+    assert os.listdir(tmp_path) == ["report.html"]
+
+
+def test_save_comparison_html(seed_report, relu_snapshot, tmp_path) -> None:
+    path = tmp_path / "compare.html"
+    labels = ["sigmoid (seed)", "relu + he_normal"]
+    report_html.save_comparison_html([seed_report, relu_snapshot], labels, path)
+    assert os.listdir(tmp_path) == ["compare.html"]
+    text = path.read_text(encoding="utf-8")
+    parsed = _parse(text)
+    # The overlay, then each report's own figures.
+    assert len(parsed.imgs) == 1 + 8 + 3
+    _no_external_urls(text)
+    for label in labels:
+        assert text.count(f'<td class="name">{label}</td>') == 1  # summary table row
+        assert f"<h2>{label}</h2>" in text
+    assert ">vanishing</span>" in text and ">healthy</span>" in text
+    assert plots.percent(seed_report.history.logs[-1]["accuracy"]) in parsed.cells
+    with pytest.raises(ValueError, match="equally long"):
+        report_html.render_comparison_html([seed_report], labels)
