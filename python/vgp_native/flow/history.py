@@ -34,22 +34,29 @@ _MAX_FIELDS = ("grad_max_abs",)
 _SUM_FIELDS = ("grad_nonfinite", "signal_nonfinite", "act_nonfinite")
 
 
-def aggregate(batches: np.ndarray) -> np.ndarray:
+_SUM_COLUMNS = np.array(
+    [_F[name] for name in _SUM_FIELDS] + list(range(len(FIELDS), len(FIELDS) + HIST_BINS))
+)
+
+
+def aggregate(batches: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
     """Combine per-batch records ``(batches, rows, width)`` into one ``(rows, width)``.
 
     Norms, means and fractions are averaged over the batches, maxima take the
     maximum, non-finite counts and histogram counts are summed. A NaN in any
-    batch survives into the average, on purpose.
+    batch survives into the average, on purpose. With ``starts`` (the first
+    batch of each group, increasing) every group of consecutive batches is
+    combined at once: the result is ``(groups, rows, width)``.
     """
     if batches.shape[0] == 0:
         return np.full(batches.shape[1:], np.nan)
-    out = batches.mean(axis=0)
+    if starts is None:
+        return aggregate(batches, np.zeros(1, dtype=np.int64))[0]
+    counts = np.diff(np.r_[starts, batches.shape[0]])
+    out = np.add.reduceat(batches, starts, axis=0) / counts[:, None, None]
     for name in _MAX_FIELDS:
-        out[:, _F[name]] = batches[:, :, _F[name]].max(axis=0)
-    for name in _SUM_FIELDS:
-        out[:, _F[name]] = batches[:, :, _F[name]].sum(axis=0)
-    nf = len(FIELDS)
-    out[:, nf:] = batches[:, :, nf:].sum(axis=0)
+        out[:, :, _F[name]] = np.maximum.reduceat(batches[:, :, _F[name]], starts, axis=0)
+    out[:, :, _SUM_COLUMNS] = np.add.reduceat(batches[:, :, _SUM_COLUMNS], starts, axis=0)
     return out
 
 

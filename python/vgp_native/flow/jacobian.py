@@ -60,7 +60,7 @@ __all__ = [
 
 #: Largest number of entries (samples x outputs x inputs) one segment's
 #: Jacobians may hold; wide layers use fewer samples to stay below it.
-MAX_ENTRIES = 4_000_000
+MAX_ENTRIES = 500_000
 
 
 def input_output_jacobian(model: Any, x: Any) -> np.ndarray:
@@ -239,8 +239,11 @@ def jacobian_report(model: Any, x: Any, samples: int = 64) -> dict[str, Any]:
     Returns:
         ``{"mode": "infer", "samples", "input_output": {summary...,
         "singular_values": [...]}, "layers": [{"name", "rows", "shape",
-        "samples", summary..., "singular_values": [...]}, ...]}``.
+        "samples", summary..., "singular_values": [...]}, ...]}``; an empty
+        dict when ``samples`` is 0.
     """
+    if samples == 0:
+        return {}
     x = model._prepare_x(x)
     x, _ = sample_rows(x, x, samples)
     io = _singular_values(input_output_jacobian(model, x))

@@ -193,6 +193,10 @@ def probe_record(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     return record, float(losses[0])
 
 
+#: Per-batch records kept before they are folded into epoch records.
+FLUSH_BATCHES = 4096
+
+
 class GradientFlow(Callback):
     """Records per-layer gradient-flow statistics during ``fit``.
 
@@ -203,7 +207,8 @@ class GradientFlow(Callback):
             kernel entries per layer to sample every record, for plots of
             weights against epochs.
         probe_samples: rows of the training data used for the probe at
-            initialization (and kept for Jacobians); at most this many.
+            initialization (and kept for Jacobians); at most this many, a fixed
+            sample. The probe is one forward/backward pass over them, paid once.
 
     After training, ``report()`` returns a ``vgp_native.flow.GradientFlowReport``
     and ``history`` holds the raw ``FlowHistory``.
@@ -212,7 +217,7 @@ class GradientFlow(Callback):
     records_flow = True
 
     def __init__(
-        self, every: str = "epoch", track_weights: bool | int = False, probe_samples: int = 1024
+        self, every: str = "epoch", track_weights: bool | int = False, probe_samples: int = 512
     ) -> None:
         super().__init__()
         if every not in ("epoch", "batch"):
@@ -245,8 +250,14 @@ class GradientFlow(Callback):
         self._weights: list[np.ndarray] = []
         self._track_idx: list[np.ndarray] = []
         self._first_nonfinite: dict[str, Any] | None = None
+        # Epochs not yet turned into records: (epoch, per-batch records, batch
+        # losses, epoch loss, sampled weights), folded in by _flush.
+        self._pending: list[tuple[int, np.ndarray, np.ndarray, float, np.ndarray | None]] = []
+        self._pending_batches = 0
 
-    def _sample_weights(self) -> np.ndarray:
+    def _sample_weights(self) -> np.ndarray | None:
+        if not self.n_track:
+            return None
         out = np.full((len(self._track_idx), self._track_width), np.nan)
         for r, (row, idx) in enumerate(zip(self.model.flow_rows, self._track_idx, strict=True)):
             out[r, : idx.size] = row.layer.kernel.ravel()[idx]
@@ -267,74 +278,65 @@ class GradientFlow(Callback):
                 self._track_idx.append(np.sort(picker.choice(size, k, replace=False)))
             self._track_width = max(len(i) for i in self._track_idx)
         rec, loss = probe_record(model, *self._sample)
-        self._append(
-            rec[None],
-            update_ratios(rec[None])[None],
-            0,
-            np.array([-1]),
-            np.array([loss]),
-            rec[None],
-        )
-
-    def _append(
-        self,
-        stats: np.ndarray,
-        ratios: np.ndarray,
-        epoch: int,
-        batch: np.ndarray,
-        loss: np.ndarray,
-        batches: np.ndarray,
-    ) -> None:
-        """Append ``k`` records ``stats (k, rows, width)`` of one epoch; ``batches``
-        are that epoch's per-batch records, searched for the first NaN/Inf."""
-        if self._first_nonfinite is None:
-            where = locate_nonfinite(batches)
-            if where is not None:
-                b, row, what = where
-                self._first_nonfinite = {
-                    "epoch": epoch,
-                    "batch": b if epoch > 0 else -1,
-                    "row": row,
-                    "name": self._rows[row].name,
-                    "where": what,
-                }
-        k = stats.shape[0]
-        self._stats.append(stats)
-        self._ratios.append(ratios)
-        self._epoch.append(np.full(k, epoch, dtype=np.int64))
-        self._batch.append(np.asarray(batch, dtype=np.int64))
-        self._loss.append(np.asarray(loss, dtype=np.float64))
-        if self.n_track:
-            self._weights.append(np.repeat(self._sample_weights()[None], k, axis=0))
+        self._pending.append((0, rec[None], np.array([loss]), loss, self._sample_weights()))
+        self._flush()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = dict(logs or {})
         self._logs.append(logs)
         stats = self.model._flow_stats
-        if stats is None:
+        if stats is None or stats[0].shape[0] == 0:
             return
         rec, losses = stats
-        if rec.shape[0] == 0:
+        loss = float(logs.get("loss", np.nan))
+        self._pending.append((epoch + 1, rec, losses, loss, self._sample_weights()))
+        self._pending_batches += rec.shape[0]
+        if self._pending_batches >= FLUSH_BATCHES:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Turn the pending epochs into records, all at once (vectorized over epochs)."""
+        if not self._pending:
             return
-        if self.every == "epoch":
-            self._append(
-                aggregate(rec)[None],
-                update_ratios(rec)[None],
-                epoch + 1,
-                np.array([-1]),
-                np.array([logs.get("loss", np.nan)]),
-                rec,
-            )
-        else:
-            # One record per batch; the weights are sampled once, at the end of the epoch.
-            self._append(
-                rec, batch_update_ratios(rec), epoch + 1, np.arange(rec.shape[0]), losses, rec
-            )
+        epochs, recs, losses, epoch_loss, weights = zip(*self._pending, strict=True)
+        self._pending, self._pending_batches = [], 0
+        counts = np.array([r.shape[0] for r in recs])
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        batches = np.concatenate(recs)
+        if self._first_nonfinite is None and (where := locate_nonfinite(batches)) is not None:
+            b, row, what = where
+            k = int(np.searchsorted(starts, b, side="right")) - 1
+            self._first_nonfinite = {
+                "epoch": int(epochs[k]),
+                "batch": int(b - starts[k]) if epochs[k] > 0 else -1,
+                "row": row,
+                "name": self._rows[row].name,
+                "where": what,
+            }
+        ratios = batch_update_ratios(batches)
+        if self.every == "epoch" or epochs == (0,):
+            self._stats.append(aggregate(batches, starts))
+            self._ratios.append(np.add.reduceat(ratios, starts, axis=0) / counts[:, None])
+            self._epoch.append(np.array(epochs, dtype=np.int64))
+            self._batch.append(np.full(len(epochs), -1, dtype=np.int64))
+            self._loss.append(np.array(epoch_loss, dtype=np.float64))
+            if self.n_track:
+                self._weights.append(np.stack(weights))
+            return
+        self._stats.append(batches)
+        self._ratios.append(ratios)
+        self._epoch.append(np.repeat(np.array(epochs, dtype=np.int64), counts))
+        self._batch.append(np.arange(batches.shape[0]) - np.repeat(starts, counts))
+        self._loss.append(np.concatenate(losses))
+        if self.n_track:
+            # The weights are sampled once, at the end of each epoch.
+            self._weights.append(np.repeat(np.stack(weights), counts, axis=0))
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         self.history = self._build_history()
 
     def _build_history(self) -> FlowHistory:
+        self._flush()
         model = self.model
         rows = self._rows
         nf = len(FIELDS)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_int
 from .decay import theory_comparison
 from .diagnosis import Evidence, Finding, chance_loss, diagnose
 from .history import FIELDS, FlowHistory, RowInfo, locate_nonfinite, update_ratios
@@ -193,7 +194,7 @@ class GradientFlowReport:
             history: what ``GradientFlow`` recorded.
             model: the trained model; when given, the Jacobian spectra are computed
                 at its current weights on ``history.sample_x``.
-            jacobian_samples: inputs used for the Jacobians.
+            jacobian_samples: inputs used for the Jacobians (0: none).
             **thresholds: ``Thresholds`` fields to override (e.g. ``vanishing=1e-4``).
         """
         if not isinstance(history, FlowHistory):
@@ -202,8 +203,9 @@ class GradientFlowReport:
             raise ValueError("history holds no record")
         t = Thresholds.of(**thresholds)
         jac: dict[str, Any] = {}
-        if model is not None and history.sample_x is not None:
-            jac = jacobian_report(model, history.sample_x, samples=jacobian_samples)
+        samples = check_int(jacobian_samples, "jacobian_samples", minimum=0)
+        if model is not None and history.sample_x is not None and samples:
+            jac = jacobian_report(model, history.sample_x, samples=samples)
         return cls(history, history=history, thresholds=t, jacobian=jac)
 
     # -- output --------------------------------------------------------------------------
@@ -284,13 +286,11 @@ def analyze(
         X, y: data (as for ``fit``); at most ``max_samples`` rows are used, the
             same ones every time.
         max_samples: rows of ``X`` used for the probe.
-        jacobian_samples: rows used for the Jacobians.
+        jacobian_samples: rows used for the Jacobians (0: no Jacobian).
         **thresholds: ``Thresholds`` fields to override.
     """
-    from .._validation import check_int
-
     max_samples = check_int(max_samples, "max_samples", minimum=1)
-    jacobian_samples = check_int(jacobian_samples, "jacobian_samples", minimum=1)
+    jacobian_samples = check_int(jacobian_samples, "jacobian_samples", minimum=0)
     t = Thresholds.of(**thresholds)
     model._check_compiled("analyze")
     x = model._prepare_x(X)
