@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from matplotlib.colors import LogNorm
 
-from _plotdata import X, Y, report, train
+from _plotdata import Run, X, Y, train
 from vgp_native import plots
-from vgp_native.flow.recording import HIST_BINS
+from vgp_native.flow import HIST_BINS, analyze
 
 matplotlib.use("Agg")
 
@@ -28,17 +28,17 @@ def _close_figures() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def seed_run() -> tuple:
+def seed_run() -> Run:
     return train(epochs=4)
 
 
 @pytest.fixture(scope="module")
-def relu_run() -> tuple:
+def relu_run() -> Run:
     return train(epochs=4, activation="relu", init="he_normal")
 
 
 @pytest.fixture(scope="module")
-def residual_run() -> tuple:
+def residual_run() -> Run:
     return train(epochs=2, residual=True)
 
 
@@ -71,18 +71,19 @@ def test_eng_formats_in_engineering_notation() -> None:
     assert plots.eng(-2.5e4) == "-25.0e3"
     assert plots.eng(999.96) == "1.00e3"  # rounding carries into the next exponent
     assert [plots.eng(v) for v in (0.0, math.nan, math.inf, None)] == ["0", "nan", "inf", "-"]
+    assert plots.eng(64) == "64" and plots.eng(np.int64(3)) == "3"
     assert plots.percent(0.973) == "97.3%"
 
 
 def test_gradient_norms_overlays_one_log_line_per_model(seed_run, relu_run, residual_run) -> None:
     runs = [seed_run, relu_run, residual_run]
-    fig = plots.gradient_norms([h for _, h, _ in runs], labels=["sigmoid", "relu", "residual"])
+    fig = plots.gradient_norms([r.history for r in runs], labels=["sigmoid", "relu", "residual"])
     _render(fig)
     (ax,) = fig.axes
     assert ax.get_yscale() == "log"
     assert len(ax.lines) == 3
-    for line, (_, hist, _) in zip(ax.lines, runs, strict=True):
-        np.testing.assert_allclose(line.get_ydata(), hist.field("grad_norm")[0])
+    for line, run in zip(ax.lines, runs, strict=True):
+        np.testing.assert_allclose(line.get_ydata(), run.history.field("grad_norm")[0])
     # The seed's sigmoid line falls by orders of magnitude; the legend gives the ratio.
     seed = ax.lines[0].get_ydata()
     assert seed[0] < 1e-3 * seed[-1]
@@ -92,7 +93,7 @@ def test_gradient_norms_overlays_one_log_line_per_model(seed_run, relu_run, resi
 
 
 def test_gradient_norms_theory_line_falls_by_sqrt_chi1(seed_run) -> None:
-    _, hist, _ = seed_run
+    hist = seed_run.history
     fig = plots.gradient_norms(hist, theory={"chi1": 0.0561}, field="signal_norm")
     ax = fig.axes[0]
     assert len(ax.lines) == 2
@@ -103,28 +104,30 @@ def test_gradient_norms_theory_line_falls_by_sqrt_chi1(seed_run) -> None:
     assert "backpropagated signal" in ax.get_ylabel()
 
 
-def test_gradient_norms_reads_a_report_without_history(seed_run) -> None:
-    model, hist, _ = seed_run
-    snapshot = report(model, hist, with_history=False, record=-1)
-    fig = plots.gradient_norms([snapshot, hist], labels=["analyze", "history"], record=[0, -1])
+def test_gradient_norms_reads_reports_of_runs_and_of_analyze(seed_run) -> None:
+    snapshot = analyze(seed_run.model, X, Y)
+    fig = plots.gradient_norms(
+        [snapshot, seed_run.report], labels=["analyze", "run"], record=[0, -1]
+    )
     ax = fig.axes[0]
-    np.testing.assert_allclose(ax.lines[0].get_ydata(), ax.lines[1].get_ydata())
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), snapshot.data.field("grad_norm")[0])
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), seed_run.history.field("grad_norm")[-1])
 
 
 def test_gradient_norms_rejects_bad_arguments(seed_run) -> None:
-    _, hist, _ = seed_run
+    hist = seed_run.history
     with pytest.raises(ValueError, match="labels must have 2 entries"):
         plots.gradient_norms([hist, hist], labels=["one"])
     with pytest.raises(ValueError, match="unknown field 'grad'"):
         plots.gradient_norms(hist, field="grad")
     with pytest.raises(ValueError, match="record must be in"):
         plots.gradient_norms(hist, record=99)
-    with pytest.raises(TypeError, match="FlowHistory or a GradientFlowReport"):
+    with pytest.raises(TypeError, match="needs a FlowHistory"):
         plots.gradient_norms(np.ones(3))
 
 
 def test_heatmap_is_layers_by_records(seed_run) -> None:
-    _, hist, _ = seed_run
+    hist = seed_run.history
     fig = plots.heatmap(hist)
     _render(fig)
     ax = fig.axes[0]
@@ -137,17 +140,17 @@ def test_heatmap_is_layers_by_records(seed_run) -> None:
 
 
 def test_heatmap_linear_and_errors(seed_run) -> None:
-    model, hist, _ = seed_run
-    fig = plots.heatmap(hist, field="saturated", log=False)
+    fig = plots.heatmap(seed_run.report, field="saturated", log=False)
     assert not isinstance(fig.axes[0].images[0].norm, LogNorm)
-    with pytest.raises(ValueError, match="needs a FlowHistory"):
-        plots.heatmap(report(model, hist, with_history=False))
+    with pytest.raises(TypeError, match="needs a FlowHistory"):
+        plots.heatmap({"loss": [1.0]})
+    hist = seed_run.history
     with pytest.raises(ValueError, match="unknown field"):
         plots.heatmap(hist, field="nope")
 
 
 def test_weights_vs_epochs_draws_every_sampled_weight(seed_run) -> None:
-    _, hist, _ = seed_run
+    hist = seed_run.history
     fig = plots.weights_vs_epochs(hist)
     _render(fig)
     for i, ax in enumerate(_panels(fig, len(hist.rows))):
@@ -161,7 +164,7 @@ def test_weights_vs_epochs_draws_every_sampled_weight(seed_run) -> None:
 
 def test_weights_vs_epochs_shows_sgd_frozen_first_layer() -> None:
     # Under SGD the seed's first layer barely moves: its panel's title says so.
-    _, hist, _ = train(epochs=3, optimizer="sgd")
+    hist = train(epochs=3, optimizer="sgd").history
     fig = plots.weights_vs_epochs(hist)
     moved = np.nanmean(np.abs(hist.weights[-1, 0] - hist.weights[0, 0]))
     assert moved < 1e-4
@@ -169,7 +172,7 @@ def test_weights_vs_epochs_shows_sgd_frozen_first_layer() -> None:
 
 
 def test_weights_vs_epochs_needs_tracked_weights() -> None:
-    _, hist, _ = train(epochs=1, track=0)
+    hist = train(epochs=1, track=False).history
     with pytest.raises(ValueError, match="track_weights=True"):
         plots.weights_vs_epochs(hist)
 
@@ -186,7 +189,7 @@ def test_find_plateaus_rule() -> None:
 
 
 def test_training_curves_from_flow_history(seed_run) -> None:
-    _, hist, _ = seed_run
+    hist = seed_run.history
     fig = plots.training_curves(hist, plateau=(2, 4))
     _render(fig)
     loss_ax, acc_ax = fig.axes
@@ -205,7 +208,7 @@ def test_training_curves_from_flow_history(seed_run) -> None:
 
 def test_training_curves_marks_the_seed_plateau_at_chance() -> None:
     # The seed network with Adam lingers near ln 2: the computed rule finds the plateau.
-    _, hist, _ = train(epochs=20, track=0)
+    hist = train(epochs=20, track=False).history
     fig = plots.training_curves(hist)
     assert "plateau" in fig.axes[0].get_title()
     _, last = plots.find_plateaus([g["loss"] for g in hist.logs])[-1]
@@ -213,8 +216,7 @@ def test_training_curves_marks_the_seed_plateau_at_chance() -> None:
 
 
 def test_training_curves_from_keras_history_and_dict(seed_run) -> None:
-    _, _, keras_history = seed_run
-    fig = plots.training_curves(keras_history)
+    fig = plots.training_curves(seed_run.keras_history)
     np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), [1, 2, 3, 4])
     assert any(np.allclose(ln.get_ydata(), math.log(2)) for ln in fig.axes[0].lines)
     fig = plots.training_curves({"loss": [3.0, 2.0, 1.0]})
@@ -226,7 +228,7 @@ def test_training_curves_from_keras_history_and_dict(seed_run) -> None:
 
 
 def test_activation_histograms_have_one_bar_per_bin(seed_run) -> None:
-    _, hist, _ = seed_run
+    hist = seed_run.history
     fig = plots.activation_histograms(hist)
     _render(fig)
     for i, ax in enumerate(_panels(fig, len(hist.rows))):
@@ -242,7 +244,7 @@ def test_activation_histograms_have_one_bar_per_bin(seed_run) -> None:
 
 
 def test_decision_boundary_predicts_the_grid_in_one_call(relu_run) -> None:
-    model, _, _ = relu_run
+    model = relu_run.model
     calls: list[int] = []
     original = model.predict
 
@@ -265,48 +267,65 @@ def test_decision_boundary_predicts_the_grid_in_one_call(relu_run) -> None:
         plots.decision_boundary(model, np.zeros((4, 3)), np.zeros(4))
 
 
-def test_jacobian_spectrum_from_report_and_array(seed_run) -> None:
-    model, hist, _ = seed_run
-    rep = report(model, hist)
-    fig = plots.jacobian_spectrum(rep)
+def test_jacobian_spectrum_from_a_report(seed_run) -> None:
+    jac = seed_run.report.jacobian
+    fig = plots.jacobian_spectrum(seed_run.report)
     _render(fig)
-    (ax,) = fig.axes
-    assert ax.get_xscale() == "log"
-    counts = sum(p.get_height() for p in ax.patches)
-    assert counts == len(rep.jacobian["input_output"]["singular_values"])
-    text = ax.texts[0].get_text()
-    assert "isometry" in text and "mean_sq" in text and "log_std" in text
+    io_ax, layer_ax = fig.axes
+    assert io_ax.get_xscale() == "log" and layer_ax.get_yscale() == "log"
+    counts = sum(p.get_height() for p in io_ax.patches)
+    assert counts == len(jac["input_output"]["singular_values"])
+    text = io_ax.get_legend().get_title().get_text()
+    assert f"isometry score: {plots.eng(jac['input_output']['isometry'])}" in text
+    assert f"mean σ²: {plots.eng(jac['input_output']['mean_sq'])}" in text
+    assert f"inputs: {jac['samples']}" in text
+    names = [t.get_text() for t in layer_ax.get_xticklabels()]
+    assert names == [layer["name"] for layer in jac["layers"]]
+
+
+def test_jacobian_spectrum_from_arrays() -> None:
+    fig = plots.jacobian_spectrum(np.array([0.5, 1.0, 2.0]))
+    assert sum(p.get_height() for p in fig.axes[0].patches) == 3
+    # mean σ² = (0.25 + 1 + 4) / 3 = 1.75; std of ln σ = ln 2 * sqrt(2/3) = 0.566.
+    summary = plots.jacobian_summary(np.array([0.5, 1.0, 2.0]))
+    assert summary["mean_sq"] == pytest.approx(1.75)
+    assert summary["log_std"] == pytest.approx(math.log(2) * math.sqrt(2 / 3))
     layers = [{"name": f"dense_{i}", "singular_values": [0.1, 0.2, 0.3]} for i in range(3)]
     fig = plots.jacobian_spectrum({"layers": layers})
     assert fig.axes[0].get_yscale() == "log" and len(fig.axes) == 1
-    fig = plots.jacobian_spectrum(np.array([0.5, 1.0, 2.0]))
-    assert sum(p.get_height() for p in fig.axes[0].patches) == 3
     with pytest.raises(ValueError, match="empty"):
         plots.jacobian_spectrum(np.array([]))
 
 
 def test_predicted_vs_measured(seed_run) -> None:
-    model, hist, _ = seed_run
-    rep = report(model, hist)
+    rep = seed_run.report
     chi1 = rep.theory["chi1"]
+    assert chi1 == pytest.approx(0.056, abs=0.005)  # sigmoid + Glorot (DESIGN.md)
     fig = plots.predicted_vs_measured(rep)
     _render(fig)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
-    grad, _, predicted = ax.lines
+    grad, signal, predicted = ax.lines
     np.testing.assert_allclose(
         predicted.get_ydata()[:-1] / predicted.get_ydata()[1:], math.sqrt(chi1)
     )
     assert grad.get_ydata()[-2] == pytest.approx(1.0)  # relative to the last hidden layer
-    assert f"{math.sqrt(chi1):.3g}" in ax.texts[0].get_text()
-    rep.theory = None
+    np.testing.assert_allclose(
+        signal.get_ydata(), rep.data.field("signal_norm")[0] / rep.data.field("signal_norm")[0, -2]
+    )
+    text = ax.texts[0].get_text()
+    assert f"{math.sqrt(chi1):.3g}" in text
+    assert f"{rep.theory['measured_grad_factor']:.3g}" in text
+
+
+def test_predicted_vs_measured_needs_theory(residual_run) -> None:
+    assert residual_run.report.theory is None  # mean-field theory has no residual blocks
     with pytest.raises(ValueError, match=r"report\.theory"):
-        plots.predicted_vs_measured(rep)
+        plots.predicted_vs_measured(residual_run.report)
 
 
-def test_report_figures_skip_what_has_no_data(seed_run) -> None:
-    model, hist, _ = seed_run
-    figures = plots.report_figures(report(model, hist))
+def test_report_figures_skip_what_has_no_data(seed_run, residual_run) -> None:
+    figures = seed_run.report.plot()  # GradientFlowReport.plot calls plots.report_figures
     assert list(figures) == [
         "gradient_norms",
         "signal_norms",
@@ -318,19 +337,27 @@ def test_report_figures_skip_what_has_no_data(seed_run) -> None:
         "predicted_vs_measured",
     ]
     assert all(isinstance(f, plt.Figure) for f in figures.values())
-    # Initialization and the last epoch overlaid.
-    assert len(figures["gradient_norms"].axes[0].lines) == 3  # two records + theory
+    # Initialization and the last epoch overlaid, and the mean-field line.
+    assert len(figures["gradient_norms"].axes[0].lines) == 3
     plt.close("all")
-    snapshot = plots.report_figures(report(model, hist, with_history=False, sigma_w2=None))
-    assert list(snapshot) == ["gradient_norms", "signal_norms", "jacobian_spectrum"]
+    # analyze(): one probe record, no epochs; a residual network: no theory.
+    snapshot = plots.report_figures(analyze(residual_run.model, X, Y))
+    assert list(snapshot) == [
+        "gradient_norms",
+        "signal_norms",
+        "activation_histograms",
+        "jacobian_spectrum",
+    ]
+    assert len(snapshot["gradient_norms"].axes[0].lines) == 1
 
 
 def test_compare_keeps_one_colour_per_configuration(seed_run, relu_run) -> None:
-    fig = plots.compare([seed_run[1], relu_run[1]], ["sigmoid", "relu + he"])
+    fig = plots.compare([seed_run.report, relu_run.history], ["sigmoid", "relu + he"])
     _render(fig)
     grads, signals, losses = fig.axes
     assert grads.get_yscale() == signals.get_yscale() == "log"
     for ax in (grads, signals):
         assert [ln.get_color() for ln in ax.lines] == list(plots.PALETTE[:2])
     assert [ln.get_color() for ln in losses.lines[:2]] == list(plots.PALETTE[:2])
-    assert any(np.allclose(ln.get_ydata(), math.log(2)) for ln in losses.lines)
+    chance = seed_run.report.chance
+    assert any(np.allclose(ln.get_ydata(), chance) for ln in losses.lines)

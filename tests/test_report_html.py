@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Iterator
@@ -11,8 +12,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from _plotdata import report, train
+from _plotdata import X, Y, train
 from vgp_native import plots, report_html
+from vgp_native.flow import analyze
 
 matplotlib.use("Agg")
 
@@ -69,15 +71,14 @@ def _close_figures() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def seed_report():
-    model, hist, _ = train(epochs=3)
-    return report(model, hist)
+    return train(epochs=3).report
 
 
 @pytest.fixture(scope="module")
 def relu_snapshot():
-    """A one-shot report (no history, no theory) of a relu + He network after training."""
-    model, hist, _ = train(epochs=2, track=0, activation="relu", init="he_normal")
-    return report(model, hist, with_history=False, record=-1, sigma_w2=None)
+    """A one-shot report (analyze) of a relu + He network after two epochs."""
+    run = train(epochs=2, track=False, activation="relu", init="he_normal")
+    return analyze(run.model, X, Y)
 
 
 def _no_external_urls(text: str) -> None:
@@ -87,7 +88,8 @@ def _no_external_urls(text: str) -> None:
 
 def test_save_html_holds_everything_and_writes_atomically(seed_report, tmp_path) -> None:
     path = tmp_path / "report.html"
-    assert report_html.save_html(seed_report, path, title="Seed <network>") == str(path)
+    # GradientFlowReport.save_html calls report_html.save_html.
+    seed_report.save_html(path)
     assert os.listdir(tmp_path) == ["report.html"]  # no temporary file left behind
     text = path.read_text(encoding="utf-8")
     parsed = _parse(text)
@@ -96,17 +98,31 @@ def test_save_html_holds_everything_and_writes_atomically(seed_report, tmp_path)
     assert len(parsed.imgs) == 8
     assert all(src.startswith("data:image/png;base64,") for src in parsed.imgs)
     _no_external_urls(text)
-    assert "<title>Seed &lt;network&gt;</title>" in text
-    # Verdict badge, findings (escaped), every layer name in the table.
+    assert "<title>Gradient-flow report</title>" in text
+    # Verdict badge, every finding (escaped), every layer name in the table.
+    assert seed_report.verdict == "vanishing"
     assert re.search(r'class="badge" style="background:#0072B2">vanishing</span>', text)
-    assert "&lt;b&gt;&amp;amp;" in text and "<b>" not in text
-    for row in seed_report.rows:
+    for finding in seed_report.finding_details:
+        assert html.escape(finding.evidence) in text
+    for row in seed_report.layers:
         assert f'<td class="name">{row["name"]}</td>' in text
     # Engineering notation of the first layer's gradient norm, the theory and the Jacobian.
-    assert plots.eng(seed_report.rows[0]["grad_norm"]) in parsed.cells
+    assert plots.eng(seed_report.layers[0]["grad_norm"]) in parsed.cells
     assert plots.eng(seed_report.theory["chi1"]) in parsed.cells
-    assert "isometry" in text and "mean_sq" in text
+    isometry = seed_report.jacobian["input_output"]["isometry"]
+    assert plots.eng(isometry) in parsed.cells
     assert "Adam" in parsed.cells  # the optimizer of the run
+
+
+def test_render_html_escapes_text(seed_report, monkeypatch) -> None:
+    monkeypatch.setattr(plots, "report_figures", lambda report: {})
+    monkeypatch.setattr(seed_report, "finding_details", [])
+    monkeypatch.setattr(seed_report, "findings", ["<script>alert(1)</script> & more"])
+    text = report_html.render_html(seed_report, title="Seed <network>")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in text
+    assert "<title>Seed &lt;network&gt;</title>" in text
+    _no_external_urls(text)
+    _parse(text)
 
 
 def test_snapshot_with_extra_figures(relu_snapshot) -> None:
@@ -114,11 +130,11 @@ def test_snapshot_with_extra_figures(relu_snapshot) -> None:
     ax.plot([1, 2, 3])
     text = report_html.render_html(relu_snapshot, extra_figures={"my <plot>": extra})
     parsed = _parse(text)
-    # Gradient norms, signal norms, Jacobian spectrum, and the extra figure.
-    assert len(parsed.imgs) == 4
+    # Gradient norms, signal norms, activation histograms, Jacobian spectrum,
+    # predicted vs measured (relu + He is a plain network), and the extra figure.
+    assert len(parsed.imgs) == 6
     assert "my &lt;plot&gt;" in text
-    assert "one-shot analysis" in text and "No mean-field prediction" in text
-    assert ">healthy</span>" in text
+    assert "one-shot analysis" in text
     assert plt.get_fignums() == [extra.number]  # the caller's figure stays open
     plt.close(extra)
     with pytest.raises(TypeError, match="extra_figures"):
@@ -135,7 +151,7 @@ def test_save_html_failure_leaves_the_old_file_and_no_temp(
     def refuse(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_html.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         report_html.save_html(seed_report, path)
     assert path.read_text(encoding="utf-8") == "old"
@@ -145,17 +161,17 @@ def test_save_html_failure_leaves_the_old_file_and_no_temp(
 def test_save_comparison_html(seed_report, relu_snapshot, tmp_path) -> None:
     path = tmp_path / "compare.html"
     labels = ["sigmoid (seed)", "relu + he_normal"]
-    report_html.save_comparison_html([seed_report, relu_snapshot], labels, path)
+    assert report_html.save_comparison_html([seed_report, relu_snapshot], labels, path) == str(path)
     assert os.listdir(tmp_path) == ["compare.html"]
     text = path.read_text(encoding="utf-8")
     parsed = _parse(text)
     # The overlay, then each report's own figures.
-    assert len(parsed.imgs) == 1 + 8 + 3
+    assert len(parsed.imgs) == 1 + 8 + 5
     _no_external_urls(text)
     for label in labels:
         assert text.count(f'<td class="name">{label}</td>') == 1  # summary table row
         assert f"<h2>{label}</h2>" in text
-    assert ">vanishing</span>" in text and ">healthy</span>" in text
+    assert f">{relu_snapshot.verdict}</span>" in text and ">vanishing</span>" in text
     assert plots.percent(seed_report.history.logs[-1]["accuracy"]) in parsed.cells
     with pytest.raises(ValueError, match="equally long"):
         report_html.render_comparison_html([seed_report], labels)

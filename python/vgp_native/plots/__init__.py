@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from ._common import PALETTE
 from ._format import eng, percent
+from .boundary import decision_boundary
 from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
 from .spectrum import jacobian_spectrum, jacobian_summary, predicted_vs_measured
 from .summary import compare, report_figures
-from .training import decision_boundary, find_plateaus, training_curves
+from .training import find_plateaus, training_curves
 
 __all__ = [
     "PALETTE",

@@ -76,24 +76,37 @@ def is_flow_history(obj: Any) -> bool:
 
 
 def history_of(obj: Any) -> Any:
-    """The ``FlowHistory`` of a history or a report, or None (e.g. a one-shot ``analyze()``)."""
+    """The ``FlowHistory`` of a training run: ``obj`` itself or ``report.history``, else None.
+
+    A report from ``flow.analyze`` has no history (None here), only ``data_of``.
+    """
     if is_flow_history(obj):
         return obj
     hist = getattr(obj, "history", None)
     return hist if is_flow_history(hist) else None
 
 
-def require_history(obj: Any, what: str) -> Any:
-    """``history_of(obj)``, or a ValueError explaining that ``what`` needs a training run."""
+def data_of(obj: Any) -> Any:
+    """The statistics behind a history or report: the run's history, or for an
+    ``analyze()`` report its one-record probe (``report.data``); None when neither."""
     hist = history_of(obj)
-    if hist is None:
-        raise ValueError(
-            f"{what} needs a FlowHistory (a GradientFlow callback's .history, or a report "
-            f"from GradientFlow.report()); received {type(obj).__name__} without one"
+    if hist is not None:
+        return hist
+    data = getattr(obj, "data", None)
+    return data if is_flow_history(data) else None
+
+
+def require_data(obj: Any, what: str) -> Any:
+    """``data_of(obj)``, or a TypeError/ValueError saying what ``what`` needs."""
+    data = data_of(obj)
+    if data is None:
+        raise TypeError(
+            f"{what} needs a FlowHistory (GradientFlow's .history) or a GradientFlowReport, "
+            f"received {type(obj).__name__}"
         )
-    if hist.stats.shape[0] == 0:
+    if data.stats.shape[0] == 0:
         raise ValueError(f"{what}: the FlowHistory holds no records")
-    return hist
+    return data
 
 
 def record_index(hist: Any, record: int) -> int:
@@ -133,28 +146,17 @@ def record_label(hist: Any, index: int) -> str:
 
 
 def layer_values(obj: Any, field: str, record: int) -> tuple[list[str], np.ndarray]:
-    """Layer names and one field per layer, from a history (at ``record``) or a report's rows.
+    """Layer names and one field per layer at ``record``, from a history or a report.
 
-    A report with a history is read from the history; one without (``analyze()``)
-    from its ``rows`` dicts, where ``record`` does not apply.
+    A report is read from its history, or (``analyze()``) from its probe record.
     """
-    hist = history_of(obj)
-    if hist is not None:
-        idx = record_index(hist, record)
-        try:
-            values = hist.field(field)[idx]
-        except KeyError as exc:
-            raise ValueError(f"unknown field {field!r}: {exc.args[0]}") from None
-        return [r.name for r in hist.rows], np.asarray(values, dtype=np.float64)
-    rows = getattr(obj, "rows", None)
-    if not isinstance(rows, Sequence) or not rows or not isinstance(rows[0], dict):
-        raise TypeError(
-            f"expected a FlowHistory or a GradientFlowReport, received {type(obj).__name__}"
-        )
-    if field not in rows[0]:
-        raise ValueError(f"unknown field {field!r}; report rows hold {', '.join(rows[0])}")
-    names = [str(r.get("name", i)) for i, r in enumerate(rows)]
-    return names, np.array([np.nan if r[field] is None else r[field] for r in rows], dtype=float)
+    data = require_data(obj, "a per-layer plot")
+    idx = record_index(data, record)
+    try:
+        values = data.field(field)[idx]
+    except KeyError as exc:
+        raise ValueError(f"unknown field {field!r}: {exc.args[0]}") from None
+    return [r.name for r in data.rows], np.asarray(values, dtype=np.float64)
 
 
 def as_list(items: Any) -> list[Any]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 
 def eng(value: Any, digits: int = 3) -> str:
     """Format a number in engineering notation: a mantissa in [1, 1000), exponent a multiple of 3.
 
-    ``eng(7.3167e-07)`` is ``"731.7e-9"``, ``eng(0.0561)`` is ``"56.10e-3"``,
-    ``eng(12.5)`` is ``"12.50"``. Zero is ``"0"``, non-finite values print as
-    ``"nan"``, ``"inf"`` and ``"-inf"``; ``None`` prints as ``"-"``.
+    ``eng(7.3167e-07)`` is ``"732e-9"``, ``eng(0.0561)`` is ``"56.1e-3"``,
+    ``eng(12.5)`` is ``"12.5"``. Integers print as they are (``eng(64)`` is
+    ``"64"``), zero as ``"0"``, non-finite values as ``"nan"``, ``"inf"`` and
+    ``"-inf"``, and ``None`` as ``"-"``.
 
     Args:
         value: a real number (or None).
@@ -19,6 +22,8 @@ def eng(value: Any, digits: int = 3) -> str:
     """
     if value is None:
         return "-"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
     x = float(value)
     if math.isnan(x):
         return "nan"

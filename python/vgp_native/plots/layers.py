@@ -79,8 +79,8 @@ def gradient_norms(
 
     Args:
         histories_or_reports: a ``FlowHistory`` or ``GradientFlowReport``, or a list
-            of them (one line each; a report without history, from ``analyze()``,
-            is read from its rows).
+            of them (one line each; a report from ``analyze()`` has one record,
+            its probe at the current weights).
         labels: one legend label per model.
         record: which record of each history (0 = at initialization, -1 = last),
             one int for all or one per model.
@@ -97,19 +97,18 @@ def gradient_norms(
     items = c.as_list(histories_or_reports)
     labels = c.check_labels(labels, len(items))
     records = _records(items, record)
+    chi1 = c.chi1_of(theory)
+    # Read everything first, so that bad input raises before a figure exists.
+    per_model = [c.layer_values(item, field, rec) for item, rec in zip(items, records, strict=True)]
+    names_seen = [names for names, _ in per_model]
     fig, ax = c.figure_and_axes(ax)
     ax.set_yscale("log")
-    names_seen: list[list[str]] = []
-    anchor: np.ndarray | None = None
-    for i, (item, label, rec) in enumerate(zip(items, labels, records, strict=True)):
-        names, values = c.layer_values(item, field, rec)
-        names_seen.append(names)
+    for i, ((_, values), label) in enumerate(zip(per_model, labels, strict=True)):
         x = np.arange(1, len(values) + 1)
-        shown = c.positive(values)
         ratio = values[0] / values[-1] if values[-1] != 0 else math.inf
         ax.plot(
             x,
-            shown,
+            c.positive(values),
             color=c.color(i),
             marker=c.marker(i),
             linewidth=1.8,
@@ -117,12 +116,9 @@ def gradient_norms(
             label=f"{label} (first/last {eng(ratio, 2)})",
         )
         _mark_nonfinite(ax, x, values, c.color(i))
-        if anchor is None:
-            anchor = shown
-    chi1 = c.chi1_of(theory)
-    if chi1 is not None and anchor is not None:
+    if chi1 is not None:
         ax.plot(
-            *c.predicted_line(chi1, anchor),
+            *c.predicted_line(chi1, c.positive(per_model[0][1])),
             linestyle="--",
             color="#555555",
             linewidth=1.4,
@@ -155,7 +151,8 @@ def heatmap(history: Any, field: str = "grad_norm", log: bool = True, ax: Any = 
     first layers that stays dark across epochs; grey cells are zero or non-finite.
 
     Args:
-        history: a ``FlowHistory`` or a report with a history.
+        history: a ``FlowHistory`` or a report (one from ``analyze()`` has a
+            single record).
         field: the recorded field (see ``FlowHistory.field``).
         log: colour on a log scale (non-positive values shown grey).
         ax: axes to draw on (a new figure when None).
@@ -166,7 +163,7 @@ def heatmap(history: Any, field: str = "grad_norm", log: bool = True, ax: Any = 
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    hist = c.require_history(history, "heatmap")
+    hist = c.require_data(history, "heatmap")
     try:
         data = np.asarray(hist.field(field), dtype=np.float64).T
     except KeyError as exc:
@@ -237,7 +234,7 @@ def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
     Returns:
         The matplotlib Figure.
     """
-    hist = c.require_history(history, "weights_vs_epochs")
+    hist = c.require_data(history, "weights_vs_epochs")
     if hist.weights is None:
         raise ValueError(
             "weights_vs_epochs needs sampled weights: record with GradientFlow(track_weights=True)"
@@ -283,7 +280,8 @@ def activation_histograms(history: Any, record: int = -1, fig: Any = None) -> An
     values beyond the histogram range.
 
     Args:
-        history: a ``FlowHistory`` or a report with a history.
+        history: a ``FlowHistory`` or a report (one from ``analyze()`` has a
+            single record).
         record: the record drawn as bars (-1 = last, 0 = initialization); the
             initialization is outlined for comparison when another record is drawn.
         fig: figure to draw into (cleared first); a new one when None.
@@ -291,7 +289,7 @@ def activation_histograms(history: Any, record: int = -1, fig: Any = None) -> An
     Returns:
         The matplotlib Figure.
     """
-    hist = c.require_history(history, "activation_histograms")
+    hist = c.require_data(history, "activation_histograms")
     idx = c.record_index(hist, record)
     counts = np.asarray(hist.hist, dtype=np.float64)
     saturated = hist.field("saturated")[idx]

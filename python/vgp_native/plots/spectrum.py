@@ -15,8 +15,21 @@ def _numeric_scalar(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
+#: Summary entries shown on the spectrum plot, with their labels.
+_SHOWN = (
+    ("isometry", "isometry score"),
+    ("mean_sq", "mean σ²"),
+    ("log_std", "std of ln σ"),
+    ("samples", "inputs"),
+)
+
+
 def _scalars(data: dict) -> dict[str, float]:
-    return {str(k): float(v) for k, v in data.items() if _numeric_scalar(v)}
+    return {
+        str(k): int(v) if isinstance(v, (int, np.integer)) else float(v)
+        for k, v in data.items()
+        if _numeric_scalar(v)
+    }
 
 
 def jacobian_parts(obj: Any) -> tuple[np.ndarray | None, list[tuple[str, np.ndarray]], dict]:
@@ -77,8 +90,8 @@ def jacobian_spectrum(report_or_singular_values: Any, fig: Any = None) -> Any:
     Dynamical isometry (Pennington et al. 2017) means every singular value near
     1: the network passes every direction of the gradient back unchanged. The
     seed's sigmoid network has singular values orders of magnitude below 1, so
-    every input direction's gradient is crushed. The box gives mean σ², the
-    spread of ln σ and the report's isometry summary.
+    every input direction's gradient is crushed. The box gives the report's
+    isometry score, mean σ², the spread of ln σ and the number of inputs.
 
     Args:
         report_or_singular_values: a report, its ``jacobian`` dict or an array.
@@ -104,16 +117,20 @@ def jacobian_spectrum(report_or_singular_values: Any, fig: Any = None) -> Any:
         ax = axes.pop(0)
         s = c.positive(io)
         s = s[np.isfinite(s)]
-        lo, hi = (s.min(), s.max()) if s.size else (0.1, 10.0)
-        lo, hi = min(lo, 1.0) / 1.5, max(hi, 1.0) * 1.5
-        ax.hist(s, bins=np.geomspace(lo, hi, 31), color=c.color(0), alpha=0.85)
+        lo, hi = (float(s.min()), float(s.max())) if s.size else (0.1, 10.0)
+        # Bins over the data (at least a decade wide), so its shape shows; the
+        # axis also reaches σ = 1, so the distance from isometry shows too.
+        mid, half = math.sqrt(lo * hi), max(math.sqrt(hi / lo), math.sqrt(10.0))
+        ax.hist(s, bins=np.geomspace(mid / half, mid * half, 26), color=c.color(0), alpha=0.85)
         ax.set_xscale("log")
+        ax.set_xlim(min(mid / half, 1.0) / 2.0, max(mid * half, 1.0) * 2.0)
         ax.axvline(1.0, color="#555555", linestyle="--", linewidth=1.2, label="isometry (σ = 1)")
-        c.text_box(ax, [f"{k}: {eng(v)}" for k, v in summary.items()])
+        lines = [f"{label}: {eng(summary[k])}" for k, label in _SHOWN if k in summary]
         ax.set_xlabel("singular value σ of ∂output/∂input (log scale)")
         ax.set_ylabel("count (over samples and directions)")
         ax.set_title("Input-output Jacobian spectrum")
-        ax.legend(fontsize=8, loc="upper right")
+        # The summary is the legend's title: "best" keeps it off the bars.
+        ax.legend(title="\n".join(lines), fontsize=8, title_fontsize=8, loc="best")
     if per_layer:
         ax = axes.pop(0)
         data = [c.positive(v)[np.isfinite(c.positive(v))] for _, v in per_layer]

@@ -10,7 +10,7 @@ import numpy as np
 from . import _common as c
 from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
 from .spectrum import jacobian_parts, jacobian_spectrum, predicted_vs_measured
-from .training import chance_loss, curves, draw_chance, plot_loss, training_curves
+from .training import chance_level, curves, draw_chance, plot_loss, training_curves
 
 
 def _gradient_pair(report: Any, field: str) -> Any:
@@ -18,7 +18,7 @@ def _gradient_pair(report: Any, field: str) -> Any:
     hist = c.history_of(report)
     theory = getattr(report, "theory", None)
     if hist is None:
-        return gradient_norms(report, labels=["current weights"], field=field, theory=theory)
+        return gradient_norms(report, labels=["at the current weights"], field=field, theory=theory)
     if hist.stats.shape[0] == 1:
         return gradient_norms(hist, labels=[c.record_label(hist, 0)], field=field, theory=theory)
     last = c.record_label(hist, hist.stats.shape[0] - 1)
@@ -31,11 +31,12 @@ def report_figures(report: Any) -> dict[str, Any]:
     """Every figure that applies to a report, by name, in reading order.
 
     Always: ``gradient_norms`` and ``signal_norms`` (per layer, at initialization
-    and after the last record; at the current weights for ``analyze()``). With a
-    history: ``heatmap`` (layers x epochs, two records or more),
-    ``training_curves`` (when epochs were logged), ``weights_vs_epochs`` (when
-    weights were tracked) and ``activation_histograms``. With a Jacobian:
-    ``jacobian_spectrum``; with a mean-field prediction: ``predicted_vs_measured``.
+    and after the last record; at the current weights for ``analyze()``) and
+    ``activation_histograms``. With a training history: ``heatmap`` (layers x
+    epochs, two records or more), ``training_curves`` (when epochs were logged)
+    and ``weights_vs_epochs`` (when weights were tracked). With a Jacobian
+    (``report.jacobian`` not empty): ``jacobian_spectrum``; with a mean-field
+    prediction (``report.theory``): ``predicted_vs_measured``.
     A decision boundary needs the model and data: call ``decision_boundary``.
 
     Args:
@@ -56,9 +57,9 @@ def report_figures(report: Any) -> dict[str, Any]:
             figures["training_curves"] = training_curves(report)
         if hist.weights is not None:
             figures["weights_vs_epochs"] = weights_vs_epochs(hist)
-        figures["activation_histograms"] = activation_histograms(hist)
+    figures["activation_histograms"] = activation_histograms(report)
     jac = getattr(report, "jacobian", None)
-    if jac is not None:
+    if jac:
         io, per_layer, _ = jacobian_parts(jac)
         if io is not None or per_layer:
             figures["jacobian_spectrum"] = jacobian_spectrum(jac)
@@ -106,8 +107,7 @@ def compare(
         ax = axes[2]
         for i, data in trained:
             plot_loss(ax, data, index=i, label=labels[i], validation=False)
-        first = trained[0][1]
-        draw_chance(ax, chance_loss(first.loss_name, first.n_outputs), "chance level")
+        draw_chance(ax, *chance_level(trained[0][1]))
         ax.set_xlabel("epoch (0 = initialization)")
         ax.set_ylabel("training loss")
         ax.set_title("Training loss per epoch")

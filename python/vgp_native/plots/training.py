@@ -1,4 +1,4 @@
-"""Training pictures: loss/accuracy curves with plateaus marked, and decision boundaries."""
+"""Training pictures: loss/accuracy curves with plateaus marked and the chance level."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class Curves:
         n_outputs: width of the output layer, 0 when unknown.
         initial_loss: loss at initialization (epoch 0), or None.
         plateaus: plateau spans given by a report, or None to compute them.
+        chance: the chance-level loss a report states, or None to derive it.
     """
 
     epochs: np.ndarray
@@ -41,6 +42,7 @@ class Curves:
     n_outputs: int
     initial_loss: float | None
     plateaus: list[tuple[int, int]] | None
+    chance: float | None = None
 
 
 def find_plateaus(
@@ -105,15 +107,17 @@ def _spans_from(plateau: Any) -> list[tuple[int, int]] | None:
 def _report_plateaus(report: Any) -> list[tuple[int, int]] | None:
     """Plateau spans a report states: ``report.plateau``, else its plateau findings.
 
-    A finding counts when it has ``kind == "plateau"`` and the ``epochs`` it
-    concerns; None when the report states nothing (the spans are then computed).
+    A finding (``report.finding_details``) counts when it has ``kind ==
+    "plateau"`` and the ``epochs`` it concerns; None when the report states
+    nothing (the spans are then computed).
     """
     spans = _spans_from(getattr(report, "plateau", None))
     if spans is not None:
         return spans
+    details = getattr(report, "finding_details", None) or getattr(report, "findings", None)
     found = [
         (int(min(f.epochs)), int(max(f.epochs)))
-        for f in getattr(report, "findings", None) or []
+        for f in details or []
         if getattr(f, "kind", None) == "plateau" and getattr(f, "epochs", None)
     ]
     return found or None
@@ -132,7 +136,12 @@ def curves(obj: Any) -> Curves:
         initial = float(hist.loss[0]) if hist.loss.size and hist.epoch[0] == 0 else None
         n_out = hist.rows[-1].fan_out if hist.rows else 0
         plateau = _report_plateaus(obj) if obj is not hist else None
-        return Curves(epochs, data, hist.loss_name or "", n_out, initial, plateau)
+        chance = getattr(obj, "chance", None) if obj is not hist else None
+        return Curves(epochs, data, hist.loss_name or "", n_out, initial, plateau, chance)
+    if c.data_of(obj) is not None:
+        raise ValueError(
+            "training curves need a training run: this report (from analyze()) has no epochs"
+        )
     if isinstance(obj, dict):
         data = {str(k): np.asarray(v, dtype=float).ravel() for k, v in obj.items()}
         n = max((v.size for v in data.values()), default=0)
@@ -161,6 +170,17 @@ def chance_loss(loss_name: str, n_outputs: int) -> float | None:
     if loss_name in _CROSS_ENTROPIES and n_outputs > 1:
         return math.log(n_outputs)
     return None
+
+
+def chance_level(data: Curves) -> tuple[float | None, str]:
+    """The chance-level loss and its legend text: the report's (the loss of predicting
+    the label frequencies) when it states one, else ``chance_loss`` (ln 2 or ln classes)."""
+    level = data.chance if data.chance is not None else chance_loss(data.loss_name, data.n_outputs)
+    if level is None:
+        return None, ""
+    named = math.isclose(level, math.log(max(2, data.n_outputs)), rel_tol=1e-3)
+    name = f"ln {max(2, data.n_outputs)}" if named else "label frequencies"
+    return level, f"chance level {level:.3f} ({name})"
 
 
 def _loss_unit(loss_name: str) -> str:
@@ -211,7 +231,8 @@ def training_curves(
     """Loss (and accuracy, when logged) against epoch, with plateaus shaded.
 
     A loss that stays flat at ln 2 = 0.693 for binary cross-entropy (the dotted
-    chance line: a constant guess of 0.5) is the seed's symptom of a vanishing
+    chance line: a constant guess of 0.5; a report's own chance level, the loss
+    of predicting the label frequencies, when it states one) is the seed's symptom of a vanishing
     gradient. Plateaus are taken from ``plateau`` or from the report
     (``report.plateau``, or its findings of kind "plateau") when either gives
     them, and otherwise found by
@@ -239,8 +260,7 @@ def training_curves(
     axes = np.atleast_1d(fig.subplots(1, 2 if has_acc else 1)).ravel()
     ax = axes[0]
     plot_loss(ax, data)
-    chance = chance_loss(data.loss_name, data.n_outputs)
-    draw_chance(ax, chance, f"chance level (ln {2 if data.n_outputs <= 1 else data.n_outputs})")
+    draw_chance(ax, *chance_level(data))
     spans = _spans_from(plateau)
     if spans is None:
         spans = data.plateaus
@@ -293,92 +313,5 @@ def training_curves(
     for a in axes:
         a.grid(True, alpha=0.3)
         a.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    return fig
-
-
-def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 200) -> Any:
-    """The model's prediction over the plane of 2-D inputs, with the data on top.
-
-    The grid of ``resolution`` x ``resolution`` points is predicted natively in
-    one ``model.predict`` call. A one-unit output is shown as P(class 1) with the
-    0.5 contour (the boundary); several outputs as the arg-max class. The seed's
-    vanishing-gradient network predicts about the same everywhere: no boundary.
-
-    Args:
-        model: a trained ``Sequential`` with two inputs.
-        X: inputs ``(n, 2)``.
-        y: labels ``(n,)`` or one-hot ``(n, classes)``.
-        ax: axes to draw on (a new figure when None).
-        resolution: grid points per axis (at least 2).
-
-    Returns:
-        The matplotlib Figure.
-    """
-    from matplotlib.colors import ListedColormap
-
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"decision_boundary needs 2-D inputs of shape (n, 2), received {X.shape}")
-    labels = np.asarray(y)
-    labels = labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels.ravel()
-    if labels.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"y must have {X.shape[0]} labels (one per row of X), received {labels.shape[0]}"
-        )
-    if (
-        isinstance(resolution, bool)
-        or not isinstance(resolution, (int, np.integer))
-        or resolution < 2
-    ):
-        raise ValueError(f"resolution must be an int >= 2, received {resolution!r}")
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = 0.1 * np.maximum(hi - lo, 1e-6)
-    gx, gy = np.meshgrid(
-        np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
-        np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution),
-    )
-    grid = np.column_stack([gx.ravel(), gy.ravel()])
-    out = np.asarray(model.predict(grid, batch_size=grid.shape[0], verbose=0), dtype=np.float64)
-    fig, ax = c.figure_and_axes(ax, figsize=(6.0, 5.0))
-    classes = np.unique(labels).astype(int)
-    if out.shape[1] == 1:
-        prob = out.reshape(gx.shape)
-        fill = ax.contourf(
-            gx, gy, prob, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu_r", alpha=0.75
-        )
-        fig.colorbar(fill, ax=ax).set_label("predicted P(class 1)")
-        if prob.min() < 0.5 < prob.max():
-            ax.contour(gx, gy, prob, levels=[0.5], colors="black", linewidths=1.5)
-        predicted = (np.asarray(model.predict(X, batch_size=X.shape[0], verbose=0)) > 0.5).ravel()
-        point_colors = {0: "#0072B2", 1: "#D55E00"}
-    else:
-        n = out.shape[1]
-        ax.contourf(
-            gx,
-            gy,
-            out.argmax(axis=1).reshape(gx.shape),
-            levels=np.arange(n + 1) - 0.5,
-            cmap=ListedColormap([c.color(k) for k in range(n)]),
-            alpha=0.35,
-        )
-        predicted = np.asarray(model.predict(X, batch_size=X.shape[0], verbose=0)).argmax(axis=1)
-        point_colors = {k: c.color(k) for k in range(max(n, classes.max() + 1))}
-    for k in classes:
-        mask = labels == k
-        ax.scatter(
-            X[mask, 0],
-            X[mask, 1],
-            s=22,
-            color=point_colors.get(k, c.color(k)),
-            edgecolors="black",
-            linewidths=0.5,
-            label=f"class {k}",
-        )
-    accuracy = float(np.mean(predicted.astype(int) == labels.astype(int)))
-    ax.set_xlabel("input feature x₁")
-    ax.set_ylabel("input feature x₂")
-    ax.set_title(f"Decision boundary (accuracy {100 * accuracy:.1f}% on these points)")
-    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig

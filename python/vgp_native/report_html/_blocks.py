@@ -1,0 +1,260 @@
+"""HTML building blocks of the gradient-flow report: styles, badges, tables, figures, files."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..plots._format import eng, percent
+
+#: Badge colours per verdict (Okabe-Ito); the badge also carries the word.
+VERDICT_COLOURS: dict[str, str] = {
+    "healthy": "#009E73",
+    "vanishing": "#0072B2",
+    "exploding": "#D55E00",
+    "saturated": "#E69F00",
+    "dead": "#CC79A7",
+    "non-finite": "#000000",
+    "degradation": "#56B4E9",
+}
+#: Per-layer table columns: (row key, header, formatter).
+COLUMNS: tuple[tuple[str, str, Any], ...] = (
+    ("grad_norm", "‖∂L/∂W‖", eng),
+    ("grad_mean_abs", "mean |∂L/∂W|", eng),
+    ("grad_max_abs", "max |∂L/∂W|", eng),
+    ("weight_norm", "‖W‖", eng),
+    ("update_ratio", "‖ΔW‖/‖W‖", eng),
+    ("signal_norm", "‖∂L/∂h‖", eng),
+    ("act_mean", "act. mean", eng),
+    ("act_std", "act. std", eng),
+    ("saturated", "saturated", percent),
+    ("dead", "dead", percent),
+    ("nonfinite", "non-finite", lambda v: "-" if v is None else str(int(v))),
+)
+#: Readable labels of the theory and Jacobian entries (others show their key).
+LABELS: dict[str, str] = {
+    "sigma_w2": "σ_w² (n·Var W)",
+    "sigma_b2": "σ_b² (Var b)",
+    "q_star": "fixed point q*",
+    "chi1": "χ₁ = σ_w² E[φ′(h)²]",
+    "predicted_factor": "predicted gradient factor per layer (√χ₁)",
+    "measured_grad_factor": "measured kernel-gradient factor per layer",
+    "measured_signal_factor": "measured signal factor per layer",
+    "depth_scale": "depth scale ξ = 1/|ln χ₁| (layers)",
+    "trainable_depth": "trainable depth ≈ 6ξ (layers)",
+    "hidden_layers": "hidden layers",
+    "samples": "inputs sampled",
+    "count": "singular values",
+    "mean_sq": "mean σ² (1: norms kept on average)",
+    "log_mean": "mean ln σ",
+    "log_std": "std of ln σ (0: isometry)",
+    "zero_fraction": "fraction of σ ≈ 0",
+    "isometry": "isometry score (1: dynamical isometry)",
+    "max": "largest σ",
+    "min": "smallest σ",
+}
+#: Captions of the figures ``plots.report_figures`` and ``plots.compare`` make.
+CAPTIONS: dict[str, str] = {
+    "gradient_norms": "Kernel-gradient norm per layer (log scale): a straight falling line is "
+    "geometric decay, the vanishing gradient.",
+    "signal_norms": "Backpropagated signal ‖∂L/∂h‖ per layer (log scale): it can vanish while "
+    "kernel gradients look even (Glorot & Bengio 2010).",
+    "heatmap": "Kernel-gradient norm, layers × epochs: a dark band at the input side that "
+    "stays dark is a gradient that never recovers.",
+    "training_curves": "Loss and accuracy per epoch; shaded: loss plateaus; dotted: chance level.",
+    "weights_vs_epochs": "Sampled kernel weights per epoch: a flat line is a weight that does "
+    "not learn.",
+    "activation_histograms": "Activation histograms per layer: mass at the bounds is saturation.",
+    "jacobian_spectrum": "Singular values of the Jacobian: dynamical isometry keeps them near 1.",
+    "predicted_vs_measured": "Mean-field prediction (√χ₁ per layer) against the measured decay.",
+    "comparison": "Configurations side by side, one colour each.",
+}
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1200px;
+padding:0 1rem;color:#222;line-height:1.45}
+h1{margin-bottom:.3rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+.badge{display:inline-block;padding:.15rem .6rem;border-radius:.8rem;color:#fff;font-weight:600;
+font-size:.9rem;letter-spacing:.02em}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+th{background:#f3f3f3}td.name,th.name{text-align:left;font-family:ui-monospace,monospace}
+tr.flagged td{background:#fdf3e6}
+.facts td{text-align:left}.facts th{text-align:left}
+figure{margin:1rem 0;display:inline-block;max-width:100%}
+figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.85rem;color:#555}
+ul.findings li{margin:.3rem 0}
+.muted{color:#666}
+"""
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def badge(verdict: Any) -> str:
+    """An HTML badge for a verdict: coloured by kind, always spelling the verdict."""
+    text = str(verdict)
+    colour = VERDICT_COLOURS.get(text, "#666666")
+    return f'<span class="badge" style="background:{colour}">{esc(text)}</span>'
+
+
+def figure_png(fig: Any, dpi: int = 100) -> str:
+    """A matplotlib Figure as a ``data:image/png;base64,...`` URI."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def figure_html(name: str, fig: Any) -> str:
+    caption = CAPTIONS.get(name, name.replace("_", " "))
+    return (
+        f'<figure><img alt="{esc(name.replace("_", " "))}" src="{figure_png(fig)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
+def close_all(figures: Mapping[str, Any]) -> None:
+    from matplotlib import pyplot as plt
+
+    for fig in figures.values():
+        plt.close(fig)
+
+
+def figures_html(figures: Mapping[str, Any], extra: Mapping[str, Any], close: bool) -> str:
+    """Embed ``figures`` (closing them when ``close``) and ``extra`` (left open)."""
+    try:
+        parts = [figure_html(name, fig) for name, fig in figures.items()]
+    finally:
+        if close:
+            close_all(figures)
+    parts += [figure_html(name, fig) for name, fig in extra.items()]
+    return "\n".join(parts)
+
+
+def as_figure_dict(extra_figures: Any) -> dict[str, Any]:
+    if extra_figures is None:
+        return {}
+    if isinstance(extra_figures, Mapping):
+        return {str(k): v for k, v in extra_figures.items()}
+    if isinstance(extra_figures, Sequence) and not isinstance(extra_figures, str):
+        return {f"figure {i + 1}": fig for i, fig in enumerate(extra_figures)}
+    raise TypeError(
+        "extra_figures must be a dict name -> Figure or a list of Figures, received "
+        f"{type(extra_figures).__name__}"
+    )
+
+
+def value_html(value: Any) -> str:
+    """A value of the theory or Jacobian summaries as escaped text."""
+    if isinstance(value, (bool, np.bool_, str)) or value is None:
+        return esc("-" if value is None else value)
+    if isinstance(value, (int, np.integer)):
+        return esc(int(value))
+    if isinstance(value, (float, np.floating)):
+        return esc(eng(value))
+    if isinstance(value, (Sequence, np.ndarray)):
+        flat = np.asarray(value, dtype=object).ravel()
+        shown = ", ".join(value_html(v) for v in flat[:12])
+        return shown + (f", … ({flat.size} values)" if flat.size > 12 else "")
+    return esc(value)
+
+
+def finding_html(finding: Any) -> str:
+    """A finding as HTML: a kind badge, the evidence and the remedy when structured, else text."""
+    kind, evidence = getattr(finding, "kind", None), getattr(finding, "evidence", None)
+    if kind is None or evidence is None:
+        return esc(finding)
+    remedy = getattr(finding, "remedy", "")
+    tail = f" <strong>Remedy:</strong> {esc(remedy)}" if remedy else ""
+    return f"{badge(kind)} {esc(evidence)}{tail}"
+
+
+def jacobian_layers(jac: Any) -> str:
+    """Per-layer Jacobian summaries (the scalar entries of ``jac["layers"]``), or nothing."""
+    layers = (
+        [item for item in jac.get("layers") or [] if isinstance(item, Mapping)]
+        if isinstance(jac, Mapping)
+        else []
+    )
+    if not layers:
+        return ""
+    keys = [k for k, v in layers[0].items() if k != "name" and isinstance(v, (int, float))]
+    head = '<th class="name">layer</th>' + "".join(f"<th>{esc(k)}</th>" for k in keys)
+    body = "".join(
+        f'<tr><td class="name">{esc(item.get("name", i + 1))}</td>'
+        + "".join(f"<td>{value_html(item.get(k))}</td>" for k in keys)
+        + "</tr>"
+        for i, item in enumerate(layers)
+    )
+    return f"<p>Per-layer Jacobians:</p><table><tr>{head}</tr>{body}</table>"
+
+
+def facts_table(facts: Mapping[str, Any]) -> str:
+    """A two-column table of named values; known keys get their readable label (``LABELS``)."""
+    rows = "".join(
+        f"<tr><th>{esc(LABELS.get(k, k))}</th><td>{value_html(v)}</td></tr>"
+        for k, v in facts.items()
+    )
+    return f'<table class="facts">{rows}</table>'
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def layer_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The per-layer table: one row per layer, verdicts as badges, flagged rows tinted."""
+    head = '<th class="name">layer</th>' + "".join(f"<th>{esc(h)}</th>" for _, h, _ in COLUMNS)
+    body = []
+    for row in rows:
+        verdict = row.get("verdict", "-")
+        flagged = ' class="flagged"' if verdict not in ("healthy", "-") else ""
+        cells = "".join(f"<td>{esc(fmt(row.get(key)))}</td>" for key, _, fmt in COLUMNS)
+        body.append(
+            f'<tr{flagged}><td class="name">{esc(row.get("name", "?"))}</td>{cells}'
+            f"<td>{badge(verdict)}</td></tr>"
+        )
+    return f"<table><tr>{head}<th>verdict</th></tr>{''.join(body)}</table>"
+
+
+def page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        f"<h1>{esc(title)}</h1>\n{body}\n"
+        '<p class="muted">Generated by vgp-native.</p>\n</body></html>\n'
+    )
+
+
+def write_atomic(path: Any, text: str) -> str:
+    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".vgp-html-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
