@@ -89,6 +89,7 @@ def test_demo(vgp, tmp_path: Path) -> None:
     assert proc.stderr.count("[") >= 12 and "[12/12] 30 layers: residual" in proc.stderr
     for name in (
         "gradient_norms.png",
+        "gradient_norms_init.png",
         "gradient_norms_deep.png",
         "heatmaps.png",
         "loss_curves.png",

@@ -19,6 +19,7 @@ from .experiments.files import atomic_path, atomic_write_text
 __all__ = [
     "CliError",
     "Progress",
+    "atomic_path",
     "atomic_write_text",
     "csv_text",
     "flag_message",

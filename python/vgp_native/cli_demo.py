@@ -7,9 +7,11 @@ epochs and watches the loss stall. The demo trains it, then each remedy the
 seed names on the same data and seeds, then a 30-layer stress test where only
 the strong remedies still train, and prints one table and the findings.
 
-Files in ``--out``: ``gradient_norms.png`` and ``gradient_norms_deep.png``
-(gradient norm per layer at initialization, the configurations overlaid),
-``heatmaps.png`` (gradient norm, layers x epochs), ``loss_curves.png``,
+Files in ``--out``: ``gradient_norms.png``, ``gradient_norms_init.png`` and
+``gradient_norms_deep.png`` (gradient norm per layer at initialization, the
+remedies, the initializations and the 30-layer networks overlaid),
+``heatmaps.png`` (gradient norm, layers x epochs, of the seed network and three
+remedies), ``loss_curves.png``,
 ``weights_vs_epochs.png`` (sampled kernel entries of each of the seed network's
 layers against epochs: the seed's own picture), ``decision_boundaries.png``
 (the networks of 8 layers or fewer), ``results.csv``, ``results.json`` and
@@ -41,21 +43,28 @@ from .cli_common import (
 
 __all__ = ["DEMO_CONFIGS", "demo_table", "run_demo"]
 
-#: (label, configuration) of every network the demo trains, the seed's first.
-DEMO_CONFIGS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("seed: 8 sigmoid layers", {}),
-    ("fewer layers: 2 sigmoid", {"depth": 2}),
-    ("relu + he_normal", {"activation": "relu", "init": "he_normal"}),
-    ("batch normalization", {"norm": "batchnorm"}),
-    ("tanh + Xavier (glorot)", {"activation": "tanh"}),
-    ("tanh + naive N(0, 0.05)", {"activation": "tanh", "init": "random_normal(stddev=0.05)"}),
-    ("tanh + naive N(0, 1)", {"activation": "tanh", "init": "random_normal(stddev=1)"}),
-    ("residual blocks", {"residual": "identity"}),
-    ("30 layers: sigmoid", {"depth": 30}),
-    ("30 layers: relu + he", {"depth": 30, "activation": "relu", "init": "he_normal"}),
-    ("30 layers: batch norm", {"depth": 30, "norm": "batchnorm"}),
-    ("30 layers: residual", {"depth": 30, "residual": "identity"}),
+#: (label, group, configuration) of every network the demo trains, the seed's first.
+#: Groups: "remedy" (the seed's remedies), "init" (Xavier vs naive initialization for
+#: tanh), "deep" (30 layers: only the strong remedies still train).
+DEMO_CONFIGS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("seed: 8 sigmoid layers", "remedy", {}),
+    ("fewer layers: 2 sigmoid", "remedy", {"depth": 2}),
+    ("relu + he_normal", "remedy", {"activation": "relu", "init": "he_normal"}),
+    ("batch normalization", "remedy", {"norm": "batchnorm"}),
+    ("tanh + Xavier (glorot)", "init", {"activation": "tanh"}),
+    (
+        "tanh + naive N(0, 0.05)",
+        "init",
+        {"activation": "tanh", "init": "random_normal(stddev=0.05)"},
+    ),
+    ("tanh + naive N(0, 1)", "init", {"activation": "tanh", "init": "random_normal(stddev=1)"}),
+    ("residual blocks", "remedy", {"residual": "identity"}),
+    ("30 layers: sigmoid", "deep", {"depth": 30}),
+    ("30 layers: relu + he", "deep", {"depth": 30, "activation": "relu", "init": "he_normal"}),
+    ("30 layers: batch norm", "deep", {"depth": 30, "norm": "batchnorm"}),
+    ("30 layers: residual", "deep", {"depth": 30, "residual": "identity"}),
 )
+GROUPS = {label: group for label, group, _ in DEMO_CONFIGS}
 HEADER = (
     "configuration",
     "final loss",
@@ -66,6 +75,11 @@ HEADER = (
     "verdict",
 )
 CHANCE_LOSS = math.log(2.0)
+LEGEND = (
+    "ΔW1: ||W1 - W1_init|| / ||W1_init|| of the first kernel; grad ratio: first over last "
+    "layer's\ngradient norm at initialization; verdict: the most severe condition of any epoch "
+    "(report.html)."
+)
 
 
 def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
@@ -76,10 +90,10 @@ def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
         rows.append(
             [
                 run.label,
-                fmt_num(r["final_loss"], 4),
+                f"{r['final_loss']:.4f}",
                 f"{r['accuracy']:.2f}",
                 f"{r['val_accuracy']:.2f}",
-                fmt_num(r["weight_change"], 3),
+                f"{r['weight_change']:.3g}",
                 f"{r['grad_ratio']:.1e}",
                 r["verdict"],
             ]
@@ -90,7 +104,7 @@ def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
 def _lead(runs: list[Any], epochs: int) -> list[str]:
     """Plain-words sentences about the seed network and the best remedy."""
     seed = runs[0].result
-    shallow = [run for run in runs if run.config["depth"] <= 8]
+    shallow = [run for run in runs if GROUPS.get(run.label) != "deep"]
     best = max(shallow[1:], key=lambda run: (run.result["val_accuracy"], -run.result["final_loss"]))
     stalled = abs(seed["final_loss"] - CHANCE_LOSS) < 0.02
     lines = [
@@ -106,9 +120,11 @@ def _lead(runs: list[Any], epochs: int) -> list[str]:
         f"Best remedy at the same depth: {best.label} ({best.result['val_accuracy']:.0%} test "
         f"accuracy, gradient ratio {best.result['grad_ratio']:.1e}).",
     ]
-    deep = [run for run in runs if run.config["depth"] > 8]
+    deep = [run for run in runs if GROUPS.get(run.label) == "deep"]
     if deep:
-        trained = [run.label for run in deep if run.result["val_accuracy"] >= 0.8]
+        trained = [
+            run.label.split(": ", 1)[-1] for run in deep if run.result["val_accuracy"] >= 0.8
+        ]
         ratio = deep[0].result["grad_ratio"]
         lines.append(
             "At 30 layers: "
@@ -134,43 +150,61 @@ def _figures(runs: list[Any], out: Path) -> list[Path]:
         save_figure(fig, path, dpi=90)
         written.append(path)
 
-    shallow = [run for run in runs if run.config["depth"] <= 8]
-    deep = [run for run in runs if run.config["depth"] > 8]
-    theory = getattr(runs[0].report, "theory", None)
-    for group, name in ((shallow, "gradient_norms.png"), (deep, "gradient_norms_deep.png")):
-        if group:
+    def group(name: str) -> list[Any]:
+        return [run for run in runs if GROUPS.get(run.label) == name]
+
+    shallow = [run for run in runs if GROUPS.get(run.label) != "deep"]
+    overlays = (
+        (group("remedy"), "gradient_norms.png", getattr(runs[0].report, "theory", None)),
+        (group("init"), "gradient_norms_init.png", None),
+        (group("deep"), "gradient_norms_deep.png", None),
+    )
+    for members, name, theory in overlays:
+        if members:
             fig = plots.gradient_norms(
-                [run.flow for run in group], labels=[run.label for run in group], theory=theory
+                [run.flow for run in members], labels=[run.label for run in members], theory=theory
             )
             save(fig, name)
 
-    picks = [runs[0], *[run for run in runs[1:] if run.config["depth"] == 8][:3]]
     fig, axes = plt.subplots(2, 2, figsize=(13, 8))
-    for ax, run in zip(axes.ravel(), picks, strict=False):
+    for ax, run in zip(axes.ravel(), group("remedy")[:1] + group("remedy")[2:], strict=False):
         plots.heatmap(run.flow, ax=ax)
         ax.set_title(f"{run.label}: gradient norm, layers x epochs", fontsize=10)
     fig.tight_layout()
     save(fig, "heatmaps.png")
 
-    fig, ax = plt.subplots(figsize=(9, 5))
-    for i, run in enumerate(runs):
-        loss = run.history.history["loss"]
-        style = "-" if run.config["depth"] <= 8 else "--"
-        ax.plot(
-            range(1, len(loss) + 1),
-            loss,
-            style,
-            color=plots.PALETTE[i % len(plots.PALETTE)],
-            label=run.label,
-            linewidth=1.5,
-        )
-    ax.axhline(CHANCE_LOSS, color="#555555", linestyle=":", label="chance (ln 2)")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (binary cross-entropy, log scale)")
-    ax.set_title("Loss per epoch: flat at ln 2 is the seed's symptom")
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(True, alpha=0.3)
+    def family(run: Any) -> int:
+        """Colour index: a 30-layer network takes the colour of its 8-layer counterpart."""
+        key = {k: v for k, v in run.config.items() if k != "depth"}
+        for i, other in enumerate(shallow):
+            if {k: v for k, v in other.config.items() if k != "depth"} == key:
+                return i
+        return len(shallow)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    n_colours = len(plots.PALETTE)
+    for ax, members, title in (
+        (axes[0], shallow, "8 layers or fewer"),
+        (axes[1], group("deep"), "30 layers"),
+    ):
+        for run in members:
+            i = family(run)
+            loss = run.history.history["loss"]
+            ax.plot(
+                range(1, len(loss) + 1),
+                loss,
+                ("-", "-.", "--")[i // n_colours % 3],
+                color=plots.PALETTE[i % n_colours],
+                label=run.label,
+                linewidth=1.6,
+            )
+        ax.axhline(CHANCE_LOSS, color="#555555", linestyle=":", label="chance (ln 2)")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"Training loss per epoch, {title}")
+        ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("binary cross-entropy (log scale); flat at ln 2: the seed's symptom")
     fig.tight_layout()
     save(fig, "loss_curves.png")
 
@@ -215,9 +249,8 @@ def _html(
         [
             "<h2>The seed's experiment and its remedies</h2>",
             f"<p>make_moons(250, noise=0.05, random_state=42), 80/20 split, Adam, binary "
-            f"cross-entropy, {epochs} epochs, batch 32. ΔW1: relative change of the first "
-            "layer's kernel; grad ratio: first over last layer's gradient norm at "
-            "initialization.</p>",
+            f"cross-entropy, {epochs} epochs, batch 32.</p>",
+            f"<p>{esc(LEGEND)}</p>",
             f'<table id="demo-table"><tr>{head}</tr>{"".join(body)}</table>',
             "<h2>What it shows</h2>",
             "".join(f"<p>{esc(line)}</p>" for line in lead),
@@ -257,7 +290,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
 
     runs = compare(
-        dict(DEMO_CONFIGS),
+        {label: config for label, _, config in DEMO_CONFIGS},
         epochs=args.epochs,
         seed=args.seed,
         track_weights=True,
@@ -266,6 +299,7 @@ def run_demo(args: argparse.Namespace) -> int:
     rows, table = demo_table(runs)
     print()
     print(table)
+    print(f"\n{LEGEND}")
     lead = _lead(runs, args.epochs)
     print("\nWhat it shows:")
     for line in lead:

@@ -1,7 +1,8 @@
 """``vgp-native diagnose``: train one network and print its gradient-flow report.
 
 Files in ``--out``: ``report.html`` (the report with its figures, one
-self-contained file), one PNG per figure of ``plots.report_figures`` plus
+self-contained file), one PNG per figure of the report (``gradient_norms.png``,
+``heatmap.png``, ``training_curves.png``, ``weights_vs_epochs.png``, ...) plus
 ``decision_boundary.png`` for two-feature data, and ``result.json`` (the
 run's result dict, as a sweep records it).
 """
@@ -9,12 +10,16 @@ run's result dict, as a sweep records it).
 from __future__ import annotations
 
 import argparse
+import base64
+import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from .cli_common import (
     CliError,
+    atomic_path,
     atomic_write_text,
     flag_message,
     fmt_num,
@@ -71,20 +76,40 @@ def load_data(name: str) -> Any:
         raise CliError(f"--dataset: {exc}") from None
 
 
-def write_figures(run: Any, out: Path, prefix: str = "") -> list[Path]:
-    """Save the run's report figures (and its decision boundary) as PNG files in ``out``."""
+_EMBEDDED_PNG = re.compile(r'<img alt="([^"<>]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _png_name(alt: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", html.unescape(alt).lower()).strip("_") + ".png"
+
+
+def write_figures(run: Any, out: Path, page: str) -> list[Path]:
+    """Save the report's figures as PNG files in ``out``; return their paths.
+
+    The figures embedded in the report page ``page`` are written out as they
+    are (drawing them once serves both); when the page holds none, they are
+    drawn again with ``plots.report_figures``. Two-feature data also get
+    ``decision_boundary.png``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from . import plots
 
     written = []
-    for name, fig in plots.report_figures(run.report).items():
-        path = out / f"{prefix}{name}.png"
-        save_figure(fig, path)
+    embedded = _EMBEDDED_PNG.findall(page)
+    for alt, data in embedded:
+        path = out / _png_name(alt)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(base64.b64decode(data))
         written.append(path)
+    if not embedded:
+        for name, fig in plots.report_figures(run.report).items():
+            path = out / f"{name}.png"
+            save_figure(fig, path)
+            written.append(path)
     if run.data.n_features == 2:
-        path = out / f"{prefix}decision_boundary.png"
+        path = out / "decision_boundary.png"
         save_figure(plots.decision_boundary(run.model, run.data.x_test, run.data.y_test), path)
         written.append(path)
     return written
@@ -111,9 +136,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
         f"{fmt_num(r['weight_change'], 3)}\n"
     )
     print(run.report)
-    written = write_figures(run, out)
-    html = out / "report.html"
-    run.report.save_html(str(html))
+    from .report_html import render_html
+
+    page = render_html(run.report, title=f"Gradient-flow report: {run.label} on {data.name}")
+    atomic_write_text(out / "report.html", page)
+    written = write_figures(run, out, page)
     atomic_write_text(out / "result.json", json.dumps(encode_result(r), indent=1) + "\n")
-    print(f"\nwrote {html}, {out / 'result.json'} and {len(written)} figures in {out}")
+    print(
+        f"\nwrote {out / 'report.html'}, {out / 'result.json'} and {len(written)} figures in {out}"
+    )
     return 0
