@@ -158,14 +158,18 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     grid = _grid(args)
     configs = _check(grid, args.seeds)
+    client = _connect(args.scheduler) if args.scheduler else None
     out = output_dir(args.out)
     runs_dir = out / "runs"
-    client = _connect(args.scheduler) if args.scheduler else None
     varying = varying_keys(configs)
-    where = f"Dask cluster at {args.scheduler}" if client is not None else "local processes"
+    if client is not None:
+        where = f"on Dask cluster at {args.scheduler}"
+    else:
+        where = "in this process" if args.jobs == 1 else "on local worker processes"
+    seeds = f"{args.seeds} seed{'s' if args.seeds != 1 else ''}"
     print(
-        f"sweep: {len(configs)} runs ({len(configs) // args.seeds} configurations x "
-        f"{args.seeds} seeds), {args.epochs} epochs each, on {where}; results in {out}",
+        f"sweep: {len(configs)} runs ({len(configs) // args.seeds} configurations x {seeds}), "
+        f"{args.epochs} epochs each, {where}; results in {out}",
         file=sys.stderr,
     )
     bar = Progress(len(configs))

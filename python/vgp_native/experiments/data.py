@@ -49,6 +49,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """Number of input features (columns of ``x_train``)."""
         return int(self.x_train.shape[1])
 
     def digest(self) -> str:
