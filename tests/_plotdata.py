@@ -55,10 +55,10 @@ class Run:
     report: GradientFlowReport
 
 
-def train(epochs: int = 4, track: bool | int = True, **config: Any) -> Run:
+def train(epochs: int = 4, track: bool | int = True, every: str = "epoch", **config: Any) -> Run:
     """Train ``seed_model(**config)`` on the moons with a ``GradientFlow`` callback."""
     model = seed_model(**config)
-    flow = GradientFlow(track_weights=track)
+    flow = GradientFlow(every=every, track_weights=track)
     keras_history = model.fit(
         X, Y, epochs=epochs, batch_size=32, verbose=0, validation_split=0.2, callbacks=[flow]
     )

@@ -17,6 +17,8 @@ from matplotlib.colors import LogNorm
 from _plotdata import Run, X, Y, train
 from vgp_native import plots
 from vgp_native.flow import HIST_BINS, analyze
+from vgp_native.initializers import RandomNormal
+from vgp_native.optimizers import SGD
 
 matplotlib.use("Agg")
 
@@ -102,6 +104,10 @@ def test_gradient_norms_theory_line_falls_by_sqrt_chi1(seed_run) -> None:
     # Anchored at the last hidden layer (row 8 of 9) of the measured line.
     assert predicted[-1] == pytest.approx(hist.field("signal_norm")[0, -2])
     assert "backpropagated signal" in ax.get_ylabel()
+    # The legend's ratio is the report's signal ratio: first over last hidden layer.
+    signal = hist.field("signal_norm")[0]
+    ratio = plots.eng(signal[0] / signal[-2], 2)
+    assert ax.get_legend().get_texts()[0].get_text() == f"model (first/last hidden {ratio})"
 
 
 def test_gradient_norms_reads_reports_of_runs_and_of_analyze(seed_run) -> None:
@@ -112,6 +118,41 @@ def test_gradient_norms_reads_reports_of_runs_and_of_analyze(seed_run) -> None:
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), snapshot.data.field("grad_norm")[0])
     np.testing.assert_allclose(ax.lines[1].get_ydata(), seed_run.history.field("grad_norm")[-1])
+
+
+def test_non_finite_values_are_marked_not_dropped() -> None:
+    # He-style relu with weights ~ N(0, 9) and SGD at lr 1 blows up into NaN in epoch 1.
+    run = train(
+        epochs=2,
+        activation="relu",
+        init=RandomNormal(0.0, 3.0),
+        optimizer=SGD(learning_rate=1.0),
+    )
+    hist = run.history
+    last = hist.field("grad_norm")[-1]
+    assert not np.isfinite(last).all() and run.report.verdict == "non-finite"
+    fig = plots.gradient_norms(hist, record=-1)
+    _render(fig)
+    crosses = [ln for ln in fig.axes[0].lines if ln.get_marker() == "x"]
+    assert len(crosses) == 1 and len(crosses[0].get_xdata()) == int((~np.isfinite(last)).sum())
+    fig = plots.heatmap(hist)
+    _render(fig)
+    shown = fig.axes[0].images[0].get_array()
+    assert shown.mask.sum() == int((~(hist.field("grad_norm") > 0)).sum())
+    fig = plots.weights_vs_epochs(hist)
+    assert any("NaN/Inf" in ax.get_title() for ax in fig.axes)
+
+
+def test_functions_draw_into_given_axes_and_figures(seed_run) -> None:
+    fig, (left, right) = plt.subplots(1, 2)
+    assert plots.gradient_norms(seed_run.history, ax=left) is fig
+    assert plots.heatmap(seed_run.history, ax=right) is fig
+    assert len(left.lines) == 1 and len(right.images) == 1
+    target = plt.figure()
+    assert plots.training_curves(seed_run.history, fig=target) is target
+    assert len(target.axes) == 2
+    assert plots.activation_histograms(seed_run.history, fig=target) is target
+    assert len([ax for ax in target.axes if ax.get_visible()]) == len(seed_run.history.rows)
 
 
 def test_gradient_norms_rejects_bad_arguments(seed_run) -> None:
@@ -135,8 +176,19 @@ def test_heatmap_is_layers_by_records(seed_run) -> None:
     assert image.get_array().shape == (len(hist.rows), hist.stats.shape[0]) == (9, 5)
     assert isinstance(image.norm, LogNorm)
     np.testing.assert_allclose(image.get_array(), hist.field("grad_norm").T)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2", "3", "4"]
     assert [t.get_text() for t in ax.get_yticklabels()] == [r.name for r in hist.rows]
     assert "log scale" in fig.axes[1].get_ylabel()  # the colour bar
+
+
+def test_heatmap_ticks_epochs_of_batch_records() -> None:
+    # every="batch": 7 batches per epoch of 200 samples; ticks only at epoch ends.
+    hist = train(epochs=2, track=False, every="batch").history
+    fig = plots.heatmap(hist)
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape == (9, 1 + 2 * 7)
+    assert list(ax.get_xticks()) == [0, 7, 14]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2"]
 
 
 def test_heatmap_linear_and_errors(seed_run) -> None:
@@ -337,8 +389,10 @@ def test_report_figures_skip_what_has_no_data(seed_run, residual_run) -> None:
         "predicted_vs_measured",
     ]
     assert all(isinstance(f, plt.Figure) for f in figures.values())
-    # Initialization and the last epoch overlaid, and the mean-field line.
-    assert len(figures["gradient_norms"].axes[0].lines) == 3
+    # Initialization and the last epoch overlaid; the mean-field line goes with the
+    # signal norms, the quantity it predicts.
+    assert len(figures["gradient_norms"].axes[0].lines) == 2
+    assert len(figures["signal_norms"].axes[0].lines) == 3
     plt.close("all")
     # analyze(): one probe record, no epochs; a residual network: no theory.
     snapshot = plots.report_figures(analyze(residual_run.model, X, Y))

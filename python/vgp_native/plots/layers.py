@@ -88,7 +88,10 @@ def gradient_norms(
         theory: optional mean-field prediction (χ₁ as a number, a
             ``flow.theory.mean_field`` dict or a report's ``theory``): a dashed
             line falling by √χ₁ per layer, anchored at the first model's last
-            hidden layer.
+            hidden layer. It predicts the backpropagated signal
+            (``field="signal_norm"``); kernel gradients follow it only while the
+            activations keep their scale (sigmoid, tanh), not in a relu network
+            whose activations grow or shrink as fast as the signal.
         ax: axes to draw on (a new figure when None).
 
     Returns:
@@ -105,7 +108,11 @@ def gradient_norms(
     ax.set_yscale("log")
     for i, ((_, values), label) in enumerate(zip(per_model, labels, strict=True)):
         x = np.arange(1, len(values) + 1)
-        ratio = values[0] / values[-1] if values[-1] != 0 else math.inf
+        # As the report defines them: kernel gradients first/last layer, the signal
+        # first/last hidden layer (the output layer's signal is the loss gradient).
+        last = c.hidden_depth(len(values)) - 1 if field == "signal_norm" else len(values) - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = float(np.float64(values[0]) / np.float64(values[last]))
         ax.plot(
             x,
             c.positive(values),
@@ -113,7 +120,7 @@ def gradient_norms(
             marker=c.marker(i),
             linewidth=1.8,
             markersize=5,
-            label=f"{label} (first/last {eng(ratio, 2)})",
+            label=f"{label} (first/last{' hidden' * (field == 'signal_norm')} {eng(ratio, 2)})",
         )
         _mark_nonfinite(ax, x, values, c.color(i))
     if chi1 is not None:
@@ -161,7 +168,6 @@ def heatmap(history: Any, field: str = "grad_norm", log: bool = True, ax: Any = 
         The matplotlib Figure.
     """
     from matplotlib.colors import LogNorm, Normalize
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     hist = c.require_data(history, "heatmap")
     try:
@@ -190,11 +196,11 @@ def heatmap(history: Any, field: str = "grad_norm", log: bool = True, ax: Any = 
     names = [r.name for r in hist.rows]
     step = max(1, math.ceil(n_rows / 24))
     ax.set_yticks(np.arange(0, n_rows, step), names[::step], fontsize=8)
+    # Ticks at the records that end an epoch (all of them with every="epoch"), at most ~10.
     xs = c.record_x(hist)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True))
-    ax.xaxis.set_major_formatter(
-        FuncFormatter(lambda v, _: f"{xs[int(v)]:g}" if 0 <= v < n_rec and v == int(v) else "")
-    )
+    ends = np.flatnonzero(np.isclose(xs, np.round(xs)))
+    ends = ends[:: max(1, math.ceil(ends.size / 10))]
+    ax.set_xticks(ends, [f"{xs[i]:g}" for i in ends])
     ax.set_xlabel("epoch (0 = initialization)")
     ax.set_ylabel("layer (input at top)")
     ax.set_title(f"{field_label(field)}: layers × epochs")
@@ -254,8 +260,13 @@ def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
             mid = 0.5 * (lo + hi)
             ax.set_ylim(mid - 0.6 * span, mid + 0.6 * span)
         ax.ticklabel_format(axis="y", useOffset=False)
-        moved = float(np.nanmean(np.abs(w[-1] - w[0]))) if w.size else math.nan
-        ax.set_title(f"{row.name} ({row.activation}): mean |ΔW| {eng(moved, 2)}", fontsize=9)
+        moved = np.abs(w[-1] - w[0])
+        note = (
+            "weights became NaN/Inf"
+            if not np.isfinite(moved).all()
+            else f"mean |ΔW| {eng(float(moved.mean()) if moved.size else math.nan, 2)}"
+        )
+        ax.set_title(f"{row.name} ({row.activation}): {note}", fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(True, alpha=0.3)
     for ax in axes[-min(3, len(axes)) :]:

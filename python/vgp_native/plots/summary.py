@@ -14,9 +14,12 @@ from .training import chance_level, curves, draw_chance, plot_loss, training_cur
 
 
 def _gradient_pair(report: Any, field: str) -> Any:
-    """Per-layer norms at initialization and at the last record (or at the current weights)."""
+    """Per-layer norms at initialization and at the last record (or at the current weights).
+
+    The mean-field line goes with the signal norms, the quantity it predicts.
+    """
     hist = c.history_of(report)
-    theory = getattr(report, "theory", None)
+    theory = getattr(report, "theory", None) if field == "signal_norm" else None
     if hist is None:
         return gradient_norms(report, labels=["at the current weights"], field=field, theory=theory)
     if hist.stats.shape[0] == 1:
