@@ -3,7 +3,7 @@
 Where the runs execute:
 
 - ``executor=None``: a local pool of ``spawn``-started worker processes, as
-  many as there are cores (at most one per run); each worker gets
+  many as there are usable cores (at most one per run); each worker gets
   ``cores // workers`` native threads (``vgp_native.set_num_threads``), so
   workers x threads never exceeds the cores. With one worker (one core, one
   run, or ``max_workers=1``) the runs execute in this process, one by one.
@@ -178,8 +178,18 @@ def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
             proc.terminate()
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    counter = getattr(os, "process_cpu_count", None)  # Python >= 3.13
+    if counter is not None:
+        return counter() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def _run_local(tasks: list[dict[str, Any]], max_workers: int | None) -> Iterator[tuple[int, Any]]:
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     workers = min(len(tasks), max_workers if max_workers is not None else cores)
     if workers <= 1:
         for i, task in enumerate(tasks):
