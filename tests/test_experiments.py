@@ -161,6 +161,9 @@ def test_csv_labels_are_renumbered(tmp_path) -> None:
     data = load_dataset(str(path))
     assert data.n_classes == 3 and data.n_features == 2
     assert set(np.unique(np.concatenate([data.y_train, data.y_test]))) == {0, 1, 2}
+    run = run_config({"depth": 2, "dataset": str(path)}, epochs=2)
+    assert run.model.layers[-1].units == 3 and run.model.loss == "sparse_categorical_crossentropy"
+    assert run.result["dataset"] == str(path) and 0.0 <= run.result["val_accuracy"] <= 1.0
     floats = tmp_path / "floats.csv"
     floats.write_text("1,0.5\n2,1.5\n3,0.25\n")
     with pytest.raises(ValueError, match="non-integer"):
