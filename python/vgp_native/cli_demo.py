@@ -1,0 +1,323 @@
+"""``vgp-native demo``: the seed's experiment and every remedy, side by side.
+
+The seed document trains a 9-layer network (8 sigmoid hidden layers of 10
+units, Glorot-uniform weights, Adam, binary cross-entropy) on
+``make_moons(250, noise=0.05, random_state=42)`` with an 80/20 split for 100
+epochs and watches the loss stall. The demo trains it, then each remedy the
+seed names on the same data and seeds, then a 30-layer stress test where only
+the strong remedies still train, and prints one table and the findings.
+
+Files in ``--out``: ``gradient_norms.png``, ``gradient_norms_init.png`` and
+``gradient_norms_deep.png`` (gradient norm per layer at initialization, the
+remedies, the initializations and the 30-layer networks overlaid),
+``heatmaps.png`` (gradient norm, layers x epochs, of the seed network and three
+remedies), ``loss_curves.png``,
+``weights_vs_epochs.png`` (sampled kernel entries of each of the seed network's
+layers against epochs: the seed's own picture), ``decision_boundaries.png``
+(the networks of 8 layers or fewer), ``results.csv``, ``results.json`` and
+``report.html`` (all of it on one page, with the seed network's full
+gradient-flow report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import math
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from .cli_common import (
+    atomic_write_text,
+    csv_text,
+    fmt_num,
+    format_table,
+    output_dir,
+    save_figure,
+)
+
+__all__ = ["DEMO_CONFIGS", "demo_table", "run_demo"]
+
+#: (label, group, configuration) of every network the demo trains, the seed's first.
+#: Groups: "remedy" (the seed's remedies), "init" (Xavier vs naive initialization for
+#: tanh), "deep" (30 layers: only the strong remedies still train).
+DEMO_CONFIGS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("seed: 8 sigmoid layers", "remedy", {}),
+    ("fewer layers: 2 sigmoid", "remedy", {"depth": 2}),
+    ("relu + he_normal", "remedy", {"activation": "relu", "init": "he_normal"}),
+    ("batch normalization", "remedy", {"norm": "batchnorm"}),
+    ("tanh + Xavier (glorot)", "init", {"activation": "tanh"}),
+    (
+        "tanh + naive N(0, 0.05)",
+        "init",
+        {"activation": "tanh", "init": "random_normal(stddev=0.05)"},
+    ),
+    ("tanh + naive N(0, 1)", "init", {"activation": "tanh", "init": "random_normal(stddev=1)"}),
+    ("residual blocks", "remedy", {"residual": "identity"}),
+    ("30 layers: sigmoid", "deep", {"depth": 30}),
+    ("30 layers: relu + he", "deep", {"depth": 30, "activation": "relu", "init": "he_normal"}),
+    ("30 layers: batch norm", "deep", {"depth": 30, "norm": "batchnorm"}),
+    ("30 layers: residual", "deep", {"depth": 30, "residual": "identity"}),
+)
+GROUPS = {label: group for label, group, _ in DEMO_CONFIGS}
+HEADER = (
+    "configuration",
+    "final loss",
+    "train acc",
+    "test acc",
+    "ΔW1",
+    "grad ratio",
+    "verdict",
+)
+CHANCE_LOSS = math.log(2.0)
+LEGEND = (
+    "ΔW1: ||W1 - W1_init|| / ||W1_init|| of the first kernel; grad ratio: first over last "
+    "layer's\ngradient norm at initialization; verdict: the most severe condition of any epoch "
+    "(report.html)."
+)
+
+
+def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
+    """The rows of the demo table, and the table as aligned text."""
+    rows = []
+    for run in runs:
+        r = run.result
+        rows.append(
+            [
+                run.label,
+                f"{r['final_loss']:.4f}",
+                f"{r['accuracy']:.2f}",
+                f"{r['val_accuracy']:.2f}",
+                f"{r['weight_change']:.3g}",
+                f"{r['grad_ratio']:.1e}",
+                r["verdict"],
+            ]
+        )
+    return rows, format_table(rows, HEADER, "lrrrrrl")
+
+
+def _lead(runs: list[Any], epochs: int) -> list[str]:
+    """Plain-words sentences about the seed network and the best remedy."""
+    seed = runs[0].result
+    shallow = [run for run in runs if GROUPS.get(run.label) != "deep"]
+    best = max(shallow[1:], key=lambda run: (run.result["val_accuracy"], -run.result["final_loss"]))
+    stalled = abs(seed["final_loss"] - CHANCE_LOSS) < 0.02
+    lines = [
+        f"The seed network ended {epochs} epochs at a training loss of "
+        f"{seed['final_loss']:.3f}"
+        + (f", the chance level ln 2 = {CHANCE_LOSS:.3f}," if stalled else "")
+        + f" with {seed['val_accuracy']:.0%} test accuracy. At initialization its first layer "
+        f"received {seed['grad_ratio']:.1e} of the last layer's gradient (verdict: "
+        f"{seed['verdict']}).",
+        f"Its first-layer weights changed by {seed['weight_change']:.0%} (||W1 - W1_init|| / "
+        "||W1_init||): with Adam the steps do not shrink with the gradient, so the weights "
+        "move, but along a gradient that carries almost nothing of the loss.",
+        f"Best remedy at the same depth: {best.label} ({best.result['val_accuracy']:.0%} test "
+        f"accuracy, gradient ratio {best.result['grad_ratio']:.1e}).",
+    ]
+    deep = [run for run in runs if GROUPS.get(run.label) == "deep"]
+    if deep:
+        trained = [
+            run.label.split(": ", 1)[-1] for run in deep if run.result["val_accuracy"] >= 0.8
+        ]
+        ratio = deep[0].result["grad_ratio"]
+        lines.append(
+            "At 30 layers: "
+            + (f"{', '.join(trained)} still train" if trained else "none of them trains")
+            + f"; the plain sigmoid network's gradient ratio falls to {ratio:.0e}."
+        )
+    return lines
+
+
+def _figures(runs: list[Any], out: Path) -> list[Path]:
+    """Draw and save the demo's figures; return their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    written: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = out / name
+        save_figure(fig, path, dpi=90)
+        written.append(path)
+
+    def group(name: str) -> list[Any]:
+        return [run for run in runs if GROUPS.get(run.label) == name]
+
+    shallow = [run for run in runs if GROUPS.get(run.label) != "deep"]
+    overlays = (
+        (group("remedy"), "gradient_norms.png", getattr(runs[0].report, "theory", None)),
+        (group("init"), "gradient_norms_init.png", None),
+        (group("deep"), "gradient_norms_deep.png", None),
+    )
+    for members, name, theory in overlays:
+        if members:
+            fig = plots.gradient_norms(
+                [run.flow for run in members], labels=[run.label for run in members], theory=theory
+            )
+            save(fig, name)
+
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
+    for ax, run in zip(axes.ravel(), group("remedy")[:1] + group("remedy")[2:], strict=False):
+        plots.heatmap(run.flow, ax=ax)
+        ax.set_title(f"{run.label}: gradient norm, layers x epochs", fontsize=10)
+    fig.tight_layout()
+    save(fig, "heatmaps.png")
+
+    def family(run: Any) -> int:
+        """Colour index: a 30-layer network takes the colour of its 8-layer counterpart."""
+        key = {k: v for k, v in run.config.items() if k != "depth"}
+        for i, other in enumerate(shallow):
+            if {k: v for k, v in other.config.items() if k != "depth"} == key:
+                return i
+        return len(shallow)
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
+    n_colours = len(plots.PALETTE)
+    for ax, members, title in (
+        (axes[0], shallow, "8 layers or fewer"),
+        (axes[1], group("deep"), "30 layers"),
+    ):
+        for run in members:
+            i = family(run)
+            loss = run.history.history["loss"]
+            ax.plot(
+                range(1, len(loss) + 1),
+                loss,
+                ("-", "-.", "--")[i // n_colours % 3],
+                color=plots.PALETTE[i % n_colours],
+                label=run.label,
+                linewidth=1.6,
+            )
+        ax.axhline(CHANCE_LOSS, color="#555555", linestyle=":", label="chance (ln 2)")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(f"Training loss per epoch, {title}")
+        ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("binary cross-entropy (log scale); flat at ln 2: the seed's symptom")
+    fig.tight_layout()
+    save(fig, "loss_curves.png")
+
+    save(plots.weights_vs_epochs(runs[0].flow), "weights_vs_epochs.png")
+
+    fig, axes = plt.subplots(2, 4, figsize=(13.2, 6.2))
+    for ax, run in zip(axes.ravel(), shallow, strict=False):
+        plots.decision_boundary(run.model, run.data.x_test, run.data.y_test, ax=ax, resolution=60)
+        ax.set_title(f"{run.label}\ntest acc {run.result['val_accuracy']:.2f}", fontsize=9)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    for ax in axes.ravel()[len(shallow) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    save(fig, "decision_boundaries.png")
+    return written
+
+
+def _html(
+    runs: list[Any], rows: list[list[str]], lead: list[str], figures: list[Path], epochs: int
+) -> str:
+    """The demo page: the table, the plain-words findings, the figures, the seed's report."""
+    from . import report_html
+
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
+    body = []
+    for row, run in zip(rows, runs, strict=True):
+        cells = "".join(f"<td>{esc(c)}</td>" for c in row[1:-1])
+        body.append(
+            f'<tr><td class="name">{esc(row[0])}</td>{cells}'
+            f"<td>{report_html.badge(run.result['verdict'])}</td></tr>"
+        )
+    imgs = []
+    for path in figures:
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        imgs.append(
+            f'<figure><img alt="{esc(path.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{esc(path.name)}</figcaption></figure>"
+        )
+    section = "\n".join(
+        [
+            "<h2>The seed's experiment and its remedies</h2>",
+            f"<p>make_moons(250, noise=0.05, random_state=42), 80/20 split, Adam, binary "
+            f"cross-entropy, {epochs} epochs, batch 32.</p>",
+            f"<p>{esc(LEGEND)}</p>",
+            f'<table id="demo-table"><tr>{head}</tr>{"".join(body)}</table>',
+            "<h2>What it shows</h2>",
+            "".join(f"<p>{esc(line)}</p>" for line in lead),
+            "<h2>Figures</h2>",
+            "\n".join(imgs),
+            "<h2>The seed network in detail</h2>",
+        ]
+    )
+    page = report_html.render_html(
+        runs[0].report, title="vgp-native demo: the vanishing gradient problem and its remedies"
+    )
+    cut = page.find("</h1>")
+    cut = cut + len("</h1>") if cut >= 0 else page.find("<body>") + len("<body>")
+    return page[:cut] + "\n" + section + page[cut:]
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the ``demo`` subcommand; return the exit status."""
+    from .experiments import CONFIG_KEYS, RESULT_FIELDS, compare
+    from .experiments.sweep import encode_result
+
+    t0 = time.perf_counter()
+    out = output_dir(args.out)
+    print(
+        "vgp-native demo: the seed's network (make_moons 250 points, noise 0.05, 8 sigmoid "
+        f"layers of 10 + sigmoid output, Adam, {args.epochs} epochs) and its remedies\n",
+        file=sys.stderr,
+    )
+
+    def progress(i: int, n: int, run: Any) -> None:
+        r = run.result
+        print(
+            f"[{i:2d}/{n}] {run.label:<26} loss {fmt_num(r['final_loss'], 4):>7}  "
+            f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} ({r['seconds']:.2f}s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    runs = compare(
+        {label: config for label, _, config in DEMO_CONFIGS},
+        epochs=args.epochs,
+        seed=args.seed,
+        track_weights=True,
+        progress=progress,
+    )
+    rows, table = demo_table(runs)
+    print()
+    print(table)
+    print(f"\n{LEGEND}")
+    lead = _lead(runs, args.epochs)
+    print("\nWhat it shows:")
+    for line in lead:
+        print(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  "))
+    print("\nFindings for the seed network (gradient-flow report):")
+    for finding in runs[0].report.findings:
+        print(textwrap.fill(str(finding), width=100, initial_indent="- ", subsequent_indent="  "))
+    figures = _figures(runs, out)
+    columns = ["configuration", *CONFIG_KEYS, *RESULT_FIELDS]
+    results = [{"configuration": run.label, **run.result} for run in runs]
+    atomic_write_text(out / "results.csv", csv_text(results, columns))
+    atomic_write_text(
+        out / "results.json",
+        json.dumps([encode_result(r) for r in results], indent=1, allow_nan=False) + "\n",
+    )
+    atomic_write_text(out / "report.html", _html(runs, rows, lead, figures, args.epochs))
+    print(
+        f"\nwrote {out / 'report.html'}, results.csv, results.json and {len(figures)} figures "
+        f"in {out} ({time.perf_counter() - t0:.1f}s)"
+    )
+    return 0

@@ -1,0 +1,148 @@
+"""``vgp-native diagnose``: train one network and print its gradient-flow report.
+
+Files in ``--out``: ``report.html`` (the report with its figures, one
+self-contained file), one PNG per figure of the report (``gradient_norms.png``,
+``heatmap.png``, ``training_curves.png``, ``weights_vs_epochs.png``, ...) plus
+``decision_boundary.png`` for two-feature data, and ``result.json`` (the
+run's result dict, as a sweep records it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .cli_common import (
+    CliError,
+    atomic_path,
+    atomic_write_text,
+    flag_message,
+    fmt_num,
+    output_dir,
+    save_figure,
+)
+
+__all__ = ["FLAGS", "config_from_args", "load_data", "run_diagnose", "write_figures"]
+
+#: The flag that sets each configuration key.
+FLAGS = {
+    "depth": "--depth",
+    "width": "--width",
+    "activation": "--activation",
+    "init": "--init",
+    "dropout": "--dropout",
+    "optimizer": "--optimizer",
+    "learning_rate": "--lr",
+    "batch_size": "--batch-size",
+    "seed": "--seed",
+}
+
+
+def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The experiment configuration the flags describe, checked (a CliError when invalid)."""
+    from .experiments import check_config
+
+    try:
+        return check_config(
+            depth=args.depth,
+            width=args.width,
+            activation=args.activation,
+            init=args.init,
+            norm="batchnorm" if args.batchnorm else "none",
+            residual="identity" if args.residual else "none",
+            dropout=args.dropout,
+            optimizer=args.optimizer,
+            learning_rate=args.lr,
+            batch_size=args.batch_size,
+            dataset=args.dataset,
+            seed=args.seed,
+        )
+    except (ValueError, TypeError) as exc:
+        raise CliError(flag_message(str(exc), FLAGS)) from None
+
+
+def load_data(name: str) -> Any:
+    """``experiments.load_dataset`` with data problems turned into one-line CLI errors."""
+    from .experiments import load_dataset
+
+    try:
+        return load_dataset(name)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise CliError(f"--dataset: {exc}") from None
+
+
+_EMBEDDED_PNG = re.compile(r'<img alt="([^"<>]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _png_name(alt: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", html.unescape(alt).lower()).strip("_") + ".png"
+
+
+def write_figures(run: Any, out: Path, page: str) -> list[Path]:
+    """Save the report's figures as PNG files in ``out``; return their paths.
+
+    The figures embedded in the report page ``page`` are written out as they
+    are (drawing them once serves both); when the page holds none, they are
+    drawn again with ``plots.report_figures``. Two-feature data also get
+    ``decision_boundary.png``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import plots
+
+    written = []
+    embedded = _EMBEDDED_PNG.findall(page)
+    for alt, data in embedded:
+        path = out / _png_name(alt)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(base64.b64decode(data))
+        written.append(path)
+    if not embedded:
+        for name, fig in plots.report_figures(run.report).items():
+            path = out / f"{name}.png"
+            save_figure(fig, path)
+            written.append(path)
+    if run.data.n_features == 2:
+        path = out / "decision_boundary.png"
+        save_figure(plots.decision_boundary(run.model, run.data.x_test, run.data.y_test), path)
+        written.append(path)
+    return written
+
+
+def run_diagnose(args: argparse.Namespace) -> int:
+    """Run the ``diagnose`` subcommand; return the exit status."""
+    from .experiments import run_config
+    from .experiments.sweep import encode_result
+
+    cfg = config_from_args(args)
+    data = load_data(cfg["dataset"])
+    out = output_dir(args.out)
+    run = run_config(cfg, data, args.epochs, track_weights=True)
+    r = run.result
+    print(
+        f"{run.label} on {data.name} ({data.x_train.shape[0]} training, "
+        f"{data.x_test.shape[0]} test samples, {data.n_classes} classes), "
+        f"{args.epochs} epochs in {r['seconds']:.2f}s"
+    )
+    print(
+        f"final loss {fmt_num(r['final_loss'], 4)}, train accuracy {fmt_num(r['accuracy'], 3)}, "
+        f"test accuracy {fmt_num(r['val_accuracy'], 3)}, first-layer weight change "
+        f"{fmt_num(r['weight_change'], 3)}\n"
+    )
+    print(run.report)
+    from .report_html import render_html
+
+    page = render_html(run.report, title=f"Gradient-flow report: {run.label} on {data.name}")
+    atomic_write_text(out / "report.html", page)
+    written = write_figures(run, out, page)
+    atomic_write_text(out / "result.json", json.dumps(encode_result(r), indent=1) + "\n")
+    print(
+        f"\nwrote {out / 'report.html'}, {out / 'result.json'} and {len(written)} figures in {out}"
+    )
+    return 0

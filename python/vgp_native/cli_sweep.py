@@ -1,0 +1,209 @@
+"""``vgp-native sweep``: a grid of configurations x seeds, resumable, local or on Dask.
+
+Files in ``--out``:
+
+- ``runs/<key>.json``: one finished run each, written atomically as it
+  completes; a rerun with the same ``--out`` loads them instead of training again.
+- ``results.csv``: one row per run (the configuration's keys, ``seed``, then
+  the measured fields), in grid order.
+- ``results.json``: ``{"epochs", "seeds", "grid", "results": [...], "summary": [...]}``
+  (NaN written as null).
+- ``heatmap_val_accuracy.png``, ``heatmap_grad_ratio.png``: depth x configuration,
+  with the mean-field trainable depth ``6 xi`` overlaid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .cli_common import (
+    CliError,
+    Progress,
+    atomic_write_text,
+    csv_text,
+    flag_message,
+    fmt_num,
+    format_table,
+    output_dir,
+    save_figure,
+)
+
+__all__ = ["run_sweep"]
+
+EXIT_INTERRUPTED = 130
+#: The flag that sets each swept configuration key.
+FLAGS = {
+    "depth": "--depths",
+    "width": "--widths",
+    "activation": "--activations",
+    "init": "--inits",
+    "norm": "--norms",
+    "residual": "--residual",
+    "dataset": "--datasets",
+}
+
+
+def _grid(args: argparse.Namespace) -> dict[str, list[Any]]:
+    return {
+        "depth": args.depths,
+        "width": args.widths,
+        "activation": args.activations,
+        "init": args.inits,
+        "norm": args.norms,
+        "residual": args.residual,
+        "dataset": args.datasets,
+    }
+
+
+def _check(grid: dict[str, list[Any]], seeds: int) -> list[dict[str, Any]]:
+    """Expand and check the grid and load its data sets up front: errors are usage errors."""
+    from .experiments import expand_grid, load_dataset
+
+    try:
+        configs = expand_grid(grid, seeds)
+        for name in grid["dataset"]:
+            load_dataset(name)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise CliError(flag_message(str(exc), FLAGS)) from None
+    return configs
+
+
+def _connect(address: str) -> Any:
+    """A ``dask.distributed.Client`` for ``address``; a one-line error when impossible."""
+    if importlib.util.find_spec("distributed") is None:
+        raise CliError(
+            "--scheduler needs Dask, which is not installed: pip install 'vgp-native[dask]'"
+        )
+    from distributed import Client
+
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise CliError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+
+
+def _note(result: dict[str, Any], varying: list[str]) -> str:
+    parts = [f"{k}={result[k]}" for k in varying]
+    return (
+        f"{', '.join(parts)}{', ' if parts else ''}seed {result['seed']}: "
+        f"test acc {fmt_num(result['val_accuracy'], 2)}, verdict {result['verdict']}"
+    )
+
+
+def _table(summary: list[dict[str, Any]], varying: list[str]) -> str:
+    keys = varying or ["depth", "activation", "init"]
+    header = [*keys, "seeds", "loss", "train acc", "test acc", "grad ratio", "6ξ", "verdict"]
+    rows = []
+    for row in summary:
+        xi6 = row["trainable_depth"]
+        rows.append(
+            [
+                *[row[k] for k in keys],
+                row["seeds"],
+                fmt_num(row["final_loss"]),
+                fmt_num(row["accuracy"], 2),
+                f"{fmt_num(row['val_accuracy'], 2)}"
+                + (f" ±{row['val_accuracy_std']:.2f}" if row["seeds"] > 1 else ""),
+                fmt_num(row["grad_ratio"], 2),
+                "-" if xi6 is None else fmt_num(xi6, 1),
+                f"{row['verdict']} ({row['verdict_count']}/{row['seeds']})",
+            ]
+        )
+    align = "l" * len(keys) + "rrrrrrl"
+    return format_table(rows, header, align)
+
+
+def _write_outputs(
+    out: Path,
+    results: list[dict[str, Any]],
+    summary: list[dict[str, Any]],
+    grid: dict[str, list[Any]],
+    seeds: int,
+    epochs: int,
+) -> list[Path]:
+    from .experiments import CONFIG_KEYS, RESULT_FIELDS
+    from .experiments.figures import sweep_heatmap
+    from .experiments.sweep import encode_result
+
+    columns = [*CONFIG_KEYS, *RESULT_FIELDS]
+    written = [out / "results.csv", out / "results.json"]
+    atomic_write_text(written[0], csv_text(results, columns))
+    payload = {
+        "epochs": epochs,
+        "seeds": list(range(seeds)),
+        "grid": grid,
+        "results": [encode_result(r) for r in results],
+        "summary": [encode_result(r) for r in summary],
+    }
+    atomic_write_text(written[1], json.dumps(payload, indent=1, allow_nan=False) + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    for metric in ("val_accuracy", "grad_ratio"):
+        path = out / f"heatmap_{metric}.png"
+        save_figure(sweep_heatmap(results, metric), path)
+        written.append(path)
+    return written
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """Run the ``sweep`` subcommand; return the exit status."""
+    from .experiments import sweep
+    from .experiments.summary import summarize, varying_keys
+
+    grid = _grid(args)
+    configs = _check(grid, args.seeds)
+    client = _connect(args.scheduler) if args.scheduler else None
+    out = output_dir(args.out)
+    runs_dir = out / "runs"
+    varying = varying_keys(configs)
+    if client is not None:
+        where = f"on Dask cluster at {args.scheduler}"
+    else:
+        where = "in this process" if args.jobs == 1 else "on local worker processes"
+    seeds = f"{args.seeds} seed{'s' if args.seeds != 1 else ''}"
+    print(
+        f"sweep: {len(configs)} runs ({len(configs) // args.seeds} configurations x {seeds}), "
+        f"{args.epochs} epochs each, {where}; results in {out}",
+        file=sys.stderr,
+    )
+    bar = Progress(len(configs))
+    finished = 0
+
+    def progress(done: int, total: int, result: dict[str, Any], cached: bool) -> None:
+        nonlocal finished
+        finished = done
+        bar.update(done, ("(kept) " if cached else "") + _note(result, varying))
+
+    try:
+        results = sweep(
+            grid,
+            seeds=args.seeds,
+            epochs=args.epochs,
+            executor=client,
+            max_workers=args.jobs,
+            cache_dir=runs_dir,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"vgp-native sweep: interrupted; {finished} of {len(configs)} runs are kept in "
+            f"{runs_dir}: run the same command again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        bar.close()
+        if client is not None:
+            client.close()
+    summary = summarize(results)
+    print(_table(summary, varying))
+    written = _write_outputs(out, results, summary, grid, args.seeds, args.epochs)
+    print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0

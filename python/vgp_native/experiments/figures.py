@@ -1,0 +1,177 @@
+"""Sweep heatmaps: a measured quantity over depth x configuration, with 6 xi overlaid.
+
+The seed document's "trade-off between model complexity and the vanishing
+gradient problem", measured: each row is a configuration (activation,
+initialization, normalization, residual, ... : every swept key but depth and
+seed), each column a depth, each cell the seeds' mean test accuracy or the
+geometric mean of the first/last gradient ratio at initialization. Where the
+mean-field theory applies (plain stacks) a marker in the row shows its
+trainable depth ``6 xi``: beyond it, it predicts, the gradient has fallen by
+``e^-6`` (about 400 times) along the network and training stalls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .summary import summarize, varying_keys
+
+__all__ = ["METRICS", "heatmap_grid", "sweep_heatmap"]
+
+#: Quantities a sweep heatmap can show: (title, colour-bar label, log scale).
+METRICS: dict[str, tuple[str, str, bool]] = {
+    "val_accuracy": ("Test accuracy", "test accuracy (mean over seeds)", False),
+    "accuracy": ("Training accuracy", "training accuracy (mean over seeds)", False),
+    "grad_ratio": (
+        "First/last layer gradient ratio at initialization",
+        "log10 of first/last gradient norm (geometric mean over seeds)",
+        True,
+    ),
+    "final_loss": ("Final training loss", "final loss (mean over seeds)", False),
+}
+
+
+def _row_label(row: Mapping[str, Any], keys: Sequence[str]) -> str:
+    if not keys:
+        return f"{row['activation']}, {row['init']}"
+    parts = []
+    for key in keys:
+        value = row[key]
+        if key == "norm":
+            parts.append("batchnorm" if value == "batchnorm" else "no norm")
+        elif key == "residual":
+            parts.append("residual" if value == "identity" else "plain")
+        elif key in ("width", "batch_size", "dropout", "learning_rate"):
+            parts.append(f"{key} {value}")
+        else:
+            parts.append(str(value))
+    return ", ".join(parts)
+
+
+def heatmap_grid(
+    results: Sequence[Mapping[str, Any]], metric: str = "val_accuracy"
+) -> tuple[list[str], list[int], np.ndarray, list[float | None]]:
+    """The numbers behind ``sweep_heatmap``.
+
+    Returns:
+        ``(row_labels, depths, values, trainable_depths)``: ``values`` has shape
+        ``(rows, depths)`` with NaN where a configuration was not run at a depth;
+        ``trainable_depths`` gives each row's ``6 xi`` (None where the theory does
+        not apply).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, received {metric!r}")
+    if not results:
+        raise ValueError("results is empty: nothing to draw")
+    summary = summarize(results)
+    keys = [k for k in varying_keys(results) if k != "depth"]
+    depths = sorted({int(r["depth"]) for r in summary})
+    labels: list[str] = []
+    theory: list[float | None] = []
+    cells: dict[tuple[str, int], float] = {}
+    for row in summary:
+        label = _row_label(row, keys)
+        if label not in labels:
+            labels.append(label)
+            theory.append(row["trainable_depth"])
+        cells[(label, int(row["depth"]))] = row[metric]
+    values = np.full((len(labels), len(depths)), np.nan)
+    for (label, depth), value in cells.items():
+        values[labels.index(label), depths.index(depth)] = value
+    return labels, depths, values, theory
+
+
+def _theory_x(xi6: float, depths: list[int]) -> tuple[float, str]:
+    """Column position of a depth among the swept ones (log-interpolated), and a marker.
+
+    Beyond the swept depths: the edge, with an arrow pointing outwards.
+    """
+    if xi6 > depths[-1]:
+        return len(depths) - 0.5, ">"
+    if xi6 < depths[0]:
+        return -0.5, "<"
+    if len(depths) == 1:
+        return 0.0, "|"
+    logs = np.log(np.asarray(depths, dtype=np.float64))
+    return float(np.interp(math.log(xi6), logs, np.arange(len(depths)))), "|"
+
+
+def sweep_heatmap(
+    results: Sequence[Mapping[str, Any]], metric: str = "val_accuracy", ax: Any = None
+) -> Any:
+    """Draw ``metric`` over depth (columns) x configuration (rows); return the Figure.
+
+    Cells show the value; a red bar marks the mean-field trainable depth ``6 xi``
+    of plain configurations (an arrow at the edge when it lies beyond the swept
+    depths).
+    """
+    import matplotlib.pyplot as plt
+
+    labels, depths, values, theory = heatmap_grid(results, metric)
+    title, cbar_label, log = METRICS[metric]
+    if ax is None:
+        fig = plt.figure(
+            figsize=(
+                3.0 + 1.0 * len(depths) + 0.07 * max(map(len, labels)),
+                1.4 + 0.42 * len(labels),
+            )
+        )
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shown = np.log10(values) if log else values
+    shown = np.where(np.isfinite(shown), shown, np.nan)
+    finite = shown[np.isfinite(shown)]
+    if log:
+        vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+        cmap = "viridis"
+    else:
+        vmin, vmax, cmap = (0.0, 1.0, "viridis") if "accuracy" in metric else (None, None, "magma")
+    image = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+    fig.colorbar(image, ax=ax, label=cbar_label, fraction=0.05, pad=0.02)
+    for (i, j), value in np.ndenumerate(values):
+        if math.isnan(value):
+            text = "-"
+        elif log:
+            text = f"{value:.0e}" if value != 0 else "0"
+        else:
+            text = f"{value:.2f}"
+        level = shown[i, j]
+        dark = (
+            math.isfinite(level)
+            and vmin is not None
+            and vmax is not None
+            and (level < vmin + 0.55 * (vmax - vmin))
+        )
+        ax.text(
+            j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black"
+        )
+    drawn = False
+    for i, xi6 in enumerate(theory):
+        if xi6 is None or math.isnan(xi6):
+            continue
+        x, mark = _theory_x(xi6, depths)
+        label = None if drawn else "mean-field trainable depth 6ξ"
+        if mark == "|":
+            ax.plot([x, x], [i - 0.45, i + 0.45], color="#D55E00", linewidth=3, label=label)
+        else:
+            ax.plot(x, i, marker=mark, color="#D55E00", markersize=9, linestyle="none", label=label)
+        drawn = True
+    ax.set_xticks(range(len(depths)), [str(d) for d in depths])
+    ticks = [
+        label if xi6 is None or math.isnan(xi6) else f"{label} (6ξ={xi6:.3g})"
+        for label, xi6 in zip(labels, theory, strict=True)
+    ]
+    ax.set_yticks(range(len(labels)), ticks)
+    ax.set_xlabel("depth (hidden Dense layers)")
+    ax.set_title(title)
+    ax.set_xlim(-0.5, len(depths) - 0.5)
+    if drawn:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
