@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 #include "ops/loss.h"
 #include "ops/optimizer.h"
@@ -63,6 +64,7 @@ template <typename T>
 void Network<T>::set_optimizer(const OptimizerSpec& spec) {
   opt_ = spec;
   step_ = 0;
+  backup_valid_ = false;
   for (Param<T>* p : params_) {
     p->slot1.clear();
     p->slot2.clear();
@@ -236,6 +238,30 @@ bool all_finite(const std::vector<T>& v) {
 }  // namespace
 
 template <typename T>
+void Network<T>::restore_backup() {
+  // Copy back in place: Python holds views of these buffers.
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    std::copy(backup_[i].begin(), backup_[i].end(), params_[i]->value.begin());
+  }
+}
+
+template <typename T>
+std::uint64_t Network<T>::weights_hash() const {
+  // FNV-1a over the values' bit patterns: tells whether the weights are
+  // still bit for bit those an update produced.
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const Param<T>* p : params_) {
+    for (const T v : p->value) {
+      Bits b;
+      std::memcpy(&b, &v, sizeof b);
+      h = (h ^ static_cast<std::uint64_t>(b)) * 0x100000001b3ull;
+    }
+  }
+  return h;
+}
+
+template <typename T>
 void Network<T>::commit_state() {
   for (auto& l : layers_) l->commit_state();
 }
@@ -283,6 +309,14 @@ StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_w
     optimizer_update(record);
     commit_state();
   } else if (!std::isfinite(r.loss_sum) || !gradients_finite()) {
+    // The weights this step started from already overflow the forward or
+    // backward pass, although they came out of a finite update: in an
+    // exploding network the previous step is the blow-up (finite, but huge).
+    // Go back to the weights from before it, the last ones whose passes were
+    // finite, when the current weights are still exactly what that step
+    // produced (Python may have set others since: then keep them).
+    if (backup_valid_ && weights_hash() == updated_hash_) restore_backup();
+    backup_valid_ = false;
     r.halted = true;
   } else {
     // A finite gradient can still overflow the weights (a huge step), and a
@@ -293,11 +327,12 @@ StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_w
     optimizer_update(record);
     commit_state();
     if (!weights_finite()) {
-      // Copy back in place: Python holds views of these buffers.
-      for (std::size_t i = 0; i < params_.size(); ++i) {
-        std::copy(backup_[i].begin(), backup_[i].end(), params_[i]->value.begin());
-      }
+      restore_backup();
+      backup_valid_ = false;
       r.halted = true;
+    } else {
+      updated_hash_ = weights_hash();
+      backup_valid_ = true;
     }
   }
   if (record) {

@@ -235,9 +235,10 @@ class Network {
   // polled between batches and between layers (StopPoller); when it returns
   // true the epoch ends, `stopped` is set, and the batch in progress, if any,
   // is abandoned before its update: the model holds the state after the last
-  // completed batch. With `halt_on_nonfinite`, a batch whose loss or
-  // gradients are not finite is not applied and ends the epoch
-  // (result.halted): the weights stay those from before the blow-up.
+  // completed batch. With `halt_on_nonfinite`, a batch whose loss,
+  // gradients or updated weights are not finite is not applied and ends the
+  // epoch (result.halted); the model keeps the last weights whose forward and
+  // backward pass were finite, those from before the blow-up (see step()).
   StepResult train_epoch(const T* x, const T* y, index_t n, index_t y_width,
                          const std::int64_t* perm, index_t batch_size,
                          const std::uint64_t* seeds, bool record, bool halt_on_nonfinite,
@@ -285,6 +286,8 @@ class Network {
                              index_t count, std::uint64_t seed, bool record,
                              bool halt_on_nonfinite, StopPoller* poll);
   void commit_state();
+  void restore_backup();
+  std::uint64_t weights_hash() const;
   bool gradients_finite() const;
   bool weights_finite() const;
   void gather(const T* src, index_t width, const std::int64_t* idx, index_t count, T* dst) const;
@@ -304,7 +307,12 @@ class Network {
   OptimizerSpec opt_;
   index_t step_ = 0;
   StatsRecorder stats_;
-  std::vector<std::vector<T>> backup_;  // weights before the step, when halting on non-finite
+  // When halting on non-finite values: the weights before the last update,
+  // valid while the weights are still those that update produced (their
+  // hash is updated_hash_).
+  std::vector<std::vector<T>> backup_;
+  bool backup_valid_ = false;
+  std::uint64_t updated_hash_ = 0;
 };
 
 }  // namespace vgp
