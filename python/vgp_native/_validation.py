@@ -87,11 +87,21 @@ def float_array(
     return convert(arr, name, dtype)
 
 
-def convert(arr: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+#: What a float32 model can do about values beyond float32's range.
+MODEL_HINT = "use Sequential(dtype='float64') for such values"
+
+
+def convert(
+    arr: np.ndarray,
+    name: str,
+    dtype: np.dtype,
+    hint: str = "pass a float64 array to compute in float64",
+) -> np.ndarray:
     """C-contiguous ``arr`` as ``dtype``; finite values beyond its range are a ValueError.
 
     A plain cast would turn them into Inf, which the caller would then blame on
-    the data ("contains Inf") although the data holds none.
+    the data ("contains Inf") although the data holds none. ``hint`` ends the
+    message: what the caller can do instead.
     """
     try:
         with np.errstate(over="raise"):
@@ -99,8 +109,7 @@ def convert(arr: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
     except FloatingPointError as exc:
         largest = float(np.max(np.abs(arr[np.isfinite(arr)])))
         raise ValueError(
-            f"{name} holds values beyond the {dtype} range (largest magnitude "
-            f"{largest:g}); pass a float64 array to compute in float64"
+            f"{name} holds values beyond the {dtype} range (largest magnitude {largest:g}); {hint}"
         ) from exc
 
 

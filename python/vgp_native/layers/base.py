@@ -140,7 +140,7 @@ def set_weight_list(
 
     Nothing is written unless every array is acceptable.
     """
-    from .._validation import numeric_array
+    from .._validation import MODEL_HINT, convert, numeric_array
 
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"weights must be a list of arrays, received {type(weights).__name__}")
@@ -154,6 +154,8 @@ def set_weight_list(
             raise ValueError(
                 f"{owner}: weight {i}{label} has shape {current.shape}, received {arr.shape}"
             )
-        converted.append(arr)
+        # Checked conversion: a finite value beyond the model's dtype would
+        # otherwise become Inf without a word.
+        converted.append(convert(arr, f"weights[{i}]{label}", current.dtype, MODEL_HINT))
     for current, arr in zip(targets, converted, strict=True):
-        np.copyto(current, arr, casting="unsafe")
+        np.copyto(current, arr)
