@@ -208,8 +208,10 @@ class GradientFlow(Callback):
             return None
         kernels = [row.layer.kernel.ravel() for row in self.model.flow_rows]
         return np.stack(
-            [np.asarray(k[idx], dtype=np.float64) for k, idx in zip(kernels, self._track_idx,
-                                                                     strict=True)]
+            [
+                np.asarray(k[idx], dtype=np.float64)
+                for k, idx in zip(kernels, self._track_idx, strict=True)
+            ]
         )
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
