@@ -27,6 +27,9 @@
 #   abort_on_error=1          a report ends the run with a failing status.
 # UBSan stops at the first report with a stack trace.
 #
+# PyTorch's parity tests run too: torch loads and computes with libasan
+# preloaded (its own libraries are not instrumented), so nothing is deselected.
+#
 # Under the sanitizers VGP_SANITIZED=1 is set for the tests. The few tests
 # that read it skip themselves with the reason, because ASan changes what
 # they measure, not because of a finding: resident-memory growth (ASan holds
