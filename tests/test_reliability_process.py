@@ -278,14 +278,19 @@ t0 = time.time()
 model.predict(x[:{batch_size}], batch_size={batch_size}, verbose=0)
 print("START", time.time(), time.time() - t0, flush=True)
 try:
-    model.fit(x, y, epochs=10**6, batch_size={batch_size}, verbose=0, callbacks=[Tick()])
+    # Epoch mode records gradient-flow statistics too: the interrupted epoch's
+    # records must not stay pending (checked by the probe below).
+    cbs = [Tick(), vn.callbacks.GradientFlow()] if mode == "epoch" else [Tick()]
+    model.fit(x, y, epochs=10**6, batch_size={batch_size}, verbose=0, callbacks=cbs)
     report(interrupted=False)
 except KeyboardInterrupt:
     caught = time.time()
     epochs = len(model.history.history.get("loss", []))
     unchanged = all(np.array_equal(a, b) for a, b in zip(initial, model.get_weights()))
     finite = all(bool(np.all(np.isfinite(w))) for w in model.get_weights())
-    # Still usable: predict, evaluate and another fit all work.
+    # Still usable: a probe of the gradient flow, predict and another fit work.
+    from vgp_native.flow.recording import probe_record
+    probe_record(model, x[:64], y[:64])
     pred = model.predict(x[:16], verbose=0)
     more = model.fit(x[:64], y[:64], epochs=1, batch_size=32, verbose=0)
     report(interrupted=True, caught=caught, epochs=epochs, unchanged=unchanged, finite=finite,
