@@ -11,11 +11,13 @@ views into the native network's memory, so reading them costs nothing and
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any, ClassVar
 
 import numpy as np
 
 _NAME_COUNTS: dict[str, int] = {}
+_NAME_LOCK = threading.Lock()
 
 
 def _snake_case(name: str) -> str:
@@ -25,8 +27,10 @@ def _snake_case(name: str) -> str:
 
 def unique_name(base: str) -> str:
     """Keras-style automatic names: ``dense``, ``dense_1``, ``dense_2``, ..."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
+    # Locked: models built in several threads at once must not draw one name twice.
+    with _NAME_LOCK:
+        count = _NAME_COUNTS.get(base, 0)
+        _NAME_COUNTS[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
 
 
