@@ -6,39 +6,15 @@
 #include "network.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 #include "ops/loss.h"
 #include "ops/optimizer.h"
 
 namespace vgp {
-
-namespace {
-
-// How often a long loop asks whether it should stop (Ctrl-C).
-constexpr auto kPollInterval = std::chrono::milliseconds(50);
-
-class StopPoller {
- public:
-  explicit StopPoller(const std::function<bool()>& f) : f_(f), last_(clock::now()) {}
-  bool operator()() {
-    if (!f_) return false;
-    const auto now = clock::now();
-    if (now - last_ < kPollInterval) return false;
-    last_ = now;
-    return f_();
-  }
-
- private:
-  using clock = std::chrono::steady_clock;
-  const std::function<bool()>& f_;
-  clock::time_point last_;
-};
-
-}  // namespace
 
 template <typename T>
 Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, int stat_rows)
@@ -88,6 +64,7 @@ template <typename T>
 void Network<T>::set_optimizer(const OptimizerSpec& spec) {
   opt_ = spec;
   step_ = 0;
+  backup_valid_ = false;
   for (Param<T>* p : params_) {
     p->slot1.clear();
     p->slot2.clear();
@@ -133,6 +110,7 @@ template <typename T>
 const T* Network<T>::forward(const T* x, index_t batch, const Context<T>& ctx) {
   const T* h = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (ctx.poll && (*ctx.poll)()) throw Interrupted{};
     inputs_[i] = h;
     h = layers_[i]->forward(h, batch, ctx);
     outputs_[i] = h;
@@ -146,6 +124,7 @@ void Network<T>::backward(const T* dy_out, index_t batch, bool need_dx, bool pre
   const T* d = dy_out;
   const std::size_t last = layers_.size() - 1;
   for (std::size_t i = layers_.size(); i-- > 0;) {
+    if (ctx.poll && (*ctx.poll)()) throw Interrupted{};
     d = layers_[i]->backward(inputs_[i], d, batch, need_dx || i > 0, preact && i == last, ctx);
   }
   if (dx_out) *dx_out = d;
@@ -259,6 +238,35 @@ bool all_finite(const std::vector<T>& v) {
 }  // namespace
 
 template <typename T>
+void Network<T>::restore_backup() {
+  // Copy back in place: Python holds views of these buffers.
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    std::copy(backup_[i].begin(), backup_[i].end(), params_[i]->value.begin());
+  }
+}
+
+template <typename T>
+std::uint64_t Network<T>::weights_hash() const {
+  // FNV-1a over the values' bit patterns: tells whether the weights are
+  // still bit for bit those an update produced.
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const Param<T>* p : params_) {
+    for (const T v : p->value) {
+      Bits b;
+      std::memcpy(&b, &v, sizeof b);
+      h = (h ^ static_cast<std::uint64_t>(b)) * 0x100000001b3ull;
+    }
+  }
+  return h;
+}
+
+template <typename T>
+void Network<T>::commit_state() {
+  for (auto& l : layers_) l->commit_state();
+}
+
+template <typename T>
 bool Network<T>::gradients_finite() const {
   for (const Param<T>* p : params_) {
     if (p->trainable && !all_finite(p->grad)) return false;
@@ -276,36 +284,55 @@ bool Network<T>::weights_finite() const {
 
 template <typename T>
 StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_width,
-                            std::uint64_t seed, bool record, bool halt_on_nonfinite) {
+                            std::uint64_t seed, bool record, bool halt_on_nonfinite,
+                            StopPoller* poll) {
   record = record && stats_.rows > 0;
   Context<T> ctx;
   ctx.mode = Mode::train;
   ctx.seed = seed;
   ctx.stats = record ? &stats_ : nullptr;
+  // Interruptible up to the end of backward; from here on nothing throws
+  // Interrupted, so an update is never half applied.
+  ctx.poll = poll;
   if (record) std::fill(stats_.current.begin(), stats_.current.end(), 0.0);
   StepResult r;
   forward(xb, batch, ctx);
   loss_forward_backward(yb, batch, y_width, true, r);
   backward(dout_.data(), batch, false, fused_, ctx, nullptr);
+  ctx.poll = nullptr;
   if (record) {
     for (auto& l : layers_) l->record_kernel_stats(stats_);
   }
+  // The moving averages the forward pass computed are committed together with
+  // the update, so a halted step changes no state at all.
   if (!halt_on_nonfinite) {
     optimizer_update(record);
+    commit_state();
   } else if (!std::isfinite(r.loss_sum) || !gradients_finite()) {
+    // The weights this step started from already overflow the forward or
+    // backward pass, although they came out of a finite update: in an
+    // exploding network the previous step is the blow-up (finite, but huge).
+    // Go back to the weights from before it, the last ones whose passes were
+    // finite, when the current weights are still exactly what that step
+    // produced (Python may have set others since: then keep them).
+    if (backup_valid_ && weights_hash() == updated_hash_) restore_backup();
+    backup_valid_ = false;
     r.halted = true;
   } else {
-    // A finite gradient can still overflow the weights (a huge step): keep
-    // the weights from before the step and put them back if it does.
+    // A finite gradient can still overflow the weights (a huge step), and a
+    // finite loss can come with moving variances beyond the dtype's range:
+    // keep the state from before the step and put it back if it does.
     if (backup_.size() != params_.size()) backup_.resize(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) backup_[i] = params_[i]->value;
     optimizer_update(record);
+    commit_state();
     if (!weights_finite()) {
-      // Copy back in place: Python holds views of these buffers.
-      for (std::size_t i = 0; i < params_.size(); ++i) {
-        std::copy(backup_[i].begin(), backup_[i].end(), params_[i]->value.begin());
-      }
+      restore_backup();
+      backup_valid_ = false;
       r.halted = true;
+    } else {
+      updated_hash_ = weights_hash();
+      backup_valid_ = true;
     }
   }
   if (record) {
@@ -325,10 +352,10 @@ void Network<T>::gather(const T* src, index_t width, const std::int64_t* idx, in
 }
 
 template <typename T>
-StepResult Network<T>::train_batch(const T* x, const T* y, index_t y_width,
-                                   const std::int64_t* idx, index_t count, std::uint64_t seed,
-                                   bool record, bool halt_on_nonfinite) {
-  check_target_width(y_width);
+StepResult Network<T>::gather_and_step(const T* x, const T* y, index_t y_width,
+                                       const std::int64_t* idx, index_t count,
+                                       std::uint64_t seed, bool record, bool halt_on_nonfinite,
+                                       StopPoller* poll) {
   reserve(count);
   const T* xb = x;
   const T* yb = y;
@@ -341,7 +368,23 @@ StepResult Network<T>::train_batch(const T* x, const T* y, index_t y_width,
     xb = xbuf_.data();
     yb = ybuf_.data();
   }
-  return step(xb, yb, count, y_width, seed, record, halt_on_nonfinite);
+  return step(xb, yb, count, y_width, seed, record, halt_on_nonfinite, poll);
+}
+
+template <typename T>
+StepResult Network<T>::train_batch(const T* x, const T* y, index_t y_width,
+                                   const std::int64_t* idx, index_t count, std::uint64_t seed,
+                                   bool record, bool halt_on_nonfinite,
+                                   const std::function<bool()>& should_stop, bool* stopped) {
+  check_target_width(y_width);
+  StopPoller poll(should_stop);
+  if (stopped) *stopped = false;
+  try {
+    return gather_and_step(x, y, y_width, idx, count, seed, record, halt_on_nonfinite, &poll);
+  } catch (const Interrupted&) {
+    if (stopped) *stopped = true;
+    return StepResult{};
+  }
 }
 
 template <typename T>
@@ -361,8 +404,14 @@ StepResult Network<T>::train_epoch(const T* x, const T* y, index_t n, index_t y_
     const std::int64_t* idx = perm ? perm + start : nullptr;
     const T* xs = perm ? x : x + start * in_features_;
     const T* ys = perm ? y : y + start * y_width;
-    const StepResult r = train_batch(xs, ys, y_width, idx, count, seeds ? seeds[b] : 0, record,
-                                     halt_on_nonfinite);
+    StepResult r;
+    try {
+      r = gather_and_step(xs, ys, y_width, idx, count, seeds ? seeds[b] : 0, record,
+                          halt_on_nonfinite, &poll);
+    } catch (const Interrupted&) {
+      if (stopped) *stopped = true;
+      break;
+    }
     total.loss_sum += r.loss_sum;
     total.metric_sum += r.metric_sum;
     total.rows += r.rows;
@@ -389,29 +438,38 @@ StepResult Network<T>::evaluate(const T* x, const T* y, index_t n, index_t y_wid
   reserve(std::min(batch_size, n));
   Context<T> ctx;
   ctx.mode = Mode::infer;
+  ctx.poll = &poll;
   StepResult total;
-  for (index_t start = 0; start < n; start += batch_size) {
-    const index_t count = std::min(batch_size, n - start);
-    forward(x + start * in_features_, count, ctx);
-    loss_forward_backward(y + start * y_width, count, y_width, false, total);
-    if (start + count < n && poll()) {
-      if (stopped) *stopped = true;
-      break;
+  try {
+    for (index_t start = 0; start < n; start += batch_size) {
+      const index_t count = std::min(batch_size, n - start);
+      forward(x + start * in_features_, count, ctx);
+      loss_forward_backward(y + start * y_width, count, y_width, false, total);
     }
+  } catch (const Interrupted&) {
+    if (stopped) *stopped = true;
   }
   return total;
 }
 
 template <typename T>
-void Network<T>::predict(const T* x, index_t n, index_t batch_size, T* out, Mode mode) {
+void Network<T>::predict(const T* x, index_t n, index_t batch_size, T* out, Mode mode,
+                         const std::function<bool()>& should_stop, bool* stopped) {
   if (batch_size < 1) throw std::invalid_argument("predict: batch_size must be >= 1");
   reserve(std::min(batch_size, n));
+  StopPoller poll(should_stop);
+  if (stopped) *stopped = false;
   Context<T> ctx;
   ctx.mode = mode == Mode::train ? Mode::probe : mode;
-  for (index_t start = 0; start < n; start += batch_size) {
-    const index_t count = std::min(batch_size, n - start);
-    const T* o = forward(x + start * in_features_, count, ctx);
-    std::copy(o, o + count * out_features_, out + start * out_features_);
+  ctx.poll = &poll;
+  try {
+    for (index_t start = 0; start < n; start += batch_size) {
+      const index_t count = std::min(batch_size, n - start);
+      const T* o = forward(x + start * in_features_, count, ctx);
+      std::copy(o, o + count * out_features_, out + start * out_features_);
+    }
+  } catch (const Interrupted&) {
+    if (stopped) *stopped = true;
   }
 }
 

@@ -25,6 +25,7 @@
 // it in the layer specs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -125,11 +126,39 @@ struct StatsRecorder {
   double* row(int r) { return current.data() + static_cast<std::size_t>(r) * kRowWidth; }
 };
 
+// Asks a caller-supplied `should_stop` (Python's Ctrl-C check) whether a long
+// native loop should end, at most once per kInterval: the loops call it
+// between batches and between the layers of a batch, so one huge batch is
+// interruptible too. The latency is bounded by the slowest single layer's
+// forward or backward on one batch.
+class StopPoller {
+ public:
+  static constexpr std::chrono::milliseconds kInterval{50};
+  explicit StopPoller(const std::function<bool()>& f) : f_(f), last_(clock::now()) {}
+  bool operator()() {
+    if (!f_) return false;
+    const auto now = clock::now();
+    if (now - last_ < kInterval) return false;
+    last_ = now;
+    return f_();
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  const std::function<bool()>& f_;
+  clock::time_point last_;
+};
+
+// Thrown between two layers when the poller says stop; the loops of Network
+// catch it before any update of the interrupted batch, so nothing leaks out.
+struct Interrupted {};
+
 template <typename T>
 struct Context {
   Mode mode = Mode::train;
   std::uint64_t seed = 0;            // dropout seed of this batch
   StatsRecorder* stats = nullptr;    // null: statistics off
+  StopPoller* poll = nullptr;        // null: not interruptible between layers
 };
 
 template <typename T>
@@ -163,6 +192,9 @@ class Layer {
   virtual std::vector<Layer<T>*> children() { return {}; }
   // After backward: kernel gradient / weight statistics of this layer's row.
   virtual void record_kernel_stats(StatsRecorder&) {}
+  // Makes the state a training forward left pending (batch norm's moving
+  // averages) the layer's own; called once a training step is accepted.
+  virtual void commit_state() {}
 
  protected:
   void record_probe_forward(const T* y, index_t batch, const Context<T>& ctx);
@@ -200,26 +232,33 @@ class Network {
 
   // One epoch: the batches perm[0:bs], perm[bs:2bs], ... (perm null: in
   // order), dropout seed seeds[i] for batch i (null: 0). `should_stop` is
-  // polled between batches, at most every few tens of milliseconds; when it
-  // returns true the epoch ends after the current batch and `stopped` is set.
-  // With `halt_on_nonfinite`, a batch whose loss or gradients are not finite
-  // is not applied and ends the epoch (result.halted): the weights stay those
-  // from before the blow-up.
+  // polled between batches and between layers (StopPoller); when it returns
+  // true the epoch ends, `stopped` is set, and the batch in progress, if any,
+  // is abandoned before its update: the model holds the state after the last
+  // completed batch. With `halt_on_nonfinite`, a batch whose loss,
+  // gradients or updated weights are not finite is not applied and ends the
+  // epoch (result.halted); the model keeps the last weights whose forward and
+  // backward pass were finite, those from before the blow-up (see step()).
   StepResult train_epoch(const T* x, const T* y, index_t n, index_t y_width,
                          const std::int64_t* perm, index_t batch_size,
                          const std::uint64_t* seeds, bool record, bool halt_on_nonfinite,
                          const std::function<bool()>& should_stop, bool* stopped);
 
   // One batch made of the rows idx[0:count] (idx null: rows 0..count-1).
+  // `should_stop` as for train_epoch: when it fires, nothing is applied.
   StepResult train_batch(const T* x, const T* y, index_t y_width, const std::int64_t* idx,
                          index_t count, std::uint64_t seed, bool record,
-                         bool halt_on_nonfinite = false);
+                         bool halt_on_nonfinite = false,
+                         const std::function<bool()>& should_stop = {},
+                         bool* stopped = nullptr);
 
   StepResult evaluate(const T* x, const T* y, index_t n, index_t y_width, index_t batch_size,
                       const std::function<bool()>& should_stop, bool* stopped);
 
-  // out: (n, out_features).
-  void predict(const T* x, index_t n, index_t batch_size, T* out, Mode mode = Mode::infer);
+  // out: (n, out_features). When `should_stop` fires, out is incomplete and
+  // `stopped` is set.
+  void predict(const T* x, index_t n, index_t batch_size, T* out, Mode mode = Mode::infer,
+               const std::function<bool()>& should_stop = {}, bool* stopped = nullptr);
 
   // Loss and gradients of the mean loss over all n rows as one batch, at the
   // current weights, no update; gradients are left in each Param::grad.
@@ -242,7 +281,13 @@ class Network {
                              StepResult& r);
   void optimizer_update(bool record);
   StepResult step(const T* xb, const T* yb, index_t batch, index_t y_width, std::uint64_t seed,
-                  bool record, bool halt_on_nonfinite);
+                  bool record, bool halt_on_nonfinite, StopPoller* poll);
+  StepResult gather_and_step(const T* x, const T* y, index_t y_width, const std::int64_t* idx,
+                             index_t count, std::uint64_t seed, bool record,
+                             bool halt_on_nonfinite, StopPoller* poll);
+  void commit_state();
+  void restore_backup();
+  std::uint64_t weights_hash() const;
   bool gradients_finite() const;
   bool weights_finite() const;
   void gather(const T* src, index_t width, const std::int64_t* idx, index_t count, T* dst) const;
@@ -262,7 +307,12 @@ class Network {
   OptimizerSpec opt_;
   index_t step_ = 0;
   StatsRecorder stats_;
-  std::vector<std::vector<T>> backup_;  // weights before the step, when halting on non-finite
+  // When halting on non-finite values: the weights before the last update,
+  // valid while the weights are still those that update produced (their
+  // hash is updated_hash_).
+  std::vector<std::vector<T>> backup_;
+  bool backup_valid_ = false;
+  std::uint64_t updated_hash_ = 0;
 };
 
 }  // namespace vgp

@@ -4,7 +4,9 @@
 // buffer (or to its input for a pass-through), backward a pointer to its own
 // input-gradient buffer, so a step moves no data between layers.
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "network.h"
 #include "ops/batchnorm.h"
@@ -46,8 +48,18 @@ void init_param(Param<T>& p, const char* name, std::vector<index_t> shape, T fil
                 bool trainable) {
   p.name = name;
   p.shape = std::move(shape);
+  // Checked product: a shape whose element count overflows int64 is a
+  // ValueError, not undefined behaviour followed by a wrapped-around size.
   index_t n = 1;
-  for (index_t d : p.shape) n *= d;
+  for (index_t d : p.shape) {
+    if (d < 0 || (d > 0 && n > std::numeric_limits<index_t>::max() / d)) {
+      std::string dims;
+      for (index_t e : p.shape) dims += (dims.empty() ? "" : ", ") + std::to_string(e);
+      throw std::length_error(std::string("weight '") + name + "' of shape (" + dims +
+                              ") has more elements than any memory can hold");
+    }
+    n *= d;
+  }
   p.value.assign(static_cast<std::size_t>(n), fill);
   p.trainable = trainable;
   if (trainable) p.grad.assign(static_cast<std::size_t>(n), T(0));
@@ -208,19 +220,19 @@ class BatchNormLayer final : public Layer<T> {
                                       moving_mean_.value.data(), moving_variance_.value.data(),
                                       y_.data(), batch, f, eps_);
     } else {
-      // Probe mode normalises with batch statistics like training but must
-      // leave the moving averages alone: it updates a scratch copy.
-      T* mm = moving_mean_.value.data();
-      T* mv = moving_variance_.value.data();
-      if (ctx.mode == Mode::probe) {
-        std::copy(mm, mm + f, scratch_mean_.data());
-        std::copy(mv, mv + f, scratch_variance_.data());
-        mm = scratch_mean_.data();
-        mv = scratch_variance_.data();
-      }
+      // Training and probe mode normalise with batch statistics and update a
+      // scratch copy of the moving averages. Probe mode must leave them alone;
+      // training makes the copy its own in commit_state() once the step is
+      // accepted, so a step that TerminateOnNaN undoes or Ctrl-C abandons
+      // leaves the moving averages as they were before it.
+      std::copy(moving_mean_.value.begin(), moving_mean_.value.end(), scratch_mean_.begin());
+      std::copy(moving_variance_.value.begin(), moving_variance_.value.end(),
+                scratch_variance_.begin());
       ops::batchnorm_forward_train<T>(x, gamma_.value.data(), beta_.value.data(), y_.data(),
-                                      save_mean_.data(), save_invstd_.data(), mm, mv, batch, f,
+                                      save_mean_.data(), save_invstd_.data(),
+                                      scratch_mean_.data(), scratch_variance_.data(), batch, f,
                                       eps_, momentum_);
+      pending_ = ctx.mode == Mode::train;
     }
     this->record_probe_forward(y_.data(), batch, ctx);
     return y_.data();
@@ -249,9 +261,17 @@ class BatchNormLayer final : public Layer<T> {
     out.push_back(&moving_mean_);
     out.push_back(&moving_variance_);
   }
+  void commit_state() override {
+    if (!pending_) return;
+    // Copy in place: Python holds views of these buffers.
+    std::copy(scratch_mean_.begin(), scratch_mean_.end(), moving_mean_.value.begin());
+    std::copy(scratch_variance_.begin(), scratch_variance_.end(), moving_variance_.value.begin());
+    pending_ = false;
+  }
 
  private:
   double eps_, momentum_;
+  bool pending_ = false;  // scratch_* hold moving averages a training forward computed
   Param<T> gamma_, beta_, moving_mean_, moving_variance_;
   std::vector<T> save_mean_, save_invstd_, scratch_mean_, scratch_variance_, y_, dx_;
 };
@@ -404,6 +424,9 @@ class ResidualLayer final : public Layer<T> {
   }
   void record_kernel_stats(StatsRecorder& stats) override {
     for (auto& c : children_) c->record_kernel_stats(stats);
+  }
+  void commit_state() override {
+    for (auto& c : children_) c->commit_state();
   }
 
  private:

@@ -8,7 +8,10 @@
 // Every call validates shapes and index ranges before any pointer is used,
 // then releases the GIL and takes the network's mutex: one network serves one
 // call at a time (predict from several Python threads is safe), and
-// different networks run truly in parallel.
+// different networks run truly in parallel. The GIL is always released
+// BEFORE the mutex is taken, never the other way round: a thread holding the
+// mutex re-acquires the GIL to poll for Ctrl-C, so a thread that waited for
+// the mutex while holding the GIL would deadlock with it.
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -107,6 +110,14 @@ struct PyNetwork {
   std::unique_ptr<Network<T>> net;
   std::mutex mu;
 
+  // f() under the network's mutex, with the GIL released (see the top of the file).
+  template <typename F>
+  auto locked(F&& f) {
+    py::gil_scoped_release nogil;
+    std::lock_guard<std::mutex> lock(mu);
+    return f();
+  }
+
   PyNetwork(const py::list& specs, index_t in_features, int stat_rows) {
     std::vector<LayerSpec> s;
     for (const py::handle& h : specs) s.push_back(parse_spec(py::cast<py::dict>(h)));
@@ -143,8 +154,10 @@ void bind_network_dtype(py::module_& m, const char* name) {
       .def_property_readonly("in_features", [](PN& s) { return s.net->in_features(); })
       .def_property_readonly("out_features", [](PN& s) { return s.net->out_features(); })
       .def_property_readonly("stat_rows", [](PN& s) { return s.net->stat_rows(); })
-      .def_property_readonly("optimizer_steps", [](PN& s) { return s.net->optimizer_steps(); })
-      .def_property_readonly("loss_fused", [](PN& s) { return s.net->loss_fused(); })
+      .def_property_readonly("optimizer_steps",
+                             [](PN& s) { return s.locked([&] { return s.net->optimizer_steps(); }); })
+      .def_property_readonly("loss_fused",
+                             [](PN& s) { return s.locked([&] { return s.net->loss_fused(); }); })
       .def_property_readonly("layer_widths", [](PN& s) { return s.net->layer_widths(); })
       .def("param_info",
            [](PN& s) {
@@ -181,15 +194,15 @@ void bind_network_dtype(py::module_& m, const char* name) {
              if (metric < 0 || metric > 3) {
                throw std::invalid_argument("set_loss: unknown metric code");
              }
-             std::lock_guard<std::mutex> lock(s.mu);
-             s.net->set_loss(static_cast<LossKind>(loss), static_cast<MetricKind>(metric));
+             s.locked([&] {
+               s.net->set_loss(static_cast<LossKind>(loss), static_cast<MetricKind>(metric));
+             });
            },
            py::arg("loss"), py::arg("metric"))
       .def("set_optimizer",
            [](PN& s, const py::dict& d) {
              const OptimizerSpec o = parse_optimizer(d);
-             std::lock_guard<std::mutex> lock(s.mu);
-             s.net->set_optimizer(o);
+             s.locked([&] { s.net->set_optimizer(o); });
            },
            py::arg("config"))
       .def("train_epoch",
@@ -241,11 +254,14 @@ void bind_network_dtype(py::module_& m, const char* name) {
              const std::int64_t* pi = idx ? idx->data() : nullptr;
              const index_t yw = y.shape(1);
              StepResult r;
+             bool stopped = false;
              {
                py::gil_scoped_release nogil;
                std::lock_guard<std::mutex> lock(s.mu);
-               r = s.net->train_batch(px, py_, yw, pi, count, seed, record, halt_on_nonfinite);
+               r = s.net->train_batch(px, py_, yw, pi, count, seed, record, halt_on_nonfinite,
+                                      signal_poller(), &stopped);
              }
+             if (stopped) throw py::error_already_set();
              return py::make_tuple(r.loss_sum, r.metric_sum, r.rows, r.halted);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("indices").noconvert(),
@@ -283,11 +299,13 @@ void bind_network_dtype(py::module_& m, const char* name) {
                             static_cast<py::ssize_t>(s.net->out_features())});
              const T* px = x.data();
              T* po = out.mutable_data();
+             bool stopped = false;
              {
                py::gil_scoped_release nogil;
                std::lock_guard<std::mutex> lock(s.mu);
-               if (n > 0) s.net->predict(px, n, batch_size, po, md);
+               if (n > 0) s.net->predict(px, n, batch_size, po, md, signal_poller(), &stopped);
              }
+             if (stopped) throw py::error_already_set();
              return out;
            },
            py::arg("x").noconvert(), py::arg("batch_size") = 32, py::arg("mode") = "infer")
@@ -356,21 +374,27 @@ void bind_network_dtype(py::module_& m, const char* name) {
            py::arg("x").noconvert(), py::arg("mode") = "infer")
       .def("stats",
            [](PN& s) {
-             std::lock_guard<std::mutex> lock(s.mu);
-             StatsRecorder& st = s.net->stats();
-             const py::ssize_t b = static_cast<py::ssize_t>(st.batches());
-             py::array_t<double> rec({b, static_cast<py::ssize_t>(st.rows),
+             // Copied under the mutex, turned into arrays once the GIL is back.
+             std::vector<double> record, loss_values;
+             s.locked([&] {
+               record = s.net->stats().record;
+               loss_values = s.net->stats().losses;
+             });
+             // One loss per recorded batch (none when the network has no rows).
+             const py::ssize_t b = static_cast<py::ssize_t>(loss_values.size());
+             py::array_t<double> rec({b, static_cast<py::ssize_t>(s.net->stat_rows()),
                                       static_cast<py::ssize_t>(kRowWidth)});
-             std::copy(st.record.begin(), st.record.end(), rec.mutable_data());
+             std::copy(record.begin(), record.end(), rec.mutable_data());
              py::array_t<double> losses(b);
-             std::copy(st.losses.begin(), st.losses.end(), losses.mutable_data());
+             std::copy(loss_values.begin(), loss_values.end(), losses.mutable_data());
              return py::make_tuple(rec, losses);
            },
            "Recorded statistics: (batches, rows, fields) and the mean loss of each batch.")
       .def("clear_stats", [](PN& s) {
-        std::lock_guard<std::mutex> lock(s.mu);
-        s.net->stats().record.clear();
-        s.net->stats().losses.clear();
+        s.locked([&] {
+          s.net->stats().record.clear();
+          s.net->stats().losses.clear();
+        });
       });
 }
 

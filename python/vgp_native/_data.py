@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_finite, numeric_array
+from ._validation import MODEL_HINT, check_finite, convert, numeric_array
 
 
 def prepare_x(
@@ -36,7 +36,7 @@ def prepare_x(
         raise ValueError(
             f"{name} has {arr.shape[1]} features but model '{model_name}' expects {input_dim}"
         )
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = convert(arr, name, dtype, MODEL_HINT)
     check_finite(arr, name)
     return arr
 
@@ -73,7 +73,7 @@ def prepare_y(
             f"{name} has shape {arr.shape}, expected (n, {want}) for loss '{loss}' "
             f"and an output of width {out_dim}"
         )
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = convert(arr, name, dtype, MODEL_HINT)
     check_finite(arr, name)
     if sparse:
         labels = arr[:, 0]

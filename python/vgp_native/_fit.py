@@ -95,6 +95,10 @@ def run_fit(
                 break
         cblist.on_train_end(logs)
     finally:
+        # Also on Ctrl-C or an exception from a callback: statistics of an
+        # unfinished epoch must not stay pending in the network (the next
+        # probe, e.g. flow.analyze, requires none).
+        net.clear_stats()
         model._fit_data = None
         model._flow_stats = None
     return history

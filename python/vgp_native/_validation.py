@@ -84,13 +84,32 @@ def float_array(
             raise ValueError(f"{name} must have {want} dimension(s), received shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, received shape {arr.shape}")
+    return convert(arr, name, dtype)
+
+
+#: What a float32 model can do about values beyond float32's range.
+MODEL_HINT = "use Sequential(dtype='float64') for such values"
+
+
+def convert(
+    arr: np.ndarray,
+    name: str,
+    dtype: np.dtype,
+    hint: str = "pass a float64 array to compute in float64",
+) -> np.ndarray:
+    """C-contiguous ``arr`` as ``dtype``; finite values beyond its range are a ValueError.
+
+    A plain cast would turn them into Inf, which the caller would then blame on
+    the data ("contains Inf") although the data holds none. ``hint`` ends the
+    message: what the caller can do instead.
+    """
     try:
         with np.errstate(over="raise"):
             return np.ascontiguousarray(arr, dtype=dtype)
     except FloatingPointError as exc:
+        largest = float(np.max(np.abs(arr[np.isfinite(arr)])))
         raise ValueError(
-            f"{name} holds values beyond the {dtype} range (largest magnitude "
-            f"{np.max(np.abs(arr))!r}); pass a float64 array to compute in float64"
+            f"{name} holds values beyond the {dtype} range (largest magnitude {largest:g}); {hint}"
         ) from exc
 
 

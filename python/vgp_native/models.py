@@ -69,6 +69,8 @@ class Sequential:
             seed = check_int(seed, "seed", minimum=0)
         self.seed = seed
         self.dtype = resolve_dtype(dtype)
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"name must be a non-empty string, received {name!r}")
         self.name = name if name is not None else unique_name("sequential")
         seq = np.random.SeedSequence(seed)
         init_ss, shuffle_ss, dropout_ss = seq.spawn(3)

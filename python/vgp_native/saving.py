@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -34,6 +35,10 @@ VERSION = 1
 _CONFIG = "config.json"
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 _ALLOWED_DTYPES = (np.dtype("<f4"), np.dtype("<f8"))
+# What zipfile raises on a damaged archive besides BadZipFile: an encryption
+# flag (RuntimeError: "password required"), an unknown feature flag or
+# version (NotImplementedError), a short read (EOFError, OSError).
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError)
 
 
 def _weight_member(i: int) -> str:
@@ -88,7 +93,9 @@ def _read_config(zf: zipfile.ZipFile, path: str) -> dict[str, Any]:
     try:
         raw = zf.read(_CONFIG)
         payload = json.loads(raw.decode("utf-8"))
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, OSError) as exc:
+    except RecursionError:
+        raise _fail(path, f"{_CONFIG} is nested too deeply") from None
+    except (*_ZIP_ERRORS, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _fail(path, f"unreadable {_CONFIG} ({exc})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise _fail(path, "not a vgp-native model file")
@@ -111,14 +118,22 @@ def _expected_shapes(model_cfg: dict[str, Any], path: str) -> tuple[Any, list[tu
         raise _fail(path, f"invalid input_dim {input_dim!r}")
     try:
         layers = [deserialize(c) for c in layers_cfg]
+        shapes: list[tuple[int, ...]] = []
+        width = input_dim
+        for layer in layers:
+            shapes.extend(layer.weight_shapes(width))
+            width = layer.compute_output_dim(width)
+    except RecursionError:
+        raise _fail(path, "the layer configuration is nested too deeply") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise _fail(path, f"malformed layer configuration ({exc})") from None
-    shapes: list[tuple[int, ...]] = []
-    width = input_dim
-    for layer in layers:
-        shapes.extend(layer.weight_shapes(width))
-        width = layer.compute_output_dim(width)
     return layers, shapes
+
+
+def _nbytes(shape: tuple[int, ...], itemsize: int) -> int:
+    # Python integers: a declared shape can exceed int64 (np.prod would wrap
+    # around or raise OverflowError).
+    return math.prod(shape) * itemsize
 
 
 def _read_weight(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], path: str) -> np.ndarray:
@@ -145,7 +160,7 @@ def _read_weight(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], path: s
                     f"member {name} has shape {tuple(hshape)}, the configuration implies "
                     f"{tuple(shape)}",
                 )
-            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            nbytes = _nbytes(shape, dtype.itemsize)
             if nbytes > info.file_size:
                 raise _fail(path, f"member {name} is truncated")
             data = fh.read(nbytes)
@@ -153,7 +168,7 @@ def _read_weight(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], path: s
                 raise _fail(path, f"member {name} is truncated")
             if fh.read(1):
                 raise _fail(path, f"member {name} has trailing bytes")
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _fail(path, f"member {name} is corrupt ({exc})") from None
     except ValueError as exc:
         if str(exc).startswith("Cannot load model"):
@@ -181,7 +196,7 @@ def load_model(path: Any) -> Sequential:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise _fail(path, "not a zip/npz archive (truncated or foreign file)") from None
-    except OSError as exc:
+    except _ZIP_ERRORS as exc:
         raise _fail(path, str(exc)) from None
     with zf:
         payload = _read_config(zf, path)
@@ -196,7 +211,7 @@ def load_model(path: Any) -> Sequential:
         if dtype_name not in ("float32", "float64"):
             raise _fail(path, f"unsupported dtype {dtype_name!r}")
         itemsize = np.dtype(dtype_name).itemsize
-        total = sum(int(np.prod(s, dtype=np.int64)) for s in shapes) * itemsize
+        total = sum(_nbytes(s, itemsize) for s in shapes)
         if total > file_size:
             raise _fail(
                 path,
@@ -214,11 +229,17 @@ def load_model(path: Any) -> Sequential:
             model.build(int(model_cfg["input_dim"]))
         compile_cfg = payload.get("compile")
         if compile_cfg is not None:
+            if not isinstance(compile_cfg, dict) or not isinstance(
+                compile_cfg.get("optimizer"), dict
+            ):
+                raise ValueError(f"compile settings must be a dict, received {compile_cfg!r}")
             model.compile(
                 optimizer=optimizers.deserialize(compile_cfg["optimizer"]),
                 loss=compile_cfg["loss"],
                 metrics=compile_cfg.get("metrics") or None,
             )
+    except RecursionError:
+        raise _fail(path, "the layer configuration is nested too deeply") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise _fail(path, f"inconsistent configuration ({exc})") from None
     model.set_weights(weights)

@@ -11,11 +11,13 @@ views into the native network's memory, so reading them costs nothing and
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any, ClassVar
 
 import numpy as np
 
 _NAME_COUNTS: dict[str, int] = {}
+_NAME_LOCK = threading.Lock()
 
 
 def _snake_case(name: str) -> str:
@@ -25,8 +27,10 @@ def _snake_case(name: str) -> str:
 
 def unique_name(base: str) -> str:
     """Keras-style automatic names: ``dense``, ``dense_1``, ``dense_2``, ..."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
+    # Locked: models built in several threads at once must not draw one name twice.
+    with _NAME_LOCK:
+        count = _NAME_COUNTS.get(base, 0)
+        _NAME_COUNTS[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
 
 
@@ -140,7 +144,7 @@ def set_weight_list(
 
     Nothing is written unless every array is acceptable.
     """
-    from .._validation import numeric_array
+    from .._validation import MODEL_HINT, convert, numeric_array
 
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"weights must be a list of arrays, received {type(weights).__name__}")
@@ -154,6 +158,8 @@ def set_weight_list(
             raise ValueError(
                 f"{owner}: weight {i}{label} has shape {current.shape}, received {arr.shape}"
             )
-        converted.append(arr)
+        # Checked conversion: a finite value beyond the model's dtype would
+        # otherwise become Inf without a word.
+        converted.append(convert(arr, f"weights[{i}]{label}", current.dtype, MODEL_HINT))
     for current, arr in zip(targets, converted, strict=True):
-        np.copyto(current, arr, casting="unsafe")
+        np.copyto(current, arr)
