@@ -124,6 +124,14 @@ void activation_backward(const T* x, const T* y, const T* dy, T* dx, index_t bat
   });
 }
 
+template <typename T>
+void activation_forward_span(const T* x, T* y, index_t n, Act act) {
+  if (n <= 0) return;
+  dispatch_elementwise(act, [&](auto op) { forward_span<T, decltype(op)>(x, y, n); });
+}
+
+template void activation_forward_span<float>(const float*, float*, index_t, Act);
+template void activation_forward_span<double>(const double*, double*, index_t, Act);
 template void activation_forward<float>(const float*, float*, index_t, index_t, Act);
 template void activation_forward<double>(const double*, double*, index_t, index_t, Act);
 template void activation_backward<float>(const float*, const float*, const float*, float*,

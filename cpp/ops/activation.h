@@ -171,6 +171,12 @@ inline void dispatch_elementwise(Act act, F&& f) {
 template <typename T>
 void activation_forward(const T* x, T* y, index_t batch, index_t features, Act act);
 
+// y = act(x) over n contiguous elements on the calling thread (an elementwise
+// activation, never softmax): the vectorized loop behind activation_forward,
+// for callers that already split the work (the GEMM epilogue).
+template <typename T>
+void activation_forward_span(const T* x, T* y, index_t n, Act act);
+
 // dx = dy * act'(x) (Jacobian-vector product per row for softmax). dx may alias dy.
 template <typename T>
 void activation_backward(const T* x, const T* y, const T* dy, T* dx, index_t batch,

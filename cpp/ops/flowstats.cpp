@@ -135,11 +135,7 @@ ActivationStats activation_stats(const T* y, index_t batch, index_t features, Ac
   if (can_die(act)) {
     index_t dead = 0;
     const index_t nchunks = (features + detail::kColumnChunk - 1) / detail::kColumnChunk;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : dead) \
-    if (detail::worth_threads(n)) num_threads(::vgp::get_num_threads())
-#endif
-    for (index_t c = 0; c < nchunks; ++c) {
+    const auto dead_in_chunk = [&](index_t c) {
       const index_t j0 = c * detail::kColumnChunk;
       const index_t width = std::min(features, j0 + detail::kColumnChunk) - j0;
       bool alive[detail::kColumnChunk] = {};
@@ -147,7 +143,20 @@ ActivationStats activation_stats(const T* y, index_t batch, index_t features, Ac
         const T* row = y + i * features + j0;
         for (index_t j = 0; j < width; ++j) alive[j] = alive[j] || !off(act, row[j]);
       }
-      for (index_t j = 0; j < width; ++j) dead += alive[j] ? 0 : 1;
+      index_t count = 0;
+      for (index_t j = 0; j < width; ++j) count += alive[j] ? 0 : 1;
+      return count;
+    };
+    // Integer counts: the sum is exact in any order. Small buffers never
+    // enter an OpenMP construct (see detail::for_each_index).
+#ifdef _OPENMP
+    if (detail::worth_threads(n) && nchunks > 1 && ::vgp::get_num_threads() > 1) {
+#pragma omp parallel for schedule(static) reduction(+ : dead) num_threads(::vgp::get_num_threads())
+      for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
+    } else
+#endif
+    {
+      for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
     }
     s.dead = static_cast<double>(dead) / static_cast<double>(features);
   }
@@ -158,18 +167,29 @@ ActivationStats activation_stats(const T* y, index_t batch, index_t features, Ac
     for (index_t b = 0; b < nbins; ++b) hist[b] = 0;
     // Bin position as numpy computes it: (v - lo) * nbins / (hi - lo).
     const double norm = hi > lo ? static_cast<double>(nbins) / (hi - lo) : 0.0;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) reduction(+ : hist[:nbins]) \
-    if (detail::worth_threads(n)) num_threads(::vgp::get_num_threads())
-#endif
-    for (index_t k = 0; k < n; ++k) {
+    const auto bin = [&](index_t k) -> index_t {
       const double v = static_cast<double>(y[k]);
-      if (!is_finite(v)) continue;
+      if (!is_finite(v)) return -1;
       const double pos = (v - lo) * norm;
-      const index_t b = pos <= 0.0 ? 0
-                        : pos >= static_cast<double>(nbins) ? nbins - 1
-                                                            : static_cast<index_t>(pos);
-      hist[b] += 1;
+      return pos <= 0.0 ? 0
+             : pos >= static_cast<double>(nbins) ? nbins - 1
+                                                 : static_cast<index_t>(pos);
+    };
+#ifdef _OPENMP
+    if (detail::worth_threads(n) && ::vgp::get_num_threads() > 1) {
+#pragma omp parallel for schedule(static) reduction(+ : hist[:nbins]) \
+    num_threads(::vgp::get_num_threads())
+      for (index_t k = 0; k < n; ++k) {
+        const index_t b = bin(k);
+        if (b >= 0) hist[b] += 1;
+      }
+    } else
+#endif
+    {
+      for (index_t k = 0; k < n; ++k) {
+        const index_t b = bin(k);
+        if (b >= 0) hist[b] += 1;
+      }
     }
   }
   return s;

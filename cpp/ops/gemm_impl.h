@@ -61,18 +61,23 @@ constexpr index_t round_up(index_t x, index_t to) { return (x + to - 1) / to * t
 template <typename T>
 VGP_GEMM_TARGET void apply_epilogue(const GemmEpilogue<T>& ep, T* c, index_t ldc, index_t i0,
                                     index_t rows, index_t j0, index_t cols) {
-  for (index_t i = i0; i < i0 + rows; ++i) {
-    T* ci = c + i * ldc + j0;
-    if (ep.bias) {
-      const T* bj = ep.bias + j0;
+  if (ep.bias) {
+    const T* bj = ep.bias + j0;
+    for (index_t i = i0; i < i0 + rows; ++i) {
+      T* ci = c + i * ldc + j0;
       for (index_t j = 0; j < cols; ++j) ci[j] += bj[j];
     }
-    if (ep.post) {
-      T* pi = ep.post + i * ep.ldpost + j0;
-      dispatch_elementwise(ep.act, [&](auto op) {
-        for (index_t j = 0; j < cols; ++j) pi[j] = op.forward(ci[j]);
-      });
-    }
+  }
+  if (!ep.post) return;
+  // The activation runs through the vectorized span kernel; when the tile's
+  // rows are contiguous in both C and post (narrow layers: the tile is whole
+  // rows), as one span, so a 10-unit layer still fills the vector lanes.
+  if (cols == ldc && cols == ep.ldpost) {
+    activation_forward_span(c + i0 * ldc + j0, ep.post + i0 * ep.ldpost + j0, rows * cols, ep.act);
+    return;
+  }
+  for (index_t i = i0; i < i0 + rows; ++i) {
+    activation_forward_span(c + i * ldc + j0, ep.post + i * ep.ldpost + j0, cols, ep.act);
   }
 }
 

@@ -15,16 +15,35 @@ namespace vgp::ops {
 namespace {
 
 // Applies step(k) -> new w[k] to every element and returns sum (w_new - w_old)^2.
+// Squared step norms accumulate in kLanes interleaved partial sums, added in
+// lane order at the end of each block: a fixed association (so the result
+// does not depend on the vector width or the thread count) that still lets
+// the update loop vectorize.
+constexpr index_t kLanes = 8;
+
 template <typename T, typename Step>
 double update(T* w, index_t n, const Step& step) {
   return detail::ordered_sum(n, detail::kBlock, n, [&](index_t begin, index_t end) {
+    double lanes[kLanes] = {};
+    index_t k = begin;
+    for (; k + kLanes <= end; k += kLanes) {
+      for (index_t l = 0; l < kLanes; ++l) {
+        const T old = w[k + l];
+        const T nw = step(k + l, old);
+        w[k + l] = nw;
+        const double d = static_cast<double>(nw) - static_cast<double>(old);
+        lanes[l] += d * d;
+      }
+    }
     double sq = 0.0;
-    for (index_t k = begin; k < end; ++k) {
+    for (; k < end; ++k) {
       const T old = w[k];
-      w[k] = step(k, old);
-      const double d = static_cast<double>(w[k]) - static_cast<double>(old);
+      const T nw = step(k, old);
+      w[k] = nw;
+      const double d = static_cast<double>(nw) - static_cast<double>(old);
       sq += d * d;
     }
+    for (index_t l = 0; l < kLanes; ++l) sq += lanes[l];
     return sq;
   });
 }

@@ -49,12 +49,28 @@ constexpr index_t kChunksPerGroup = 64;
 
 inline bool worth_threads(index_t work) { return work > kParMinElementwise; }
 
+// f(i) for i in [0, n), split statically among the threads when `threads`
+// holds and more than one thread is set. Otherwise the loop runs inline,
+// without entering an OpenMP construct at all: even a one-thread parallel
+// region allocates a team and signals a futex, which costs more than the
+// whole loop on the small buffers of a small network.
+template <typename F>
+inline void for_each_index(index_t n, [[maybe_unused]] bool threads, const F& f) {
+#ifdef _OPENMP
+  const int nt = ::vgp::get_num_threads();
+  if (threads && nt > 1 && n > 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (index_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+#endif
+  for (index_t i = 0; i < n; ++i) f(i);
+}
+
 // f(i) for every row i of a (rows, row_len) buffer.
 template <typename F>
 inline void parallel_rows(index_t rows, index_t row_len, const F& f, index_t cost = 1) {
-  [[maybe_unused]] const bool threads = worth_threads(rows * row_len * cost);
-  VGP_OMP_FOR(threads)
-  for (index_t i = 0; i < rows; ++i) f(i);
+  for_each_index(rows, worth_threads(rows * row_len * cost), f);
 }
 
 // f(begin, end) over the elements of whole rows of a (rows, row_len) buffer:
@@ -66,29 +82,26 @@ template <typename F>
 inline void parallel_row_spans(index_t rows, index_t row_len, index_t cost, const F& f) {
   const index_t per_block = std::max<index_t>(1, kBlock / std::max<index_t>(1, row_len));
   const index_t nblocks = (rows + per_block - 1) / per_block;
-  [[maybe_unused]] const bool threads = worth_threads(rows * row_len * cost);
-  VGP_OMP_FOR(threads)
-  for (index_t b = 0; b < nblocks; ++b) {
+  for_each_index(nblocks, worth_threads(rows * row_len * cost), [&](index_t b) {
     f(b * per_block * row_len, std::min(rows, (b + 1) * per_block) * row_len);
-  }
+  });
 }
 
 // f(begin, end) over fixed blocks of [0, n).
 template <typename F>
 inline void parallel_blocks(index_t n, const F& f) {
   const index_t nblocks = (n + kBlock - 1) / kBlock;
-  [[maybe_unused]] const bool threads = worth_threads(n);
-  VGP_OMP_FOR(threads)
-  for (index_t b = 0; b < nblocks; ++b) f(b * kBlock, std::min(n, (b + 1) * kBlock));
+  for_each_index(nblocks, worth_threads(n),
+                 [&](index_t b) { f(b * kBlock, std::min(n, (b + 1) * kBlock)); });
 }
 
 // f(j0, j1) for chunks of at most kColumnChunk columns of a (rows, cols) buffer.
 template <typename F>
 inline void parallel_columns(index_t rows, index_t cols, const F& f) {
   const index_t nchunks = (cols + kColumnChunk - 1) / kColumnChunk;
-  [[maybe_unused]] const bool threads = worth_threads(rows * cols);
-  VGP_OMP_FOR(threads)
-  for (index_t c = 0; c < nchunks; ++c) f(c * kColumnChunk, std::min(cols, (c + 1) * kColumnChunk));
+  for_each_index(nchunks, worth_threads(rows * cols), [&](index_t c) {
+    f(c * kColumnChunk, std::min(cols, (c + 1) * kColumnChunk));
+  });
 }
 
 // Returns acc combined, in chunk order, with partial(begin, end) of every chunk
@@ -99,13 +112,13 @@ inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Par
                         const Combine& combine) {
   P parts[kChunksPerGroup];
   const index_t nchunks = (n + chunk - 1) / chunk;
-  [[maybe_unused]] const bool threads = worth_threads(work);
+  const bool threads = worth_threads(work);
   for (index_t g0 = 0; g0 < nchunks; g0 += kChunksPerGroup) {
     const index_t g1 = std::min(nchunks, g0 + kChunksPerGroup);
-    VGP_OMP_FOR(threads)
-    for (index_t c = g0; c < g1; ++c) {
-      parts[c - g0] = partial(c * chunk, std::min(n, (c + 1) * chunk));
-    }
+    for_each_index(g1 - g0, threads, [&](index_t i) {
+      const index_t c = g0 + i;
+      parts[i] = partial(c * chunk, std::min(n, (c + 1) * chunk));
+    });
     for (index_t c = g0; c < g1; ++c) combine(acc, parts[c - g0]);
   }
   return acc;
