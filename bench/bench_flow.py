@@ -52,9 +52,12 @@ MODES = ("plain", "native", "flow")
 
 
 class _NativeOnly(Callback):
-    """Asks ``fit`` for the native statistics and ignores them."""
+    """Asks ``fit`` for the native statistics (as GradientFlow(every="epoch")) and ignores them."""
 
     records_flow = True
+
+    def record_every(self, steps: int) -> int:
+        return steps
 
 
 class _TimedFlow(GradientFlow):

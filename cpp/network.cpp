@@ -284,22 +284,33 @@ bool Network<T>::weights_finite() const {
 
 template <typename T>
 StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_width,
-                            std::uint64_t seed, bool record, bool halt_on_nonfinite,
+                            std::uint64_t seed, int record_mode, bool halt_on_nonfinite,
                             StopPoller* poll) {
-  record = record && stats_.rows > 0;
+  const bool can_record = stats_.rows > 0;
+  bool record = can_record && record_mode == kRecordOn;
   Context<T> ctx;
   ctx.mode = Mode::train;
   ctx.seed = seed;
-  ctx.stats = record ? &stats_ : nullptr;
+  StepResult r;
   // Interruptible up to the end of backward; from here on nothing throws
   // Interrupted, so an update is never half applied.
-  ctx.poll = poll;
-  if (record) std::fill(stats_.current.begin(), stats_.current.end(), 0.0);
-  StepResult r;
-  forward(xb, batch, ctx);
-  loss_forward_backward(yb, batch, y_width, true, r);
-  backward(dout_.data(), batch, false, fused_, ctx, nullptr);
-  ctx.poll = nullptr;
+  const auto passes = [&](bool measure) {
+    ctx.stats = measure ? &stats_ : nullptr;
+    ctx.poll = poll;
+    if (measure) std::fill(stats_.current.begin(), stats_.current.end(), 0.0);
+    r = StepResult{};
+    forward(xb, batch, ctx);
+    loss_forward_backward(yb, batch, y_width, true, r);
+    backward(dout_.data(), batch, false, fused_, ctx, nullptr);
+    ctx.poll = nullptr;
+  };
+  passes(record);
+  if (!record && can_record && record_mode == kRecordIfNonfinite && !std::isfinite(r.loss_sum)) {
+    // Same weights, same batch, same dropout seed, moving averages not yet
+    // committed: the second pass reproduces the first, measuring.
+    record = true;
+    passes(true);
+  }
   if (record) {
     for (auto& l : layers_) l->record_kernel_stats(stats_);
   }
@@ -338,6 +349,7 @@ StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_w
   if (record) {
     stats_.record.insert(stats_.record.end(), stats_.current.begin(), stats_.current.end());
     stats_.losses.push_back(r.loss_sum / static_cast<double>(batch));
+    stats_.batch_ids.push_back(batch_id_);
   }
   return r;
 }
@@ -354,7 +366,7 @@ void Network<T>::gather(const T* src, index_t width, const std::int64_t* idx, in
 template <typename T>
 StepResult Network<T>::gather_and_step(const T* x, const T* y, index_t y_width,
                                        const std::int64_t* idx, index_t count,
-                                       std::uint64_t seed, bool record, bool halt_on_nonfinite,
+                                       std::uint64_t seed, int record, bool halt_on_nonfinite,
                                        StopPoller* poll) {
   reserve(count);
   const T* xb = x;
@@ -374,9 +386,11 @@ StepResult Network<T>::gather_and_step(const T* x, const T* y, index_t y_width,
 template <typename T>
 StepResult Network<T>::train_batch(const T* x, const T* y, index_t y_width,
                                    const std::int64_t* idx, index_t count, std::uint64_t seed,
-                                   bool record, bool halt_on_nonfinite,
-                                   const std::function<bool()>& should_stop, bool* stopped) {
+                                   int record, bool halt_on_nonfinite,
+                                   const std::function<bool()>& should_stop, bool* stopped,
+                                   index_t batch_index) {
   check_target_width(y_width);
+  batch_id_ = batch_index;
   StopPoller poll(should_stop);
   if (stopped) *stopped = false;
   try {
@@ -390,15 +404,19 @@ StepResult Network<T>::train_batch(const T* x, const T* y, index_t y_width,
 template <typename T>
 StepResult Network<T>::train_epoch(const T* x, const T* y, index_t n, index_t y_width,
                                    const std::int64_t* perm, index_t batch_size,
-                                   const std::uint64_t* seeds, bool record,
+                                   const std::uint64_t* seeds, index_t record_every,
                                    bool halt_on_nonfinite,
                                    const std::function<bool()>& should_stop, bool* stopped) {
   if (batch_size < 1) throw std::invalid_argument("train_epoch: batch_size must be >= 1");
+  if (record_every < 0) throw std::invalid_argument("train_epoch: record_every must be >= 0");
   check_target_width(y_width);
   StopPoller poll(should_stop);
   StepResult total;
   if (stopped) *stopped = false;
   index_t b = 0;
+  // Sparse recording (record_every > 1) also measures the epoch's first batch
+  // with a non-finite loss, so that the origin of a NaN is never skipped.
+  bool nonfinite_seen = false;
   for (index_t start = 0; start < n; start += batch_size, ++b) {
     const index_t count = std::min(batch_size, n - start);
     const std::int64_t* idx = perm ? perm + start : nullptr;
@@ -406,6 +424,13 @@ StepResult Network<T>::train_epoch(const T* x, const T* y, index_t n, index_t y_
     const T* ys = perm ? y : y + start * y_width;
     StepResult r;
     try {
+      int record = kRecordOff;
+      if (record_every > 0 && b % record_every == 0) {
+        record = kRecordOn;
+      } else if (record_every > 1 && !nonfinite_seen) {
+        record = kRecordIfNonfinite;
+      }
+      batch_id_ = b;
       r = gather_and_step(xs, ys, y_width, idx, count, seeds ? seeds[b] : 0, record,
                           halt_on_nonfinite, &poll);
     } catch (const Interrupted&) {
@@ -415,6 +440,7 @@ StepResult Network<T>::train_epoch(const T* x, const T* y, index_t n, index_t y_
     total.loss_sum += r.loss_sum;
     total.metric_sum += r.metric_sum;
     total.rows += r.rows;
+    nonfinite_seen = nonfinite_seen || !std::isfinite(r.loss_sum);
     if (r.halted) {
       total.halted = true;
       break;
@@ -476,6 +502,7 @@ void Network<T>::predict(const T* x, index_t n, index_t batch_size, T* out, Mode
 template <typename T>
 StepResult Network<T>::compute_gradients(const T* x, const T* y, index_t n, index_t y_width,
                                          Mode mode, bool record) {
+  batch_id_ = -1;
   check_target_width(y_width);
   record = record && stats_.rows > 0;
   reserve(n);
@@ -494,6 +521,7 @@ StepResult Network<T>::compute_gradients(const T* x, const T* y, index_t n, inde
     }
     stats_.record.insert(stats_.record.end(), stats_.current.begin(), stats_.current.end());
     stats_.losses.push_back(r.loss_sum / static_cast<double>(n));
+    stats_.batch_ids.push_back(batch_id_);
   }
   return r;
 }

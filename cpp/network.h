@@ -116,12 +116,22 @@ struct Param {
   index_t size() const { return static_cast<index_t>(value.size()); }
 };
 
+// What a training step records (the `record` argument of the step functions):
+// nothing, its statistics, or its statistics only if its loss is not finite
+// (the step then runs its forward and backward pass a second time, measuring,
+// from the same weights with the same dropout masks, before its update), so
+// that sparse recording still catches the batch where a NaN or Inf appears.
+constexpr int kRecordOff = 0;
+constexpr int kRecordOn = 1;
+constexpr int kRecordIfNonfinite = 2;
+
 // Per-batch statistics: rows x kRowWidth doubles per batch, appended in order.
 struct StatsRecorder {
   int rows = 0;
   std::vector<double> current;  // the batch being computed
   std::vector<double> record;   // all recorded batches
   std::vector<double> losses;   // mean loss of each recorded batch
+  std::vector<std::int64_t> batch_ids;  // index in its epoch of each recorded batch (-1: probe)
   index_t batches() const { return rows ? static_cast<index_t>(losses.size()) : 0; }
   double* row(int r) { return current.data() + static_cast<std::size_t>(r) * kRowWidth; }
 };
@@ -239,18 +249,23 @@ class Network {
   // gradients or updated weights are not finite is not applied and ends the
   // epoch (result.halted); the model keeps the last weights whose forward and
   // backward pass were finite, those from before the blow-up (see step()).
+  // Statistics are recorded for the batches b with b % record_every == 0
+  // (record_every 0: none; 1: every batch).
   StepResult train_epoch(const T* x, const T* y, index_t n, index_t y_width,
                          const std::int64_t* perm, index_t batch_size,
-                         const std::uint64_t* seeds, bool record, bool halt_on_nonfinite,
-                         const std::function<bool()>& should_stop, bool* stopped);
+                         const std::uint64_t* seeds, index_t record_every,
+                         bool halt_on_nonfinite, const std::function<bool()>& should_stop,
+                         bool* stopped);
 
-  // One batch made of the rows idx[0:count] (idx null: rows 0..count-1).
+  // One batch made of the rows idx[0:count] (idx null: rows 0..count-1);
+  // `record` is kRecordOff / kRecordOn / kRecordIfNonfinite, `batch_index`
+  // the batch's index in its epoch (stored with its statistics).
   // `should_stop` as for train_epoch: when it fires, nothing is applied.
   StepResult train_batch(const T* x, const T* y, index_t y_width, const std::int64_t* idx,
-                         index_t count, std::uint64_t seed, bool record,
+                         index_t count, std::uint64_t seed, int record,
                          bool halt_on_nonfinite = false,
                          const std::function<bool()>& should_stop = {},
-                         bool* stopped = nullptr);
+                         bool* stopped = nullptr, index_t batch_index = 0);
 
   StepResult evaluate(const T* x, const T* y, index_t n, index_t y_width, index_t batch_size,
                       const std::function<bool()>& should_stop, bool* stopped);
@@ -280,10 +295,11 @@ class Network {
   void loss_forward_backward(const T* target, index_t batch, index_t y_width, bool want_grad,
                              StepResult& r);
   void optimizer_update(bool record);
+  index_t batch_id_ = -1;  // index within its epoch of the batch being trained (recorded with it)
   StepResult step(const T* xb, const T* yb, index_t batch, index_t y_width, std::uint64_t seed,
-                  bool record, bool halt_on_nonfinite, StopPoller* poll);
+                  int record, bool halt_on_nonfinite, StopPoller* poll);
   StepResult gather_and_step(const T* x, const T* y, index_t y_width, const std::int64_t* idx,
-                             index_t count, std::uint64_t seed, bool record,
+                             index_t count, std::uint64_t seed, int record,
                              bool halt_on_nonfinite, StopPoller* poll);
   void commit_state();
   void restore_backup();

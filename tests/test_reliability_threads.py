@@ -174,7 +174,7 @@ def test_statistics_are_readable_while_training() -> None:
 
     def read_loop() -> None:
         while not done.is_set():
-            records, losses = net.stats()
+            records, losses, _ = net.stats()
             assert records.shape[0] == losses.shape[0]
             _ = net.optimizer_steps
             reads[0] += 1

@@ -207,7 +207,7 @@ void bind_network_dtype(py::module_& m, const char* name) {
            py::arg("config"))
       .def("train_epoch",
            [](PN& s, carray<T> x, carray<T> y, std::optional<carray<std::int64_t>> perm,
-              index_t batch_size, std::optional<carray<std::uint64_t>> seeds, bool record,
+              index_t batch_size, std::optional<carray<std::uint64_t>> seeds, index_t record,
               bool halt_on_nonfinite) {
              s.check_xy("train_epoch", x, y);
              const index_t n = x.shape(0);
@@ -237,12 +237,15 @@ void bind_network_dtype(py::module_& m, const char* name) {
              return py::make_tuple(r.loss_sum, r.metric_sum, r.rows, r.halted);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("perm").noconvert(),
-           py::arg("batch_size"), py::arg("seeds").noconvert(), py::arg("record") = false,
+           py::arg("batch_size"), py::arg("seeds").noconvert(), py::arg("record") = 0,
            py::arg("halt_on_nonfinite") = false)
       .def("train_batch",
            [](PN& s, carray<T> x, carray<T> y, std::optional<carray<std::int64_t>> idx,
-              std::uint64_t seed, bool record, bool halt_on_nonfinite) {
+              std::uint64_t seed, int record, bool halt_on_nonfinite, index_t batch_index) {
              s.check_xy("train_batch", x, y);
+             if (record < kRecordOff || record > kRecordIfNonfinite) {
+               throw std::invalid_argument("train_batch: record must be 0, 1 or 2");
+             }
              index_t count = x.shape(0);
              if (idx) {
                check_indices("train_batch", *idx, x.shape(0));
@@ -259,13 +262,14 @@ void bind_network_dtype(py::module_& m, const char* name) {
                py::gil_scoped_release nogil;
                std::lock_guard<std::mutex> lock(s.mu);
                r = s.net->train_batch(px, py_, yw, pi, count, seed, record, halt_on_nonfinite,
-                                      signal_poller(), &stopped);
+                                      signal_poller(), &stopped, batch_index);
              }
              if (stopped) throw py::error_already_set();
              return py::make_tuple(r.loss_sum, r.metric_sum, r.rows, r.halted);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("indices").noconvert(),
-           py::arg("seed") = 0, py::arg("record") = false, py::arg("halt_on_nonfinite") = false)
+           py::arg("seed") = 0, py::arg("record") = 0, py::arg("halt_on_nonfinite") = false,
+           py::arg("batch_index") = 0)
       .def("evaluate",
            [](PN& s, carray<T> x, carray<T> y, index_t batch_size) {
              s.check_xy("evaluate", x, y);
@@ -376,9 +380,11 @@ void bind_network_dtype(py::module_& m, const char* name) {
            [](PN& s) {
              // Copied under the mutex, turned into arrays once the GIL is back.
              std::vector<double> record, loss_values;
+             std::vector<std::int64_t> ids;
              s.locked([&] {
                record = s.net->stats().record;
                loss_values = s.net->stats().losses;
+               ids = s.net->stats().batch_ids;
              });
              // One loss per recorded batch (none when the network has no rows).
              const py::ssize_t b = static_cast<py::ssize_t>(loss_values.size());
@@ -387,13 +393,17 @@ void bind_network_dtype(py::module_& m, const char* name) {
              std::copy(record.begin(), record.end(), rec.mutable_data());
              py::array_t<double> losses(b);
              std::copy(loss_values.begin(), loss_values.end(), losses.mutable_data());
-             return py::make_tuple(rec, losses);
+             py::array_t<std::int64_t> batch_ids(b);
+             std::copy(ids.begin(), ids.end(), batch_ids.mutable_data());
+             return py::make_tuple(rec, losses, batch_ids);
            },
-           "Recorded statistics: (batches, rows, fields) and the mean loss of each batch.")
+           "Recorded statistics: (batches, rows, fields), the mean loss of each batch and its "
+           "index in its epoch (-1 for a probe).")
       .def("clear_stats", [](PN& s) {
         s.locked([&] {
           s.net->stats().record.clear();
           s.net->stats().losses.clear();
+          s.net->stats().batch_ids.clear();
         });
       });
 }

@@ -110,8 +110,12 @@ inline void parallel_columns(index_t rows, index_t cols, const F& f) {
 template <typename P, typename Partial, typename Combine>
 inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Partial& partial,
                         const Combine& combine) {
-  P parts[kChunksPerGroup];
   const index_t nchunks = (n + chunk - 1) / chunk;
+  if (nchunks <= 1) {  // the common small buffer: no partials array to set up
+    if (n > 0) combine(acc, partial(0, n));
+    return acc;
+  }
+  P parts[kChunksPerGroup];
   const bool threads = worth_threads(work);
   for (index_t g0 = 0; g0 < nchunks; g0 += kChunksPerGroup) {
     const index_t g1 = std::min(nchunks, g0 + kChunksPerGroup);

@@ -51,7 +51,11 @@ def run_fit(
         "samples": n,
     }
     cblist = CallbackList(all_cbs, model, params)
-    record = any(getattr(cb, "records_flow", False) for cb in cbs)
+    # Gradient-flow statistics: every batch when a callback asks for batches,
+    # one batch per epoch (the first) when callbacks only want epochs, else none.
+    strides = [cb.record_every(steps) for cb in cbs if getattr(cb, "records_flow", False)]
+    record_every = min(strides) if strides else 0
+    record = record_every > 0
     halt = any(getattr(cb, "halts_on_nonfinite", False) for cb in cbs)
     per_batch = cblist.implements_batch_hooks
     has_dropout = any(
@@ -74,11 +78,11 @@ def run_fit(
             )
             if per_batch:
                 loss_sum, metric_sum, rows, halted = fit_batches(
-                    model, net, x_arr, y_arr, perm, batch_size, seeds, record, halt, cblist
+                    model, net, x_arr, y_arr, perm, batch_size, seeds, record_every, halt, cblist
                 )
             else:
                 loss_sum, metric_sum, rows, halted = net.train_epoch(
-                    x_arr, y_arr, perm, batch_size, seeds, record, halt
+                    x_arr, y_arr, perm, batch_size, seeds, record_every, halt
                 )
             logs = model._logs(loss_sum, metric_sum, rows)
             if halted:
@@ -112,7 +116,7 @@ def fit_batches(
     perm: np.ndarray | None,
     batch_size: int,
     seeds: np.ndarray | None,
-    record: bool,
+    record_every: int,
     halt: bool,
     cblist: CallbackList,
 ) -> tuple[float, float, int, bool]:
@@ -120,14 +124,23 @@ def fit_batches(
     n = x.shape[0]
     loss_sum = metric_sum = 0.0
     rows = 0
+    nonfinite_seen = False
     for b, start in enumerate(range(0, n, batch_size)):
         cblist.on_train_batch_begin(b)
         stop = min(start + batch_size, n)
         seed = int(seeds[b]) if seeds is not None else 0
+        # As train_epoch does: the strided batches, and the first batch of the
+        # epoch whose loss is not finite (re-measured natively) when sparse.
+        record = 0
+        if record_every > 0 and b % record_every == 0:
+            record = 1
+        elif record_every > 1 and not nonfinite_seen:
+            record = 2
         if perm is None:
-            result = net.train_batch(x[start:stop], y[start:stop], None, seed, record, halt)
+            result = net.train_batch(x[start:stop], y[start:stop], None, seed, record, halt, b)
         else:
-            result = net.train_batch(x, y, perm[start:stop], seed, record, halt)
+            result = net.train_batch(x, y, perm[start:stop], seed, record, halt, b)
+        nonfinite_seen = nonfinite_seen or not math.isfinite(result[0])
         loss_sum += result[0]
         metric_sum += result[1]
         rows += result[2]

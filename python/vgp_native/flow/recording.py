@@ -8,7 +8,8 @@ output, and the mean, spread, saturated fraction, dead-unit fraction and a
 20-bin histogram of the activations there. ``GradientFlow`` collects them
 into a ``FlowHistory``: one record at initialization (epoch 0, a probe pass
 at the initial weights, since the network as initialized often decides
-trainability) and then one per epoch (or per batch with ``every="batch"``).
+trainability) and then one per epoch, measured on the epoch's first batch
+(or one per batch, every batch measured, with ``every="batch"``).
 Recording is switched on only while a ``GradientFlow`` callback listens; a
 plain ``fit`` computes none of it.
 
@@ -192,7 +193,7 @@ def probe_record(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     if net.stats()[0].shape[0]:
         raise RuntimeError("statistics were pending when the probe ran")
     net.compute_gradients(x, y, "probe", True)
-    rec, losses = net.stats()
+    rec, losses, _ = net.stats()
     net.clear_stats()
     record = rec[0]
     record[:, _F["update_norm"]] = first_step_norms(model, net.grads())
@@ -207,8 +208,10 @@ class GradientFlow(Callback):
     """Records per-layer gradient-flow statistics during ``fit``.
 
     Args:
-        every: "epoch" (one aggregated record per epoch) or "batch" (one record
-            per batch).
+        every: "epoch": one record per epoch, the statistics of the epoch's first
+            batch (a fresh random sample of the data each epoch when fit shuffles),
+            which keeps recording nearly free; "batch": one record per batch
+            (every batch is measured).
         track_weights: False, True (16 kernel entries per layer) or a number of
             kernel entries per layer to sample every record, for plots of
             weights against epochs.
@@ -221,6 +224,10 @@ class GradientFlow(Callback):
     """
 
     records_flow = True
+
+    def record_every(self, steps: int) -> int:
+        """Which batches the native pass records: all (1) or the first of each epoch."""
+        return 1 if self.every == "batch" else max(int(steps), 1)
 
     def __init__(
         self, every: str = "epoch", track_weights: bool | int = False, probe_samples: int = 512
@@ -284,7 +291,9 @@ class GradientFlow(Callback):
                 self._track_idx.append(np.sort(picker.choice(size, k, replace=False)))
             self._track_width = max(len(i) for i in self._track_idx)
         rec, loss = probe_record(model, *self._sample)
-        self._pending.append((0, rec[None], np.array([loss]), loss, self._sample_weights()))
+        self._pending.append(
+            (0, rec[None], np.array([loss]), np.array([-1]), loss, self._sample_weights())
+        )
         self._flush()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -293,9 +302,9 @@ class GradientFlow(Callback):
         stats = self.model._flow_stats
         if stats is None or stats[0].shape[0] == 0:
             return
-        rec, losses = stats
+        rec, losses, ids = stats
         loss = float(logs.get("loss", np.nan))
-        self._pending.append((epoch + 1, rec, losses, loss, self._sample_weights()))
+        self._pending.append((epoch + 1, rec, losses, ids, loss, self._sample_weights()))
         self._pending_batches += rec.shape[0]
         if self._pending_batches >= FLUSH_BATCHES:
             self._flush()
@@ -304,17 +313,18 @@ class GradientFlow(Callback):
         """Turn the pending epochs into records, all at once (vectorized over epochs)."""
         if not self._pending:
             return
-        epochs, recs, losses, epoch_loss, weights = zip(*self._pending, strict=True)
+        epochs, recs, losses, ids, epoch_loss, weights = zip(*self._pending, strict=True)
         self._pending, self._pending_batches = [], 0
         counts = np.array([r.shape[0] for r in recs])
         starts = np.r_[0, np.cumsum(counts)[:-1]]
         batches = np.concatenate(recs)
+        batch_ids = np.concatenate(ids)
         if self._first_nonfinite is None and (where := locate_nonfinite(batches)) is not None:
             b, row, what = where
             k = int(np.searchsorted(starts, b, side="right")) - 1
             self._first_nonfinite = {
                 "epoch": int(epochs[k]),
-                "batch": int(b - starts[k]) if epochs[k] > 0 else -1,
+                "batch": int(batch_ids[b]) if epochs[k] > 0 else -1,
                 "row": row,
                 "name": self._rows[row].name,
                 "where": what,
@@ -332,7 +342,7 @@ class GradientFlow(Callback):
         self._stats.append(batches)
         self._ratios.append(ratios)
         self._epoch.append(np.repeat(np.array(epochs, dtype=np.int64), counts))
-        self._batch.append(np.arange(batches.shape[0]) - np.repeat(starts, counts))
+        self._batch.append(batch_ids.astype(np.int64))
         self._loss.append(np.concatenate(losses))
         if self.n_track:
             # The weights are sampled once, at the end of each epoch.
