@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
+import vgp_native
 from vgp_native import cli
 from vgp_native.experiments import CONFIG_KEYS, RESULT_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON_DIR = ROOT / "python"
+# Where the package the tests import lives (site-packages once installed, the
+# source tree's python/ folder in an in-place build): subprocesses use the same.
+PYTHON_DIR = Path(vgp_native.__file__).resolve().parents[1]
 SWEEP_ARGS = ["sweep", "--depths", "2,4", "--activations", "sigmoid,relu", "--seeds", "3"]
 
 

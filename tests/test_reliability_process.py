@@ -272,11 +272,15 @@ class Tick(vn.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         print("EPOCH", epoch, time.time(), flush=True)
 
-# The time of one forward pass over a whole batch: a training step takes
+# The time of one forward pass over a whole batch (warm: the fastest of a few,
+# the first call pays for buffers and thread start-up): a training step takes
 # about three times as long (forward, backward, two products per layer).
-t0 = time.time()
-model.predict(x[:{batch_size}], batch_size={batch_size}, verbose=0)
-print("START", time.time(), time.time() - t0, flush=True)
+forward = float("inf")
+for _ in range(3):
+    t0 = time.time()
+    model.predict(x[:{batch_size}], batch_size={batch_size}, verbose=0)
+    forward = min(forward, time.time() - t0)
+print("START", time.time(), forward, flush=True)
 try:
     # Epoch mode records gradient-flow statistics too: the interrupted epoch's
     # records must not stay pending (checked by the probe below).
