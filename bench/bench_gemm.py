@@ -1,9 +1,10 @@
 """GEMM benchmark: vgp_native.ops.gemm against numpy's matmul, side by side.
 
-Both are timed in the same process and the same loop, sample by sample in
-turn, so machine noise hits them alike. Each sample repeats the call until
-it lasts a few milliseconds; the reported time is the median per-call time
-over the samples (after a warm-up); ``best_ms`` / ``numpy_best_ms`` keep the
+Both are timed in the same process, in alternating blocks of samples, so
+machine noise hits them alike (see time_pair for why blocks and not single
+calls). Each sample repeats the call until it lasts a few milliseconds; the
+reported time is the median per-call time over the samples (after a
+warm-up); ``best_ms`` / ``numpy_best_ms`` keep the
 fastest sample too, which on a shared, busy machine is the better estimate of
 what the code can do. The native side is timed through the
 public wrapper ``ops.gemm`` (argument checks, output allocation and all); for
@@ -118,8 +119,18 @@ def time_pair(
     samples: int,
     target_s: float,
     clock: Callable[[], float] = time.perf_counter,
+    settle_s: float = 0.0,
+    blocks: int = 2,
 ) -> tuple[float, float, float, float]:
-    """Median and fastest seconds per call of fn_a and fn_b, sampled alternately.
+    """Median and fastest seconds per call of fn_a and fn_b.
+
+    The two are timed in alternating blocks (a, b, a, b, ...), each block
+    made of about samples / blocks samples and preceded by a pause of
+    settle_s and one untimed call. Block by block rather than call by call:
+    the process holds two thread pools (libgomp's and OpenBLAS's), each
+    busy-waits for a while after a parallel call, and a parallel call made
+    while the other pool still spins finds its own second thread queued
+    behind the spinner, losing a 4 ms scheduler slice on a 2-core machine.
 
     Returns (median_a, median_b, best_a, best_b).
     """
@@ -127,14 +138,19 @@ def time_pair(
     fn_b()
     calls_a = _calibrate(fn_a, target_s, clock)
     calls_b = _calibrate(fn_b, target_s, clock)
+    per_block = max(1, -(-samples // blocks))
     ta: list[float] = []
     tb: list[float] = []
-    for _ in range(samples):
+    for _ in range(blocks):
         for fn, calls, out in ((fn_a, calls_a, ta), (fn_b, calls_b, tb)):
-            t0 = clock()
-            for _ in range(calls):
-                fn()
-            out.append((clock() - t0) / calls)
+            if settle_s > 0:
+                time.sleep(settle_s)
+            fn()
+            for _ in range(per_block):
+                t0 = clock()
+                for _ in range(calls):
+                    fn()
+                out.append((clock() - t0) / calls)
     return statistics.median(ta), statistics.median(tb), min(ta), min(tb)
 
 
@@ -189,7 +205,9 @@ def bench_shape(
     a_op = a.T if ta else a
     b_op = b.T if tb else b
     target = 0.002 if quick else 0.005
-    samples = samples or (3 if quick else 7)
+    samples = samples or (4 if quick else 8)
+    # Let the other library's thread pool go idle before each block.
+    settle = 0.0 if threads == 1 else 0.2
     before = vn.get_num_threads()
     vn.set_num_threads(threads)
     try:
@@ -200,6 +218,7 @@ def bench_shape(
                 samples,
                 target,
                 CLOCKS[clock],
+                settle,
             )
             rows = [_row("gemm", m, n, k, form, dtype, threads, times)]
             if m * n * k <= CORE_ROW_MAX_WORK:
@@ -211,6 +230,7 @@ def bench_shape(
                     samples,
                     target,
                     CLOCKS[clock],
+                    settle,
                 )
                 rows.append(_row("gemm[core]", m, n, k, form, dtype, threads, times))
     finally:
@@ -239,7 +259,7 @@ def run(
         repeat: run the whole list this many times, one pass after the other,
             and report per-row medians (bursts of load from other processes
             then hit one pass, not every sample of a row).
-        samples: timed samples per row and pass (default 7, 3 when quick).
+        samples: timed samples per row and pass (default 8, 4 when quick).
         clock: "wall" (time.perf_counter) or "cpu" (time.thread_time, one
             thread only).
     """
@@ -314,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", help="comma-separated thread counts, e.g. 1,2")
     parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="fewer shapes, shorter samples")
-    parser.add_argument("--samples", type=int, help="samples per row (default 7, quick 3)")
+    parser.add_argument("--samples", type=int, help="samples per row (default 8, quick 4)")
     parser.add_argument(
         "--clock",
         choices=sorted(CLOCKS),
@@ -338,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"numpy {np.__version__}; {blas_description()}")
     print(
-        f"clock: {args.clock}; median of {args.samples or (3 if args.quick else 7)} samples", end=""
+        f"clock: {args.clock}; median of {args.samples or (4 if args.quick else 8)} samples", end=""
     )
     print(f", median over {args.repeat} passes" if args.repeat > 1 else "")
     rows = run(
