@@ -1,9 +1,10 @@
 """GEMM benchmark: vgp_native.ops.gemm against numpy's matmul, side by side.
 
-Both are timed in the same process and the same loop, sample by sample in
-turn, so machine noise hits them alike. Each sample repeats the call until
-it lasts a few milliseconds; the reported time is the median per-call time
-over the samples (after a warm-up); ``best_ms`` / ``numpy_best_ms`` keep the
+Both are timed in the same process, in alternating blocks of samples, so
+machine noise hits them alike (see time_pair for why blocks and not single
+calls). Each sample repeats the call until it lasts a few milliseconds; the
+reported time is the median per-call time over the samples (after a
+warm-up); ``best_ms`` / ``numpy_best_ms`` keep the
 fastest sample too, which on a shared, busy machine is the better estimate of
 what the code can do. The native side is timed through the
 public wrapper ``ops.gemm`` (argument checks, output allocation and all); for
@@ -20,6 +21,7 @@ Usage::
     python bench/bench_gemm.py --sizes 1024,256x1024x1024:nt --threads 1,2 --dtype float32
     python bench/bench_gemm.py --quick --json out.json
     python bench/bench_gemm.py --repeat 3             # per-row medians of three passes
+    python bench/bench_gemm.py --threads 1 --clock cpu  # on a busy machine
 """
 
 from __future__ import annotations
@@ -91,38 +93,64 @@ def _operands(m: int, n: int, k: int, form: str, dtype: np.dtype, rng: np.random
     return a, b
 
 
-def _calibrate(fn: Callable[[], Any], target_s: float) -> int:
+# The clock samples are read from: wall time by default; with --clock cpu the
+# CPU time of the calling thread, which on a shared, busy machine leaves out
+# the time other processes held the core. Only meaningful for one thread: with
+# one thread both libraries compute in the calling thread.
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def _calibrate(fn: Callable[[], Any], target_s: float, clock: Callable[[], float]) -> int:
     """Calls per sample so that one sample lasts about target_s."""
     calls = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(calls):
             fn()
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
         if dt >= target_s or calls >= 1 << 20:
             return calls
         calls = max(calls * 2, int(calls * target_s / max(dt, 1e-9)))
 
 
 def time_pair(
-    fn_a: Callable[[], Any], fn_b: Callable[[], Any], samples: int, target_s: float
+    fn_a: Callable[[], Any],
+    fn_b: Callable[[], Any],
+    samples: int,
+    target_s: float,
+    clock: Callable[[], float] = time.perf_counter,
+    settle_s: float = 0.0,
+    blocks: int = 2,
 ) -> tuple[float, float, float, float]:
-    """Median and fastest seconds per call of fn_a and fn_b, sampled alternately.
+    """Median and fastest seconds per call of fn_a and fn_b.
+
+    The two are timed in alternating blocks (a, b, a, b, ...), each block
+    made of about samples / blocks samples and preceded by a pause of
+    settle_s and one untimed call. Block by block rather than call by call:
+    the process holds two thread pools (libgomp's and OpenBLAS's), each
+    busy-waits for a while after a parallel call, and a parallel call made
+    while the other pool still spins finds its own second thread queued
+    behind the spinner, losing a 4 ms scheduler slice on a 2-core machine.
 
     Returns (median_a, median_b, best_a, best_b).
     """
     fn_a()
     fn_b()
-    calls_a = _calibrate(fn_a, target_s)
-    calls_b = _calibrate(fn_b, target_s)
+    calls_a = _calibrate(fn_a, target_s, clock)
+    calls_b = _calibrate(fn_b, target_s, clock)
+    per_block = max(1, -(-samples // blocks))
     ta: list[float] = []
     tb: list[float] = []
-    for _ in range(samples):
+    for _ in range(blocks):
         for fn, calls, out in ((fn_a, calls_a, ta), (fn_b, calls_b, tb)):
-            t0 = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            out.append((time.perf_counter() - t0) / calls)
+            if settle_s > 0:
+                time.sleep(settle_s)
+            fn()
+            for _ in range(per_block):
+                t0 = clock()
+                for _ in range(calls):
+                    fn()
+                out.append((clock() - t0) / calls)
     return statistics.median(ta), statistics.median(tb), min(ta), min(tb)
 
 
@@ -168,6 +196,7 @@ def bench_shape(
     threads: int,
     quick: bool = False,
     samples: int | None = None,
+    clock: str = "wall",
 ) -> list[dict[str, Any]]:
     """Rows for one shape: ops.gemm vs a @ b, plus gemm[core] for small products."""
     rng = np.random.default_rng(0)
@@ -176,13 +205,20 @@ def bench_shape(
     a_op = a.T if ta else a
     b_op = b.T if tb else b
     target = 0.002 if quick else 0.005
-    samples = samples or (3 if quick else 7)
+    samples = samples or (4 if quick else 8)
+    # Let the other library's thread pool go idle before each block.
+    settle = 0.0 if threads == 1 else 0.2
     before = vn.get_num_threads()
     vn.set_num_threads(threads)
     try:
         with _blas_limit(threads):
             times = time_pair(
-                lambda: ops.gemm(a, b, trans_a=ta, trans_b=tb), lambda: a_op @ b_op, samples, target
+                lambda: ops.gemm(a, b, trans_a=ta, trans_b=tb),
+                lambda: a_op @ b_op,
+                samples,
+                target,
+                CLOCKS[clock],
+                settle,
             )
             rows = [_row("gemm", m, n, k, form, dtype, threads, times)]
             if m * n * k <= CORE_ROW_MAX_WORK:
@@ -193,6 +229,8 @@ def bench_shape(
                     lambda: np.matmul(a_op, b_op, out=c_np),
                     samples,
                     target,
+                    CLOCKS[clock],
+                    settle,
                 )
                 rows.append(_row("gemm[core]", m, n, k, form, dtype, threads, times))
     finally:
@@ -207,6 +245,7 @@ def run(
     dtypes: list[str] | None = None,
     repeat: int = 1,
     samples: int | None = None,
+    clock: str = "wall",
 ) -> list[dict[str, Any]]:
     """Benchmark every shape x dtype x thread count; returns one dict per row.
 
@@ -220,10 +259,16 @@ def run(
         repeat: run the whole list this many times, one pass after the other,
             and report per-row medians (bursts of load from other processes
             then hit one pass, not every sample of a row).
-        samples: timed samples per row and pass (default 7, 3 when quick).
+        samples: timed samples per row and pass (default 8, 4 when quick).
+        clock: "wall" (time.perf_counter) or "cpu" (time.thread_time, one
+            thread only).
     """
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, received {clock!r}")
     if threads is None:
-        threads = sorted({1, os.cpu_count() or 1})
+        threads = [1] if clock == "cpu" else sorted({1, os.cpu_count() or 1})
+    if clock == "cpu" and threads != [1]:
+        raise ValueError(f"clock='cpu' measures one thread only, received threads={threads}")
     if sizes is None:
         sizes = [(512, 512, 512, "nn"), *TRAINING[:8]] if quick else SQUARES + TRANSPOSED + TRAINING
     dtypes = dtypes or ["float32", "float64"]
@@ -233,7 +278,7 @@ def run(
         for dtype in dtypes:
             for m, n, k, form in sizes:
                 for t in threads:
-                    rows.extend(bench_shape(m, n, k, form, dtype, t, quick, samples))
+                    rows.extend(bench_shape(m, n, k, form, dtype, t, quick, samples, clock))
         passes.append(rows)
     return [_median_row(same) for same in zip(*passes, strict=True)]
 
@@ -289,18 +334,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", help="comma-separated thread counts, e.g. 1,2")
     parser.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="fewer shapes, shorter samples")
-    parser.add_argument("--samples", type=int, help="samples per row (default 7, quick 3)")
+    parser.add_argument("--samples", type=int, help="samples per row (default 8, quick 4)")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall time, or the calling thread's CPU time (one thread; for a busy machine)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="passes; rows report medians")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
-    threads = [int(t) for t in args.threads.split(",")] if args.threads else None
-    sizes = parse_sizes(args.sizes) if args.sizes else None
+    try:
+        threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+        sizes = parse_sizes(args.sizes) if args.sizes else None
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.clock == "cpu" and threads not in (None, [1]):
+        parser.error(f"--clock cpu measures one thread only, received --threads {args.threads}")
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
     print(
         f"vgp_native {vn.__version__}, OpenMP {_core.openmp_enabled()}, kernels: "
         f"float32 {ops.gemm_kernel_name('float32')}, float64 {ops.gemm_kernel_name('float64')}"
     )
     print(f"numpy {np.__version__}; {blas_description()}")
+    print(
+        f"clock: {args.clock}; median of {args.samples or (4 if args.quick else 8)} samples", end=""
+    )
+    print(f", median over {args.repeat} passes" if args.repeat > 1 else "")
     rows = run(
         quick=args.quick,
         threads=threads,
@@ -308,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         dtypes=dtypes,
         repeat=args.repeat,
         samples=args.samples,
+        clock=args.clock,
     )
     print(format_table(rows))
     if args.json:
