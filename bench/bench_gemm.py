@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover - threadpoolctl is optional
     threadpool_limits = None
 
 # (m, n, k, form): form "nn" is a @ b, "tn" is a.T @ b (dW = X^T dY), "nt" is a @ b.T (dX = dY W^T).
-SQUARES = [(s, s, s, "nn") for s in (512, 1024, 2048)]
+SQUARES = [(s, s, s, "nn") for s in (64, 128, 256, 512, 1024, 2048)]
 TRANSPOSED = [(1024, 1024, 1024, "tn"), (1024, 1024, 1024, "nt")]
 TRAINING = [
     (32, 10, 10, "nn"),

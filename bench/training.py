@@ -227,20 +227,40 @@ def measure(case: str, reps: int, have_torch: bool, epochs_per_rep: int) -> dict
 
 
 def _memory_probe(framework: str, threads: int) -> None:
-    """Runs in a subprocess: train the large case a few steps, print peak RSS (MiB)."""
+    """Runs in a subprocess: train the large case two epochs with one framework only,
+    print the process's peak resident memory (MiB)."""
     vn.set_num_threads(threads)
     case = "large"
+    _, batch, _, _, _ = CASES[case]
+    x, y = _data(case)
     if framework == "vgp_native":
-        x, y = _data(case)
         model = vgp_model(case)
-        model.fit(x, y, epochs=2, batch_size=256, verbose=0)
+        model.fit(x, y, epochs=2, batch_size=batch, verbose=0)
     else:
         import torch
 
         torch.set_num_threads(threads)
-        runners = make_runners(case, True)
-        runners["torch"](2)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0)
+        net, crit = torch_model(torch, case)
+        opt, _ = torch_adam(torch, net.parameters())
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        for _ in range(2):
+            for start in range(0, xt.shape[0], batch):
+                opt.zero_grad(set_to_none=True)
+                crit(net(xt[start : start + batch]), yt[start : start + batch]).backward()
+                opt.step()
+    print(_peak_rss_mib())
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory. VmHWM belongs to the address space,
+    which exec replaces; getrusage's ru_maxrss would carry over the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def peak_memory(framework: str, threads: int) -> float:
