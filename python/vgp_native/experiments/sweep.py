@@ -33,6 +33,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,10 +189,18 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _spawn_can_start() -> bool:
+    """Whether spawned workers can re-import the main module (not so for ``python -`` or
+    ``python -c``: their ``__main__`` has a file name that does not exist)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.exists(path)
+
+
 def _run_local(tasks: list[dict[str, Any]], max_workers: int | None) -> Iterator[tuple[int, Any]]:
     cores = usable_cores()
     workers = min(len(tasks), max_workers if max_workers is not None else cores)
-    if workers <= 1:
+    if workers <= 1 or not _spawn_can_start():
         for i, task in enumerate(tasks):
             yield i, run_task(task)
         return
