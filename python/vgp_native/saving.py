@@ -20,12 +20,13 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib import format as npy_format
+
+from ._atomic import atomic_open
 
 if TYPE_CHECKING:
     from .models import Sequential
@@ -60,23 +61,13 @@ def save_model(model: Sequential, path: Any) -> None:
         "compile": model.compile_config(),
         "n_weights": len(model.weights),
     }
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".vgp-save-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.writestr(_CONFIG, json.dumps(payload, indent=1))
-                for i, w in enumerate(model.weights):
-                    buf = io.BytesIO()
-                    npy_format.write_array(buf, np.ascontiguousarray(w), allow_pickle=False)
-                    zf.writestr(_weight_member(i), buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb", prefix=".vgp-save-") as fh:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_CONFIG, json.dumps(payload, indent=1))
+            for i, w in enumerate(model.weights):
+                buf = io.BytesIO()
+                npy_format.write_array(buf, np.ascontiguousarray(w), allow_pickle=False)
+                zf.writestr(_weight_member(i), buf.getvalue())
 
 
 def _fail(path: str, why: str) -> ValueError:

@@ -15,6 +15,9 @@ from pathlib import Path
 
 __all__ = ["atomic_path", "atomic_write_text", "remove_stale_temporaries"]
 
+# Text files are written by the package-wide helper.
+from .._atomic import atomic_write_text
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -31,12 +34,6 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_path(path) as tmp, open(tmp, "x", encoding="utf-8", newline="") as handle:
-        handle.write(text)
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> int:

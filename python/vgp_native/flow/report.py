@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from .._validation import check_int
 from .decay import theory_comparison
 from .diagnosis import Evidence, Finding, chance_loss, diagnose
@@ -229,17 +229,7 @@ class GradientFlowReport:
         """
         text = json.dumps(json_safe(self.to_dict()), indent=2, allow_nan=False)
         if path is not None:
-            path = os.fspath(path)
-            folder = os.path.dirname(os.path.abspath(path))
-            fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".json", dir=folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            atomic_write_text(path, text)
         return text
 
     def __str__(self) -> str:

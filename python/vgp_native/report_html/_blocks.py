@@ -6,12 +6,12 @@ import base64
 import html
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_text
 from ..plots._format import eng, percent
 
 #: Badge colours per verdict (Okabe-Ito); the badge also carries the word.
@@ -244,17 +244,5 @@ def page(title: str, body: str) -> str:
 def write_atomic(path: Any, text: str) -> str:
     """Write ``text`` to ``path`` through a temporary file in the same directory."""
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".vgp-html-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_text(path, text)
     return path
