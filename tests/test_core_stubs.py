@@ -1,4 +1,4 @@
-"""python/vgp_native/_core.pyi lists exactly the extension's functions (Network classes aside)."""
+"""python/vgp_native/_core.pyi lists exactly the extension's functions and Network methods."""
 
 from __future__ import annotations
 
@@ -21,3 +21,14 @@ def test_stub_declares_every_function_of_the_extension() -> None:
         and not name.startswith("Network")
     }
     assert declared == exported
+
+
+def test_stub_declares_every_network_method() -> None:
+    tree = ast.parse(STUB.read_text())
+    base = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "_Network")
+    declared = {n.name for n in base.body if isinstance(n, ast.FunctionDef)} - {"__init__"}
+    for cls in (_core.Network32, _core.Network64):
+        exported = {name for name in dir(cls) if not name.startswith("_")}
+        assert declared == exported
+    classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    assert {"Network32", "Network64"} <= classes
