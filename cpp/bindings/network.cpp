@@ -12,9 +12,11 @@
 // BEFORE the mutex is taken, never the other way round: a thread holding the
 // mutex re-acquires the GIL to poll for Ctrl-C, so a thread that waited for
 // the mutex while holding the GIL would deadlock with it.
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "bindings/bind.h"
 #include "network.h"
@@ -138,6 +140,36 @@ struct PyNetwork {
     }
   }
 };
+
+// Recorded batches copied out of a StatsRecorder (under the network's mutex),
+// turned into numpy arrays afterwards, with the GIL held.
+struct RecordedStats {
+  std::vector<double> record, losses;
+  std::vector<std::int64_t> ids;
+
+  static RecordedStats copy_of(const StatsRecorder& st) {
+    return RecordedStats{st.record, st.losses, st.batch_ids};
+  }
+  // (record (batches, rows, kRowWidth), losses (batches,), batch ids (batches,)):
+  // one loss per recorded batch (none when the network has no rows).
+  py::tuple arrays(int rows) const {
+    const py::ssize_t b = static_cast<py::ssize_t>(losses.size());
+    py::array_t<double> rec({b, static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(kRowWidth)});
+    std::copy(record.begin(), record.end(), rec.mutable_data());
+    py::array_t<double> loss(b);
+    std::copy(losses.begin(), losses.end(), loss.mutable_data());
+    py::array_t<std::int64_t> batch_ids(b);
+    std::copy(ids.begin(), ids.end(), batch_ids.mutable_data());
+    return py::make_tuple(rec, loss, batch_ids);
+  }
+};
+
+// Drops the recorded batches, keeping the buffers' capacity for the next ones.
+void clear_recorded(StatsRecorder& st) {
+  st.record.clear();
+  st.losses.clear();
+  st.batch_ids.clear();
+}
 
 template <typename T>
 py::array view_of(std::vector<T>& buf, const std::vector<index_t>& shape, py::handle owner) {
@@ -379,33 +411,25 @@ void bind_network_dtype(py::module_& m, const char* name) {
       .def("stats",
            [](PN& s) {
              // Copied under the mutex, turned into arrays once the GIL is back.
-             std::vector<double> record, loss_values;
-             std::vector<std::int64_t> ids;
-             s.locked([&] {
-               record = s.net->stats().record;
-               loss_values = s.net->stats().losses;
-               ids = s.net->stats().batch_ids;
-             });
-             // One loss per recorded batch (none when the network has no rows).
-             const py::ssize_t b = static_cast<py::ssize_t>(loss_values.size());
-             py::array_t<double> rec({b, static_cast<py::ssize_t>(s.net->stat_rows()),
-                                      static_cast<py::ssize_t>(kRowWidth)});
-             std::copy(record.begin(), record.end(), rec.mutable_data());
-             py::array_t<double> losses(b);
-             std::copy(loss_values.begin(), loss_values.end(), losses.mutable_data());
-             py::array_t<std::int64_t> batch_ids(b);
-             std::copy(ids.begin(), ids.end(), batch_ids.mutable_data());
-             return py::make_tuple(rec, losses, batch_ids);
+             RecordedStats out;
+             s.locked([&] { out = RecordedStats::copy_of(s.net->stats()); });
+             return out.arrays(s.net->stat_rows());
            },
            "Recorded statistics: (batches, rows, fields), the mean loss of each batch and its "
            "index in its epoch (-1 for a probe).")
-      .def("clear_stats", [](PN& s) {
-        s.locked([&] {
-          s.net->stats().record.clear();
-          s.net->stats().losses.clear();
-          s.net->stats().batch_ids.clear();
-        });
-      });
+      .def("take_stats",
+           [](PN& s) {
+             // stats() and clear_stats() in one call (one lock, one GIL
+             // release): fit collects an epoch's records with it.
+             RecordedStats out;
+             s.locked([&] {
+               out = RecordedStats::copy_of(s.net->stats());
+               clear_recorded(s.net->stats());
+             });
+             return out.arrays(s.net->stat_rows());
+           },
+           "As stats(), and clears them (stats() then clear_stats()).")
+      .def("clear_stats", [](PN& s) { s.locked([&] { clear_recorded(s.net->stats()); }); });
 }
 
 }  // namespace
