@@ -71,6 +71,27 @@ def test_buffer_stats_match_numpy(n, dtype, rng) -> None:
     assert isinstance(got["nonfinite"], int)
 
 
+@pytest.mark.parametrize("n", [*SIZES, 3 * PAR_MIN + 5])
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf])
+def test_buffer_norm_is_buffer_stats_l2(n, bad, dtype, rng) -> None:
+    x = rng.standard_normal(n).astype(dtype)
+    if bad is not None:
+        x[n // 2] = bad
+    got, full = ops.buffer_norm(x), ops.buffer_stats(x)
+    assert sorted(got) == ["l2", "nonfinite", "sumsq"]
+    for key, value in got.items():  # bit for bit (NaN where buffer_stats has NaN)
+        np.testing.assert_array_equal(value, full[key], err_msg=key)
+    np.testing.assert_allclose(got["sumsq"], numpy_buffer_stats(x)["sumsq"], rtol=REL)
+
+
+def test_buffer_norm_hand_worked() -> None:
+    # [3, -4]: sum of squares 25, l2 5; Inf: l2 NaN, one non-finite.
+    assert ops.buffer_norm(np.array([3.0, -4.0])) == {"l2": 5.0, "sumsq": 25.0, "nonfinite": 0}
+    got = ops.buffer_norm(np.array([3.0, np.inf]))
+    assert np.isnan(got["l2"]) and got["nonfinite"] == 1
+    assert ops.buffer_norm(np.array([1e200, 1e200]))["l2"] == np.inf  # overflow, all finite
+
+
 def test_buffer_stats_count_and_flag_nonfinite() -> None:
     x = np.array([1.0, -np.inf, 2.0, np.nan, 3.0])
     got = ops.buffer_stats(x)
@@ -209,6 +230,7 @@ def test_one_and_two_threads_are_bitwise_equal(dtype, rng, assert_thread_invaria
     x = rng.standard_normal((300, 257)).astype(dtype)
     y = ops.activation_forward(x, "relu")
     assert_thread_invariant(lambda: ops.buffer_stats(x))
+    assert_thread_invariant(lambda: ops.buffer_norm(x))
     assert_thread_invariant(lambda: ops.activation_stats(y, "relu", bins=50, range=(0.0, 3.0)))
     y[::97, 5] = np.nan  # the careful pass, its histogram over threads
     assert_thread_invariant(lambda: ops.activation_stats(y, "relu", bins=50, range=(0.0, 3.0)))
@@ -219,3 +241,5 @@ def test_float32_agrees_with_float64(rng) -> None:
     a = ops.buffer_stats(x.astype(np.float32))
     b = ops.buffer_stats(x.astype(np.float32).astype(np.float64))
     assert a == b  # float32 values summed in double give the same sums
+    x32 = x.astype(np.float32)
+    assert ops.buffer_norm(x32) == ops.buffer_norm(x32.astype(np.float64))

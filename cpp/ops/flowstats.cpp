@@ -150,6 +150,39 @@ VGP_MULTIVERSION Magnitude magnitude_chunk(const T* x, index_t n) {
   return m;
 }
 
+// Sum of x^2 over x[0, n), in magnitude_chunk's order (so the same sum).
+template <typename T>
+VGP_MULTIVERSION double sumsq_chunk(const T* x, index_t n) {
+  if (n < kLanes) {
+    // The same sum as below (the lanes add up to 0), on a path that touches
+    // no vector register: GCC 12 set up a 256-bit register before testing n
+    // and returned from this path without a vzeroupper, and the dirty upper
+    // state slowed the SSE code that ran after it (3 us per recorded batch
+    // on the seed network, through one call on its 1-element output bias).
+    double total = 0.0;
+    for (index_t k = 0; k < n; ++k) {
+      const double v = static_cast<double>(x[k]);
+      total += v * v;
+    }
+    return total;
+  }
+  double sumsq[kLanes] = {};
+  const index_t whole = n - n % kLanes;
+  for (index_t k = 0; k < whole; k += kLanes) {
+    VGP_SIMD
+    for (index_t l = 0; l < kLanes; ++l) {
+      const double v = static_cast<double>(x[k + l]);
+      sumsq[l] += v * v;
+    }
+  }
+  double total = lane_total(sumsq);
+  for (index_t k = whole; k < n; ++k) {
+    const double v = static_cast<double>(x[k]);
+    total += v * v;
+  }
+  return total;
+}
+
 // The fused activation pass over y[0, n); with kHist, also adds every
 // element's bin to bin.hist.
 template <typename T, bool kHist>
@@ -366,6 +399,22 @@ BufferStats buffer_stats(const T* x, index_t n) {
 }
 
 template <typename T>
+NormStats buffer_norm(const T* x, index_t n) {
+  NormStats s;
+  if (n <= 0) return s;
+  s.sumsq = detail::ordered_sum(n, detail::kBlock, n, [=](index_t begin, index_t end) {
+    return sumsq_chunk(x + begin, end - begin);
+  });
+  s.l2 = std::sqrt(s.sumsq);
+  if (!std::isfinite(s.sumsq)) {  // as buffer_stats
+    index_t nans = 0;
+    count_nonfinite(x, n, s.nonfinite, nans);
+    if (s.nonfinite > 0) s.l2 = std::numeric_limits<double>::quiet_NaN();
+  }
+  return s;
+}
+
+template <typename T>
 ActivationStats activation_stats(const T* y, index_t batch, index_t features, Act act,
                                  index_t* hist, index_t nbins, double lo, double hi) {
   ActivationStats s;
@@ -440,6 +489,8 @@ ActivationStats activation_stats(const T* y, index_t batch, index_t features, Ac
 
 template BufferStats buffer_stats<float>(const float*, index_t);
 template BufferStats buffer_stats<double>(const double*, index_t);
+template NormStats buffer_norm<float>(const float*, index_t);
+template NormStats buffer_norm<double>(const double*, index_t);
 template ActivationStats activation_stats<float>(const float*, index_t, index_t, Act, index_t*,
                                                  index_t, double, double);
 template ActivationStats activation_stats<double>(const double*, index_t, index_t, Act, index_t*,
