@@ -46,7 +46,8 @@ class FlowFeed:
     A receiver is a callback with ``records_flow`` and a method
     ``receive_flow_stats(epochs, records, losses, batch_ids, starts)``: the
     records of the finished ``epochs`` (0-based, increasing), epoch ``k``'s
-    from ``starts[k]`` to the next start.
+    from ``starts[k]`` to the next start (``starts`` None: where ``batch_ids``
+    is 0).
     """
 
     def __init__(self, net: Any, cbs: list[Callback], record_every: int, steps: int) -> None:
@@ -71,25 +72,44 @@ class FlowFeed:
         self.epochs.append(epoch)
         self.queued += self.per_epoch
         if self.queued >= self.limit:
-            self.drain()
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand every record over, between epochs or once training has ended.
+
+        No epoch is in progress, so every record belongs to a finished epoch;
+        the receivers split them into epochs when they fold them (``starts``
+        None), which keeps this inside fit to a native call and a list.
+        """
+        rec, losses, ids = self._take()
+        if self.epochs:
+            self._hand_over(rec, losses, ids, None)
 
     def drain(self) -> None:
-        """Hand the records of every finished epoch to the receivers now."""
+        """Hand the records of every finished epoch over now (from a callback during fit).
+
+        The records of an epoch in progress, if any, stay for a later hand-over.
+        """
+        rec, losses, ids = self._take()
+        n = len(self.epochs)
+        starts = np.flatnonzero(ids == 0)
+        if starts.size > n:
+            cut = int(starts[n])
+            self.partial = (rec[cut:], losses[cut:], ids[cut:])
+            rec, losses, ids, starts = rec[:cut], losses[:cut], ids[:cut], starts[:n]
+        if n:
+            self._hand_over(rec, losses, ids, starts)
+
+    def _take(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         taken = self.net.take_stats()
         if self.partial is not None:
             taken = tuple(np.concatenate(pair) for pair in zip(self.partial, taken, strict=True))
             self.partial = None
-        rec, losses, ids = taken
-        n = len(self.epochs)
-        starts = np.flatnonzero(ids == 0)
-        if starts.size < n or (n and starts[0] != 0):
-            raise RuntimeError("gradient-flow records do not match the epochs trained")
-        if starts.size > n:  # the epoch in progress has records already: keep them
-            cut = int(starts[n])
-            self.partial = (rec[cut:], losses[cut:], ids[cut:])
-            rec, losses, ids, starts = rec[:cut], losses[:cut], ids[:cut], starts[:n]
-        if not n:
-            return
+        return taken
+
+    def _hand_over(
+        self, rec: np.ndarray, losses: np.ndarray, ids: np.ndarray, starts: np.ndarray | None
+    ) -> None:
         epochs = np.array(self.epochs, dtype=np.int64)
         self.epochs, self.queued = [], 0
         for cb in self.receivers:
@@ -174,7 +194,7 @@ def run_fit(
             if model.stop_training:
                 break
         if feed is not None:
-            feed.drain()
+            feed.flush()
         cblist.on_train_end(logs)
     finally:
         # Also on Ctrl-C or an exception from a callback: the finished epochs'

@@ -13,14 +13,15 @@ trainability) and then one per epoch, measured on the epoch's first batch
 Recording is switched on only while a ``GradientFlow`` callback listens; a
 plain ``fit`` computes none of it.
 
-The Python side stays off the per-epoch path: ``on_epoch_end`` only keeps the
-epoch's per-batch records; they are folded into records (averaged, maxima,
-summed counts, update ratios, the NaN scan) in vectorized chunks of up to
-``FLUSH_BATCHES`` batches and when the history is built. Nothing else runs
-inside ``fit``: ``on_train_begin`` only takes the initial weights (and what
-else the probe needs), and the probe pass and the ``FlowHistory`` are
-computed when ``history`` or ``report()`` is first asked for, with the same
-numbers as if they had been computed then.
+The Python side stays off the per-epoch path: ``fit`` hands the per-batch
+records over many epochs at a time (``_fit.FlowFeed``), ``on_epoch_end`` only
+keeps the epoch's logs, and the records are folded (averaged, maxima, summed
+counts, update ratios, the NaN scan) in vectorized chunks of up to
+``FLUSH_BATCHES`` batches and when the history is built. ``on_train_begin``
+only takes the initial weights and references to what else the probe and the
+history need; the probe pass and the ``FlowHistory`` are computed when
+``history`` or ``report()`` is first asked for, with the same numbers as if
+they had been computed inside ``fit``.
 """
 
 from __future__ import annotations
@@ -165,11 +166,10 @@ def sample_rows(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, n
     return x[idx], y[idx]
 
 
-def _row_kernels(model: Any) -> list[int]:
-    """Position in the weight list (Keras order, ``net.params()`` order) of each row's kernel."""
-    slots = model._weight_slots()
-    index = {id(owner._weights[i]): k for k, (owner, i) in enumerate(slots)}
-    return [index[id(row.layer.kernel)] for row in model.flow_rows]
+def _kernel_positions(net: Any) -> list[int]:
+    """Position of each row's kernel in ``net.params()`` (the model's weight order)."""
+    rows = {info[3]: k for k, info in enumerate(net.param_info()) if info[3] >= 0}
+    return [rows[r] for r in range(len(rows))]
 
 
 def first_step_norms(model: Any, grads: list[np.ndarray | None]) -> np.ndarray:
@@ -181,7 +181,9 @@ def first_step_norms(model: Any, grads: list[np.ndarray | None]) -> np.ndarray:
     first step ``lr g / (|g| + eps)`` shows how it rescales a vanishing
     gradient into a full-size step, where SGD's ``lr g`` stays as small as ``g``.
     """
-    rows = _row_kernels(model)
+    if not model.flow_rows:  # (which attaches the native network if needed)
+        return np.zeros(0)
+    rows = _kernel_positions(model._net)
     return _first_step_norms(
         model.optimizer, [model.weights[k] for k in rows], [grads[k] for k in rows]
     )
@@ -257,7 +259,7 @@ def probe_record(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     x = model._prepare_x(x)
     net = model._ensure_native(x.shape[1])
     y = model._prepare_y(y, x.shape[0])
-    return _probe_pass(net, x, y, model.optimizer, _row_kernels(model))
+    return _probe_pass(net, x, y, model.optimizer, _kernel_positions(net))
 
 
 class _InitialState:
@@ -294,11 +296,8 @@ class _InitialState:
         for view, w in zip(net.params(), self.weights, strict=True):
             np.copyto(view, w)
         net.set_loss(self.loss, self.metric)
-        # Where each row's kernel sits among the parameters (the network knows).
-        kernels = {info[3]: k for k, info in enumerate(net.param_info()) if info[3] >= 0}
         cls, config = self.optimizer
-        rows = [kernels[r] for r in range(self.n_rows)]
-        return _probe_pass(net, x, y, cls.from_config(config), rows)
+        return _probe_pass(net, x, y, cls.from_config(config), _kernel_positions(net))
 
 
 #: Per-batch records kept before they are folded into epoch records.
@@ -328,34 +327,44 @@ class _Run:
         self.layout = _Layout(model)
         self.initial = _InitialState(model)
         self.parts: list[_Parts] = []
+        # The logs of every ended epoch (the first ``folded`` of them are records).
         self.logs: list[dict[str, float]] = []
+        self.folded = 0
+        # Sampled kernels at the end of each ended epoch not yet folded (when tracked).
+        self.end_weights: list[np.ndarray] = []
         self.first_nonfinite: dict[str, Any] | None = None  # in the epochs, after the probe
         # Received, not yet folded: (epochs, records, losses, batch ids, starts) chunks.
         self.chunks: list[tuple[np.ndarray, ...]] = []
         self.waiting_batches = 0
-        # Ended, not yet folded: each epoch's loss and sampled weights.
-        self.end_loss: list[float] = []
-        self.end_weights: list[np.ndarray | None] = []
         self.probe: tuple[_Parts, dict[str, Any] | None] | None = None
         self.probe_weights: np.ndarray | None = None  # sampled kernels at initialization
         self.meta: tuple[dict[str, Any], str] | None = None  # at train end
 
-    def receive(self, epochs: np.ndarray, *records: np.ndarray) -> None:
-        self.chunks.append((epochs, *records))
-        self.waiting_batches += records[0].shape[0]
+    def receive(
+        self,
+        epochs: np.ndarray,
+        rec: np.ndarray,
+        losses: np.ndarray,
+        ids: np.ndarray,
+        starts: np.ndarray | None,
+    ) -> None:
+        self.chunks.append((epochs, rec, losses, ids, starts))
+        self.waiting_batches += rec.shape[0]
         if self.waiting_batches >= FLUSH_BATCHES:
             self.flush()
-
-    def end_epoch(self, loss: float, weights: np.ndarray | None) -> None:
-        self.end_loss.append(loss)
-        self.end_weights.append(weights)
 
     def flush(self) -> None:
         """Fold every epoch that has both its records and its end."""
         received = sum(len(c[0]) for c in self.chunks)
-        k = min(received, len(self.end_loss))
+        k = min(received, len(self.logs) - self.folded)
         if not k:
             return
+        for i, (epochs, rec, losses, ids, starts) in enumerate(self.chunks):
+            if starts is None:  # every epoch's records begin at batch index 0
+                starts = np.flatnonzero(ids == 0)
+                if starts.size != epochs.size or (starts.size and starts[0] != 0):
+                    raise RuntimeError("gradient-flow records do not match the epochs trained")
+                self.chunks[i] = (epochs, rec, losses, ids, starts)
         if len(self.chunks) == 1:
             epochs, rec, losses, ids, starts = self.chunks[0]
         else:
@@ -376,11 +385,15 @@ class _Run:
             losses[:cut],
             ids[:cut],
             starts[:k],
-            np.array(self.end_loss[:k], dtype=np.float64),
-            self.end_weights[:k],
+            np.array(
+                [g.get("loss", np.nan) for g in self.logs[self.folded : self.folded + k]],
+                dtype=np.float64,
+            ),
+            self.end_weights[:k] if self.probe_weights is not None else None,
             locate=self.first_nonfinite is None,
         )
-        del self.end_loss[:k], self.end_weights[:k]
+        self.folded += k
+        del self.end_weights[:k]
         self.parts.append(parts)
         if self.first_nonfinite is None:
             self.first_nonfinite = where
@@ -393,7 +406,7 @@ class _Run:
         batch_ids: np.ndarray,
         starts: np.ndarray,
         epoch_loss: np.ndarray,
-        weights: list[np.ndarray | None],
+        weights: list[np.ndarray] | None,
         locate: bool = True,
     ) -> tuple[_Parts, dict[str, Any] | None]:
         """Records of whole epochs (1-based ``epochs``; 0 is the probe), vectorized
@@ -409,7 +422,6 @@ class _Run:
                 "name": self.layout.name(row),
                 "where": what,
             }
-        tracked = weights[0] is not None
         ratios = batch_update_ratios(batches)
         if self.every == "epoch" or epochs[0] == 0:
             return (
@@ -418,7 +430,7 @@ class _Run:
                 epochs.astype(np.int64),
                 np.full(len(epochs), -1, dtype=np.int64),
                 epoch_loss,
-                np.stack(weights) if tracked else None,
+                None if weights is None else np.stack(weights),
             ), where
         counts = np.diff(np.r_[starts, batches.shape[0]])
         return (
@@ -428,7 +440,7 @@ class _Run:
             batch_ids.astype(np.int64),
             losses,
             # The weights are sampled once, at the end of each epoch.
-            np.repeat(np.stack(weights), counts, axis=0) if tracked else None,
+            None if weights is None else np.repeat(np.stack(weights), counts, axis=0),
         ), where
 
     def probe_parts(self) -> tuple[_Parts, dict[str, Any] | None]:
@@ -442,7 +454,7 @@ class _Run:
                 np.array([-1]),
                 np.zeros(1, dtype=np.int64),
                 np.array([loss]),
-                [self.probe_weights],
+                None if self.probe_weights is None else [self.probe_weights],
             )
         return self.probe
 
@@ -576,9 +588,9 @@ class GradientFlow(Callback):
         run = self._run
         if run is None:
             return
-        logs = dict(logs or {})
-        run.logs.append(logs)
-        run.end_epoch(float(logs.get("loss", np.nan)), self._sample_weights())
+        run.logs.append(dict(logs or {}))
+        if self.n_track:
+            run.end_weights.append(self._sample_weights())
 
     def receive_flow_stats(
         self,
@@ -586,7 +598,7 @@ class GradientFlow(Callback):
         records: np.ndarray,
         losses: np.ndarray,
         batch_ids: np.ndarray,
-        starts: np.ndarray,
+        starts: np.ndarray | None,
     ) -> None:
         """Per-batch records of finished epochs, from ``fit`` (see ``_fit.FlowFeed``)."""
         if self._run is not None:
