@@ -88,8 +88,8 @@ void record_kernel(StatsRecorder& stats, int row, const Param<T>& kernel, const 
   r[kGradMeanAbs] = g.mean_abs;
   r[kGradMaxAbs] = g.max_abs;
   r[kGradNonfinite] = static_cast<double>(g.nonfinite);
-  r[kWeightL2] = ops::buffer_stats<T>(kernel.value.data(), kernel.size()).l2;
-  r[kBiasGradL2] = bias ? ops::buffer_stats<T>(bias->grad.data(), bias->size()).l2 : 0.0;
+  r[kWeightL2] = ops::buffer_norm<T>(kernel.value.data(), kernel.size()).l2;
+  r[kBiasGradL2] = bias ? ops::buffer_norm<T>(bias->grad.data(), bias->size()).l2 : 0.0;
 }
 
 template <typename T>

@@ -201,6 +201,7 @@ BAD_CALLS = [
     (lambda: ops.clip_by_norm(V3, 0.0), ValueError, r"clipnorm must be > 0.0, received 0.0"),
     (lambda: ops.clip_by_value(V3, -1.0), ValueError, r"clipvalue must be > 0.0"),
     (lambda: ops.buffer_stats([]), ValueError, r"x must not be empty"),
+    (lambda: ops.buffer_norm([]), ValueError, r"x must not be empty"),
     (lambda: ops.buffer_stats({"a": 1}), TypeError, r"x must hold real numbers"),
     (lambda: ops.activation_stats(V3, "relu"), ValueError, r"y must have 2 dimension\(s\)"),
     (lambda: ops.activation_stats(X, "relu", bins=0), ValueError, r"bins must be >= 1, received 0"),

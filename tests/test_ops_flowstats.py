@@ -40,9 +40,11 @@ def numpy_activation_stats(y, name, bins, lo, hi):
         dead = 0.0
     finite = y[np.isfinite(y)]
     hist = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean, std = y.mean(), y.std()
     return {
-        "mean": y.mean(),
-        "std": y.std(),
+        "mean": mean,
+        "std": std,
         "saturated": saturated,
         "dead": dead,
         "nonfinite": int(np.count_nonzero(~np.isfinite(y))),
@@ -69,6 +71,27 @@ def test_buffer_stats_match_numpy(n, dtype, rng) -> None:
     assert isinstance(got["nonfinite"], int)
 
 
+@pytest.mark.parametrize("n", [*SIZES, 3 * PAR_MIN + 5])
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf])
+def test_buffer_norm_is_buffer_stats_l2(n, bad, dtype, rng) -> None:
+    x = rng.standard_normal(n).astype(dtype)
+    if bad is not None:
+        x[n // 2] = bad
+    got, full = ops.buffer_norm(x), ops.buffer_stats(x)
+    assert sorted(got) == ["l2", "nonfinite", "sumsq"]
+    for key, value in got.items():  # bit for bit (NaN where buffer_stats has NaN)
+        np.testing.assert_array_equal(value, full[key], err_msg=key)
+    np.testing.assert_allclose(got["sumsq"], numpy_buffer_stats(x)["sumsq"], rtol=REL)
+
+
+def test_buffer_norm_hand_worked() -> None:
+    # [3, -4]: sum of squares 25, l2 5; Inf: l2 NaN, one non-finite.
+    assert ops.buffer_norm(np.array([3.0, -4.0])) == {"l2": 5.0, "sumsq": 25.0, "nonfinite": 0}
+    got = ops.buffer_norm(np.array([3.0, np.inf]))
+    assert np.isnan(got["l2"]) and got["nonfinite"] == 1
+    assert ops.buffer_norm(np.array([1e200, 1e200]))["l2"] == np.inf  # overflow, all finite
+
+
 def test_buffer_stats_count_and_flag_nonfinite() -> None:
     x = np.array([1.0, -np.inf, 2.0, np.nan, 3.0])
     got = ops.buffer_stats(x)
@@ -89,7 +112,10 @@ def test_buffer_stats_hand_worked() -> None:
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "linear", "softmax", "gelu"]
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (33, 257), (129, 257)], ids=str)
+# One chunk of 4096 elements (binned in the summing pass) and more (binned after).
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 7), (64, 64), (1, 4097), (33, 257), (129, 257)], ids=str
+)
 @pytest.mark.parametrize("name", ACTS)
 def test_activation_stats_match_numpy(name, shape, dtype, rng) -> None:
     x = 3 * rng.standard_normal(shape)
@@ -98,6 +124,68 @@ def test_activation_stats_match_numpy(name, shape, dtype, rng) -> None:
     got = ops.activation_stats(y, name, bins=13, range=(-1.5, 1.5))
     assert_stats(got, numpy_activation_stats(y, name, 13, -1.5, 1.5))
     np.testing.assert_allclose(got["bin_edges"], np.linspace(-1.5, 1.5, 14))
+
+
+@pytest.mark.parametrize("shape", [(40, 10), (129, 257)], ids=str)
+def test_activation_stats_spread_far_from_zero(shape, dtype, rng) -> None:
+    # Values near 1000 with a spread of 1e-3: the shifted sums (c = y[0]) keep
+    # the variance where sum y^2 - (sum y)^2 / n would lose all of it.
+    y = (1000.0 + 1e-3 * rng.standard_normal(shape)).astype(dtype)
+    got = ops.activation_stats(y, "linear", bins=7, range=(999.99, 1000.01))
+    want = numpy_activation_stats(y, "linear", 7, 999.99, 1000.01)
+    np.testing.assert_allclose(got["std"], want["std"], rtol=1e-9)
+    assert_stats(got, want)
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (129, 257)], ids=str)
+@pytest.mark.parametrize("first", [np.nan, np.inf, 0.25])
+def test_activation_stats_nonfinite_match_numpy(shape, first, dtype, rng) -> None:
+    # NaN and Inf anywhere, the first element too (the shift of the sums):
+    # counted, left out of the histogram, std NaN, in one chunk or several.
+    y = rng.random(shape).astype(dtype)
+    y.flat[0] = first
+    y.flat[[3, 17 % y.size]] = [np.nan, -np.inf]
+    got = ops.activation_stats(y, "sigmoid", bins=20, range=(0.0, 1.0))
+    assert_stats(got, numpy_activation_stats(y, "sigmoid", 20, 0.0, 1.0))
+    assert np.isnan(got["std"])
+
+
+def test_activation_stats_finite_values_beyond_shifted_squares() -> None:
+    # (y - y[0])^2 = (1.6e154)^2 overflows double, the deviations from the mean
+    # (0.8e154) do not: the std comes from a second pass, as numpy's.
+    y = np.array([[-0.8e154, 0.8e154]])
+    got = ops.activation_stats(y, "linear", bins=2, range=(-1e154, 1e154))
+    assert got["std"] == 0.8e154 and got["nonfinite"] == 0
+    np.testing.assert_array_equal(got["hist"], [1, 1])
+
+
+def test_activation_stats_many_bins(rng) -> None:
+    y = rng.standard_normal((50, 30))
+    got = ops.activation_stats(y, "linear", bins=150, range=(-2.0, 2.0))
+    assert_stats(got, numpy_activation_stats(y, "linear", 150, -2.0, 2.0))
+
+
+@pytest.mark.parametrize("name", ["relu", "elu"])
+def test_dead_units_seen_on_late_or_as_nan(name) -> None:
+    # 37 rows x 130 units (two column chunks): unit j % 3 == 0 switches on in
+    # the last row only, j % 3 == 1 is NaN once (counts as on), the rest stay off.
+    y = np.full((37, 130), -1.0 if name == "elu" else 0.0)
+    y[-1, 0::3] = 1.0
+    y[5, 1::3] = np.nan
+    got = ops.activation_stats(y, name)
+    assert got["dead"] == np.mean(np.arange(130) % 3 == 2)
+
+
+def test_buffer_stats_nonfinite_in_large_buffer(dtype, rng) -> None:
+    x = rng.standard_normal(3 * PAR_MIN + 5).astype(dtype)
+    x[[0, 100, PAR_MIN + 1]] = [np.inf, np.nan, -np.inf]
+    assert_stats(ops.buffer_stats(x), numpy_buffer_stats(x))
+
+
+def test_buffer_stats_squares_beyond_double() -> None:
+    # Finite values whose squares overflow: l2 is inf (not NaN: nothing is non-finite).
+    got = ops.buffer_stats(np.array([1e200, -1e200, 3.0]))
+    assert got["l2"] == np.inf and got["nonfinite"] == 0 and got["max_abs"] == 1e200
 
 
 def test_activation_stats_hand_worked() -> None:
@@ -142,6 +230,9 @@ def test_one_and_two_threads_are_bitwise_equal(dtype, rng, assert_thread_invaria
     x = rng.standard_normal((300, 257)).astype(dtype)
     y = ops.activation_forward(x, "relu")
     assert_thread_invariant(lambda: ops.buffer_stats(x))
+    assert_thread_invariant(lambda: ops.buffer_norm(x))
+    assert_thread_invariant(lambda: ops.activation_stats(y, "relu", bins=50, range=(0.0, 3.0)))
+    y[::97, 5] = np.nan  # the careful pass, its histogram over threads
     assert_thread_invariant(lambda: ops.activation_stats(y, "relu", bins=50, range=(0.0, 3.0)))
 
 
@@ -150,3 +241,5 @@ def test_float32_agrees_with_float64(rng) -> None:
     a = ops.buffer_stats(x.astype(np.float32))
     b = ops.buffer_stats(x.astype(np.float32).astype(np.float64))
     assert a == b  # float32 values summed in double give the same sums
+    x32 = x.astype(np.float32)
+    assert ops.buffer_norm(x32) == ops.buffer_norm(x32.astype(np.float64))

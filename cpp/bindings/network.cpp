@@ -9,12 +9,15 @@
 // then releases the GIL and takes the network's mutex: one network serves one
 // call at a time (predict from several Python threads is safe), and
 // different networks run truly in parallel. The GIL is always released
-// BEFORE the mutex is taken, never the other way round: a thread holding the
-// mutex re-acquires the GIL to poll for Ctrl-C, so a thread that waited for
-// the mutex while holding the GIL would deadlock with it.
+// BEFORE waiting for the mutex, never the other way round: a thread holding
+// the mutex re-acquires the GIL to poll for Ctrl-C, so a thread that waited
+// for the mutex while holding the GIL would deadlock with it. (Reading the
+// statistics only *tries* the mutex with the GIL held, see locked_with_gil.)
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "bindings/bind.h"
 #include "network.h"
@@ -118,6 +121,21 @@ struct PyNetwork {
     return f();
   }
 
+  // f() under the network's mutex with the GIL held, for a short read that
+  // builds Python objects straight from the network's buffers. Holding the
+  // GIL it only tries the mutex; when the mutex is busy it waits with the GIL
+  // released and takes the GIL back afterwards, which no thread waits on the
+  // mutex for (see the top of the file).
+  template <typename F>
+  auto locked_with_gil(F&& f) {
+    std::unique_lock<std::mutex> lock(mu, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      py::gil_scoped_release nogil;
+      lock.lock();
+    }
+    return f();
+  }
+
   PyNetwork(const py::list& specs, index_t in_features, int stat_rows) {
     std::vector<LayerSpec> s;
     for (const py::handle& h : specs) s.push_back(parse_spec(py::cast<py::dict>(h)));
@@ -138,6 +156,28 @@ struct PyNetwork {
     }
   }
 };
+
+// The recorded batches as (records (batches, rows, kRowWidth), the mean loss
+// of each batch, its index in its epoch), copied once, from the recorder into
+// new arrays; needs the GIL and the network's mutex. One loss per recorded
+// batch (none when the network has no rows).
+py::tuple recorded_arrays(const StatsRecorder& st) {
+  const py::ssize_t b = static_cast<py::ssize_t>(st.losses.size());
+  py::array_t<double> rec({b, static_cast<py::ssize_t>(st.rows), static_cast<py::ssize_t>(kRowWidth)});
+  std::copy(st.record.begin(), st.record.end(), rec.mutable_data());
+  py::array_t<double> loss(b);
+  std::copy(st.losses.begin(), st.losses.end(), loss.mutable_data());
+  py::array_t<std::int64_t> batch_ids(b);
+  std::copy(st.batch_ids.begin(), st.batch_ids.end(), batch_ids.mutable_data());
+  return py::make_tuple(rec, loss, batch_ids);
+}
+
+// Drops the recorded batches, keeping the buffers' capacity for the next ones.
+void clear_recorded(StatsRecorder& st) {
+  st.record.clear();
+  st.losses.clear();
+  st.batch_ids.clear();
+}
 
 template <typename T>
 py::array view_of(std::vector<T>& buf, const std::vector<index_t>& shape, py::handle owner) {
@@ -377,35 +417,21 @@ void bind_network_dtype(py::module_& m, const char* name) {
            },
            py::arg("x").noconvert(), py::arg("mode") = "infer")
       .def("stats",
-           [](PN& s) {
-             // Copied under the mutex, turned into arrays once the GIL is back.
-             std::vector<double> record, loss_values;
-             std::vector<std::int64_t> ids;
-             s.locked([&] {
-               record = s.net->stats().record;
-               loss_values = s.net->stats().losses;
-               ids = s.net->stats().batch_ids;
-             });
-             // One loss per recorded batch (none when the network has no rows).
-             const py::ssize_t b = static_cast<py::ssize_t>(loss_values.size());
-             py::array_t<double> rec({b, static_cast<py::ssize_t>(s.net->stat_rows()),
-                                      static_cast<py::ssize_t>(kRowWidth)});
-             std::copy(record.begin(), record.end(), rec.mutable_data());
-             py::array_t<double> losses(b);
-             std::copy(loss_values.begin(), loss_values.end(), losses.mutable_data());
-             py::array_t<std::int64_t> batch_ids(b);
-             std::copy(ids.begin(), ids.end(), batch_ids.mutable_data());
-             return py::make_tuple(rec, losses, batch_ids);
-           },
+           [](PN& s) { return s.locked_with_gil([&] { return recorded_arrays(s.net->stats()); }); },
            "Recorded statistics: (batches, rows, fields), the mean loss of each batch and its "
            "index in its epoch (-1 for a probe).")
-      .def("clear_stats", [](PN& s) {
-        s.locked([&] {
-          s.net->stats().record.clear();
-          s.net->stats().losses.clear();
-          s.net->stats().batch_ids.clear();
-        });
-      });
+      .def("take_stats",
+           [](PN& s) {
+             // stats() and clear_stats() in one call: fit collects the
+             // records of many epochs at a time with it.
+             return s.locked_with_gil([&] {
+               py::tuple out = recorded_arrays(s.net->stats());
+               clear_recorded(s.net->stats());
+               return out;
+             });
+           },
+           "As stats(), and clears them (stats() then clear_stats()).")
+      .def("clear_stats", [](PN& s) { s.locked([&] { clear_recorded(s.net->stats()); }); });
 }
 
 }  // namespace

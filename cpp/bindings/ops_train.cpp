@@ -246,6 +246,19 @@ void bind_flowstats(py::module_& m) {
       },
       py::arg("x").noconvert(), "L2 norm, sum of squares, mean and max |x|, non-finite count.");
   m.def(
+      "buffer_norm",
+      [](carray<T> x) {
+        const T* px = x.data();
+        const index_t n = x.size();
+        const ops::NormStats s = without_gil([&] { return ops::buffer_norm<T>(px, n); });
+        py::dict d;
+        d["l2"] = s.l2;
+        d["sumsq"] = s.sumsq;
+        d["nonfinite"] = s.nonfinite;
+        return d;
+      },
+      py::arg("x").noconvert(), "L2 norm, sum of squares and non-finite count (as buffer_stats).");
+  m.def(
       "activation_stats",
       [](carray<T> y, int act, std::optional<carray<index_t>> hist, double lo, double hi) {
         const char* op = "activation_stats";

@@ -1,9 +1,28 @@
 // Gradient-flow statistics (see flowstats.h).
 //
+// One pass over each buffer computes everything a healthy network needs:
+//   buffer_stats      sum |x|, sum x^2 and max |x|;
+//   activation_stats  sum y, and the shifted sums S1 = sum (y - c) and
+//                     S2 = sum (y - c)^2 with c = y[0], the saturated count and
+//                     every element's histogram bin, all in the same loop.
+// The variance is (S2 - S1^2 / n) / n. Shifting by c, one of the values, keeps
+// the cancellation bounded: (c - mean)^2 <= n var, so S2 <= (n + 1) n var and
+// the relative error of the variance is at most about (n + 1) ulp (in double;
+// a few ulp for typical data), where the unshifted sum of squares would lose
+// everything for activations far from 0 with a small spread.
+//
+// NaN and Inf need no per-element test: any of them makes the sum of squares
+// non-finite (Inf^2 = Inf, NaN propagates), so one check after the pass
+// decides whether a second, careful pass runs: it counts the non-finite
+// elements, re-bins the histogram without them and takes max |x| as numpy
+// does. A network that has blown up pays for that pass, a healthy one never.
+//
 // Sums run over fixed chunks of kBlock elements whose partial results are
-// combined in chunk order (ordered_reduce), so every value is bitwise the same
-// for any thread count. The histogram and the counts are integers: their sum
-// does not depend on the order at all.
+// combined in chunk order (ordered_reduce); inside a chunk, kLanes interleaved
+// partial sums are added in lane order at the end. Both orders depend on n
+// only, so every value is bitwise the same for any thread count. The
+// histogram and the counts are integers: their sum does not depend on the
+// order at all.
 //
 // max_abs propagates NaN as numpy's max does; l2 is NaN whenever the buffer
 // holds a NaN or Inf, so a non-finite gradient never looks merely "large".
@@ -15,24 +34,280 @@
 #include <limits>
 
 #include "ops/parallel.h"
+#include "ops/vecmath.h"
 
 namespace vgp::ops {
 namespace {
 
-// Partial results of one chunk; each pass fills the fields it needs.
-struct Partial {
-  double sum = 0.0;    // sum of |x| (buffer_stats) or of x (activation_stats)
-  double sumsq = 0.0;  // sum of x^2
+// Interleaved partial sums per chunk: a fixed association (independent of the
+// vector width and of the thread count) that lets the compiler vectorize the
+// loops. Every test inside them is a branch-free select so that it vectorizes
+// as well.
+constexpr index_t kLanes = 8;
+// Elements binned per block of a histogram: their bin numbers fit in a stack
+// buffer, computed in the vectorized loop before a scalar counting loop.
+constexpr index_t kHistBlock = 512;
+// Histograms up to this many bins are counted in kSubHists interleaved copies.
+constexpr index_t kMaxSubBins = 64;
+constexpr index_t kSubHists = 4;
+// Rows of a dead-unit scan between two checks for "every unit seen on".
+constexpr index_t kDeadCheckRows = 4;
+
+// The total of a chunk's lane sums, added as a fixed tree (lanes l and l + 4,
+// then l and l + 2, then the two halves): three dependent additions instead
+// of eight, which on small buffers is a good part of the whole call.
+inline double lane_total(const double (&lane)[kLanes]) {
+  static_assert(kLanes == 8, "lane_total adds eight lanes");
+  const double a0 = lane[0] + lane[4], a1 = lane[1] + lane[5];
+  const double a2 = lane[2] + lane[6], a3 = lane[3] + lane[7];
+  return (a0 + a2) + (a1 + a3);
+}
+
+// Partial sums of one chunk of buffer_stats. max_abs skips NaN here (a NaN
+// makes sumsq NaN, and the careful pass then sets max_abs).
+struct Magnitude {
+  double sum_abs = 0.0;
+  double sumsq = 0.0;
   double max_abs = 0.0;
-  index_t nonfinite = 0;
-  index_t saturated = 0;
-  index_t nans = 0;    // NaN elements (buffer_stats: max_abs is NaN when any)
 };
 
-inline bool is_finite(double v) { return std::isfinite(v); }
+// Partial sums of one chunk of activation_stats (see the top of the file).
+struct Level {
+  double sum = 0.0;
+  double dsum = 0.0;
+  double dsq = 0.0;
+  index_t saturated = 0;
+};
 
-// NaN wins, as in numpy.max.
-inline double nan_max(double a, double b) { return (b > a || b != b) ? b : a; }
+// Histogram of nbins equal bins from lo, with norm = nbins / (hi - lo): bin
+// position as numpy computes it, (v - lo) * nbins / (hi - lo), values outside
+// clamped into the end bins.
+struct Binning {
+  index_t* hist = nullptr;
+  index_t nbins = 0;
+  double lo = 0.0;
+  double norm = 0.0;
+  double top() const { return static_cast<double>(nbins - 1); }
+};
+
+// Bin of a finite v; a NaN lands in bin 0 (both comparisons are false), which
+// only the careful pass, run whenever a buffer holds a NaN or Inf, corrects.
+inline std::int32_t bin_of(double v, double lo, double norm, double top) {
+  double pos = (v - lo) * norm;
+  pos = pos >= 0.0 ? pos : 0.0;
+  pos = pos <= top ? pos : top;
+  return static_cast<std::int32_t>(pos);
+}
+
+// Adds the counts of bins[0, n) (each in [0, nbins)) to hist. Neighbouring
+// elements often share a bin (a saturated layer puts nearly all of them in
+// one), and increments of one counter form a chain through memory; kSubHists
+// interleaved copies break it.
+void count_bins(const std::int32_t* bins, index_t n, index_t* hist, index_t nbins) {
+  if (nbins > kMaxSubBins) {
+    for (index_t k = 0; k < n; ++k) hist[bins[k]] += 1;
+    return;
+  }
+  std::int32_t sub[kSubHists][kMaxSubBins];
+  for (index_t s = 0; s < kSubHists; ++s) std::fill(sub[s], sub[s] + nbins, 0);
+  const index_t whole = n - n % kSubHists;
+  for (index_t k = 0; k < whole; k += kSubHists) {
+    for (index_t s = 0; s < kSubHists; ++s) sub[s][bins[k + s]] += 1;
+  }
+  for (index_t k = whole; k < n; ++k) sub[0][bins[k]] += 1;
+  for (index_t b = 0; b < nbins; ++b) {
+    std::int32_t total = 0;
+    for (index_t s = 0; s < kSubHists; ++s) total += sub[s][b];
+    hist[b] += total;
+  }
+}
+
+template <typename T>
+VGP_MULTIVERSION Magnitude magnitude_chunk(const T* x, index_t n) {
+  double sum[kLanes] = {}, sumsq[kLanes] = {}, mx[kLanes] = {};
+  const index_t whole = n - n % kLanes;
+  for (index_t k = 0; k < whole; k += kLanes) {
+    VGP_SIMD
+    for (index_t l = 0; l < kLanes; ++l) {
+      const double v = static_cast<double>(x[k + l]);
+      const double a = std::fabs(v);
+      sum[l] += a;
+      sumsq[l] += v * v;
+      mx[l] = a > mx[l] ? a : mx[l];
+    }
+  }
+  Magnitude m;
+  m.sum_abs = lane_total(sum);
+  m.sumsq = lane_total(sumsq);
+  for (index_t l = 0; l < kLanes; ++l) m.max_abs = mx[l] > m.max_abs ? mx[l] : m.max_abs;
+  for (index_t k = whole; k < n; ++k) {
+    const double v = static_cast<double>(x[k]);
+    const double a = std::fabs(v);
+    m.sum_abs += a;
+    m.sumsq += v * v;
+    m.max_abs = a > m.max_abs ? a : m.max_abs;
+  }
+  return m;
+}
+
+// Sum of x^2 over x[0, n), in magnitude_chunk's order (so the same sum).
+template <typename T>
+VGP_MULTIVERSION double sumsq_chunk(const T* x, index_t n) {
+  if (n < kLanes) {
+    // The same sum as below (the lanes add up to 0), on a path that touches
+    // no vector register: GCC 12 set up a 256-bit register before testing n
+    // and returned from this path without a vzeroupper, and the dirty upper
+    // state slowed the SSE code that ran after it (3 us per recorded batch
+    // on the seed network, through one call on its 1-element output bias).
+    double total = 0.0;
+    for (index_t k = 0; k < n; ++k) {
+      const double v = static_cast<double>(x[k]);
+      total += v * v;
+    }
+    return total;
+  }
+  double sumsq[kLanes] = {};
+  const index_t whole = n - n % kLanes;
+  for (index_t k = 0; k < whole; k += kLanes) {
+    VGP_SIMD
+    for (index_t l = 0; l < kLanes; ++l) {
+      const double v = static_cast<double>(x[k + l]);
+      sumsq[l] += v * v;
+    }
+  }
+  double total = lane_total(sumsq);
+  for (index_t k = whole; k < n; ++k) {
+    const double v = static_cast<double>(x[k]);
+    total += v * v;
+  }
+  return total;
+}
+
+// The fused activation pass over y[0, n); with kHist, also adds every
+// element's bin to bin.hist.
+template <typename T, bool kHist>
+VGP_MULTIVERSION Level level_chunk(const T* y, index_t n, double c, double sat_lo,
+                                   double sat_hi, Binning bin) {
+  double sum[kLanes] = {}, dsum[kLanes] = {}, dsq[kLanes] = {}, sat[kLanes] = {};
+  // The saturated count accumulates in doubles (exact below 2^53): a masked
+  // add keeps the loop in vector registers where an integer count would not.
+  std::int32_t bins[kHistBlock];
+  const double top = bin.top();
+  const index_t whole = n - n % kLanes;
+  for (index_t b0 = 0; b0 < whole; b0 += kHistBlock) {
+    const index_t b1 = std::min(whole, b0 + kHistBlock);
+    for (index_t k = b0; k < b1; k += kLanes) {
+      VGP_SIMD
+      for (index_t l = 0; l < kLanes; ++l) {
+        const double v = static_cast<double>(y[k + l]);
+        const double d = v - c;
+        sum[l] += v;
+        dsum[l] += d;
+        dsq[l] += d * d;
+        sat[l] += (v < sat_lo) | (v > sat_hi) ? 1.0 : 0.0;
+        if constexpr (kHist) bins[k - b0 + l] = bin_of(v, bin.lo, bin.norm, top);
+      }
+    }
+    if constexpr (kHist) count_bins(bins, b1 - b0, bin.hist, bin.nbins);
+  }
+  Level p;
+  p.sum = lane_total(sum);
+  p.dsum = lane_total(dsum);
+  p.dsq = lane_total(dsq);
+  double saturated = lane_total(sat);
+  for (index_t k = whole; k < n; ++k) {
+    const double v = static_cast<double>(y[k]);
+    const double d = v - c;
+    p.sum += v;
+    p.dsum += d;
+    p.dsq += d * d;
+    saturated += (v < sat_lo) | (v > sat_hi) ? 1.0 : 0.0;
+    if constexpr (kHist) bins[k - whole] = bin_of(v, bin.lo, bin.norm, top);
+  }
+  if constexpr (kHist) count_bins(bins, n - whole, bin.hist, bin.nbins);
+  p.saturated = static_cast<index_t>(saturated);
+  return p;
+}
+
+// Sum of (y - mean)^2 over y[0, n): the careful pass's variance, used only
+// when the shifted sums overflowed although every element is finite.
+template <typename T>
+double spread_chunk(const T* y, index_t n, double mean) {
+  double sq[kLanes] = {};
+  const index_t whole = n - n % kLanes;
+  for (index_t k = 0; k < whole; k += kLanes) {
+    for (index_t l = 0; l < kLanes; ++l) {
+      const double d = static_cast<double>(y[k + l]) - mean;
+      sq[l] += d * d;
+    }
+  }
+  double total = lane_total(sq);
+  for (index_t k = whole; k < n; ++k) {
+    const double d = static_cast<double>(y[k]) - mean;
+    total += d * d;
+  }
+  return total;
+}
+
+// Adds the bins of x[0, n) (n <= kHistBlock) to hist. kSkipNonfinite leaves
+// NaN and Inf out (the careful pass); otherwise every element must be finite.
+template <typename T, bool kSkipNonfinite>
+VGP_MULTIVERSION void histogram_block(const T* x, index_t n, Binning bin) {
+  std::int32_t bins[kHistBlock];
+  const double top = bin.top();
+  index_t kept = n;
+  if constexpr (kSkipNonfinite) {
+    kept = 0;
+    for (index_t k = 0; k < n; ++k) {
+      const double v = static_cast<double>(x[k]);
+      if (std::isfinite(v)) bins[kept++] = bin_of(v, bin.lo, bin.norm, top);
+    }
+  } else {
+    VGP_SIMD
+    for (index_t k = 0; k < n; ++k) {
+      bins[k] = bin_of(static_cast<double>(x[k]), bin.lo, bin.norm, top);
+    }
+  }
+  count_bins(bins, kept, bin.hist, bin.nbins);
+}
+
+// The histogram of y[0, n), over threads in blocks when the buffer is large:
+// integer counts, so the OpenMP array reduction is exact whatever order the
+// threads' private histograms are added in.
+template <typename T, bool kSkipNonfinite>
+void histogram(const T* y, index_t n, Binning bin) {
+  std::fill(bin.hist, bin.hist + bin.nbins, index_t{0});
+  const index_t blocks = (n + kHistBlock - 1) / kHistBlock;
+  const auto count_block = [&](index_t blk, index_t* into) {
+    Binning b = bin;
+    b.hist = into;
+    const index_t begin = blk * kHistBlock;
+    histogram_block<T, kSkipNonfinite>(y + begin, std::min(n, begin + kHistBlock) - begin, b);
+  };
+#ifdef _OPENMP
+  if (detail::worth_threads(n) && blocks > 1 && ::vgp::get_num_threads() > 1) {
+    index_t* hist = bin.hist;
+    const index_t nbins = bin.nbins;
+#pragma omp parallel for schedule(static) reduction(+ : hist[:nbins]) \
+    num_threads(::vgp::get_num_threads())
+    for (index_t blk = 0; blk < blocks; ++blk) count_block(blk, hist);
+    return;
+  }
+#endif
+  for (index_t blk = 0; blk < blocks; ++blk) count_block(blk, bin.hist);
+}
+
+// Non-finite elements of x[0, n), and how many of them are NaN.
+template <typename T>
+void count_nonfinite(const T* x, index_t n, index_t& nonfinite, index_t& nans) {
+  nonfinite = 0;
+  nans = 0;
+  for (index_t k = 0; k < n; ++k) {
+    const double v = static_cast<double>(x[k]);
+    nonfinite += std::isfinite(v) ? 0 : 1;
+    nans += v != v ? 1 : 0;
+  }
+}
 
 // A unit is off when its output is on the flat side of its activation:
 // relu y <= 0; leaky_relu, elu, selu y < 0 (NaN counts as on, so a NaN never
@@ -55,140 +330,45 @@ inline void saturation_bounds(Act act, double& sat_lo, double& sat_hi) {
   }
 }
 
-// The chunk loops below keep kLanes interleaved partial sums, added in lane
-// order at the end: a fixed association (independent of the vector width and
-// of the thread count) that lets the compiler vectorize the loop. Every test
-// inside is branch-free so that it vectorizes as well.
-constexpr index_t kLanes = 8;
-
-// |x| sum, x^2 sum, max |x| (NaN-free), NaN count and non-finite count of x[begin, end).
+// Columns of a (batch, features) buffer that are off in every row; each
+// thread owns whole chunks of columns.
 template <typename T>
-VGP_MULTIVERSION Partial magnitude_chunk(const T* x, index_t begin, index_t end) {
-  // Counts accumulate in doubles too (exact below 2^53): a masked add keeps
-  // the loop in vector registers where an integer count would not.
-  double sum[kLanes] = {}, sumsq[kLanes] = {}, mx[kLanes] = {}, bad[kLanes] = {},
-         nans[kLanes] = {};
-  const double big = std::numeric_limits<double>::max();
-  const index_t n = end - begin;
-  const index_t whole = n - n % kLanes;
-  for (index_t k = 0; k < whole; k += kLanes) {
-    for (index_t l = 0; l < kLanes; ++l) {
-      const double v = static_cast<double>(x[begin + k + l]);
-      const double a = std::fabs(v);
-      sum[l] += a;
-      sumsq[l] += v * v;
-      mx[l] = a > mx[l] ? a : mx[l];  // NaN compares false: skipped here, counted below
-      bad[l] += a <= big ? 0.0 : 1.0;
-      nans[l] += v != v ? 1.0 : 0.0;
+index_t dead_units(const T* y, index_t batch, index_t features, Act act) {
+  const index_t nchunks = (features + detail::kColumnChunk - 1) / detail::kColumnChunk;
+  const auto dead_in_chunk = [&](index_t c) {
+    const index_t j0 = c * detail::kColumnChunk;
+    const index_t width = std::min(features, j0 + detail::kColumnChunk) - j0;
+    unsigned char alive[detail::kColumnChunk] = {};
+    index_t dead = width;
+    // Most units of a healthy layer are on in the first few rows: recount
+    // every kDeadCheckRows rows and stop once every unit has been seen on.
+    for (index_t i0 = 0; i0 < batch && dead > 0; i0 += kDeadCheckRows) {
+      const index_t i1 = std::min(batch, i0 + kDeadCheckRows);
+      for (index_t i = i0; i < i1; ++i) {
+        const T* row = y + i * features + j0;
+        if (act == Act::relu) {
+          for (index_t j = 0; j < width; ++j) alive[j] |= row[j] <= T(0) ? 0 : 1;
+        } else {
+          for (index_t j = 0; j < width; ++j) alive[j] |= row[j] < T(0) ? 0 : 1;
+        }
+      }
+      dead = 0;
+      for (index_t j = 0; j < width; ++j) dead += alive[j] ? 0 : 1;
     }
+    return dead;
+  };
+  index_t dead = 0;
+  // Integer counts: the sum is exact in any order. Small buffers never
+  // enter an OpenMP construct (see detail::for_each_index).
+#ifdef _OPENMP
+  if (detail::worth_threads(batch * features) && nchunks > 1 && ::vgp::get_num_threads() > 1) {
+#pragma omp parallel for schedule(static) reduction(+ : dead) num_threads(::vgp::get_num_threads())
+    for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
+    return dead;
   }
-  Partial p;
-  for (index_t l = 0; l < kLanes; ++l) {
-    p.sum += sum[l];
-    p.sumsq += sumsq[l];
-    p.max_abs = std::max(p.max_abs, mx[l]);
-    p.nonfinite += static_cast<index_t>(bad[l]);
-    p.nans += static_cast<index_t>(nans[l]);
-  }
-  for (index_t k = whole; k < n; ++k) {
-    const double v = static_cast<double>(x[begin + k]);
-    const double a = std::fabs(v);
-    p.sum += a;
-    p.sumsq += v * v;
-    p.max_abs = a > p.max_abs ? a : p.max_abs;
-    p.nonfinite += a <= big ? 0 : 1;
-    p.nans += v != v ? 1 : 0;
-  }
-  return p;
-}
-
-// Sum, non-finite count and saturated count of y[begin, end).
-template <typename T>
-VGP_MULTIVERSION Partial level_chunk(const T* y, index_t begin, index_t end, double sat_lo,
-                                     double sat_hi) {
-  double sum[kLanes] = {}, bad[kLanes] = {}, sat[kLanes] = {};
-  const double big = std::numeric_limits<double>::max();
-  const index_t n = end - begin;
-  const index_t whole = n - n % kLanes;
-  for (index_t k = 0; k < whole; k += kLanes) {
-    for (index_t l = 0; l < kLanes; ++l) {
-      const double v = static_cast<double>(y[begin + k + l]);
-      sum[l] += v;
-      bad[l] += std::fabs(v) <= big ? 0.0 : 1.0;
-      sat[l] += (v < sat_lo) | (v > sat_hi) ? 1.0 : 0.0;
-    }
-  }
-  Partial p;
-  for (index_t l = 0; l < kLanes; ++l) {
-    p.sum += sum[l];
-    p.nonfinite += static_cast<index_t>(bad[l]);
-    p.saturated += static_cast<index_t>(sat[l]);
-  }
-  for (index_t k = whole; k < n; ++k) {
-    const double v = static_cast<double>(y[begin + k]);
-    p.sum += v;
-    p.nonfinite += std::fabs(v) <= big ? 0 : 1;
-    p.saturated += (v < sat_lo) | (v > sat_hi) ? 1 : 0;
-  }
-  return p;
-}
-
-// Sum of (y - mean)^2 over y[begin, end).
-template <typename T>
-VGP_MULTIVERSION double spread_chunk(const T* y, index_t begin, index_t end, double mean) {
-  double sq[kLanes] = {};
-  const index_t n = end - begin;
-  const index_t whole = n - n % kLanes;
-  for (index_t k = 0; k < whole; k += kLanes) {
-    for (index_t l = 0; l < kLanes; ++l) {
-      const double d = static_cast<double>(y[begin + k + l]) - mean;
-      sq[l] += d * d;
-    }
-  }
-  double total = 0.0;
-  for (index_t l = 0; l < kLanes; ++l) total += sq[l];
-  for (index_t k = whole; k < n; ++k) {
-    const double d = static_cast<double>(y[begin + k]) - mean;
-    total += d * d;
-  }
-  return total;
-}
-
-// Elements binned per block of the histogram: their bin numbers fit in a
-// stack buffer, computed in one vectorized loop before the counting loop.
-constexpr index_t kHistBlock = 512;
-
-// Adds the counts of x[0, n) (n <= kHistBlock) over nbins equal bins of
-// [lo, lo + nbins / norm] to hist; values outside fall into the end bins,
-// NaN and Inf are not counted. Bin position as numpy: (v - lo) * nbins / (hi - lo).
-template <typename T>
-VGP_MULTIVERSION void histogram_block(const T* x, index_t n, index_t* hist, index_t nbins,
-                                      double lo, double norm) {
-  std::int32_t bins[kHistBlock];
-  const double top = static_cast<double>(nbins - 1);
-  const double big = std::numeric_limits<double>::max();
-  for (index_t k = 0; k < n; ++k) {
-    const double v = static_cast<double>(x[k]);
-    double pos = (v - lo) * norm;
-    pos = pos < 0.0 ? 0.0 : pos;
-    pos = pos > top ? top : pos;
-    // Non-finite values get the out-of-range bin nbins, skipped below.
-    bins[k] = std::fabs(v) <= big ? static_cast<std::int32_t>(pos)
-                                  : static_cast<std::int32_t>(nbins);
-  }
-  for (index_t k = 0; k < n; ++k) {
-    const std::int32_t b = bins[k];
-    if (b < nbins) hist[b] += 1;
-  }
-}
-
-void combine(Partial& acc, const Partial& part) {
-  acc.sum += part.sum;
-  acc.sumsq += part.sumsq;
-  acc.max_abs = nan_max(acc.max_abs, part.max_abs);
-  acc.nonfinite += part.nonfinite;
-  acc.saturated += part.saturated;
-  acc.nans += part.nans;
+#endif
+  for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
+  return dead;
 }
 
 }  // namespace
@@ -197,14 +377,40 @@ template <typename T>
 BufferStats buffer_stats(const T* x, index_t n) {
   BufferStats s;
   if (n <= 0) return s;
-  const Partial m = detail::ordered_reduce(
-      n, detail::kBlock, n, Partial{},
-      [=](index_t begin, index_t end) { return magnitude_chunk(x, begin, end); }, combine);
+  const Magnitude m = detail::ordered_reduce(
+      n, detail::kBlock, n, Magnitude{},
+      [=](index_t begin, index_t end) { return magnitude_chunk(x + begin, end - begin); },
+      [](Magnitude& acc, const Magnitude& part) {
+        acc.sum_abs += part.sum_abs;
+        acc.sumsq += part.sumsq;
+        acc.max_abs = part.max_abs > acc.max_abs ? part.max_abs : acc.max_abs;
+      });
   s.sumsq = m.sumsq;
-  s.l2 = m.nonfinite > 0 ? std::numeric_limits<double>::quiet_NaN() : std::sqrt(m.sumsq);
-  s.mean_abs = m.sum / static_cast<double>(n);
-  s.max_abs = m.nans > 0 ? std::numeric_limits<double>::quiet_NaN() : m.max_abs;
-  s.nonfinite = m.nonfinite;
+  s.l2 = std::sqrt(m.sumsq);
+  s.mean_abs = m.sum_abs / static_cast<double>(n);
+  s.max_abs = m.max_abs;
+  if (!std::isfinite(m.sumsq)) {  // a NaN or Inf, or squares beyond double's range
+    index_t nans = 0;
+    count_nonfinite(x, n, s.nonfinite, nans);
+    if (s.nonfinite > 0) s.l2 = std::numeric_limits<double>::quiet_NaN();
+    if (nans > 0) s.max_abs = std::numeric_limits<double>::quiet_NaN();
+  }
+  return s;
+}
+
+template <typename T>
+NormStats buffer_norm(const T* x, index_t n) {
+  NormStats s;
+  if (n <= 0) return s;
+  s.sumsq = detail::ordered_sum(n, detail::kBlock, n, [=](index_t begin, index_t end) {
+    return sumsq_chunk(x + begin, end - begin);
+  });
+  s.l2 = std::sqrt(s.sumsq);
+  if (!std::isfinite(s.sumsq)) {  // as buffer_stats
+    index_t nans = 0;
+    count_nonfinite(x, n, s.nonfinite, nans);
+    if (s.nonfinite > 0) s.l2 = std::numeric_limits<double>::quiet_NaN();
+  }
   return s;
 }
 
@@ -215,86 +421,76 @@ ActivationStats activation_stats(const T* y, index_t batch, index_t features, Ac
   const index_t n = batch * features;
   if (n <= 0) return s;
   const double inv_n = 1.0 / static_cast<double>(n);
-
-  // Pass 1: sum, non-finite count and saturated count.
   double sat_lo = 0.0, sat_hi = 0.0;
   saturation_bounds(act, sat_lo, sat_hi);
-  const Partial first = detail::ordered_reduce(
-      n, detail::kBlock, n, Partial{},
-      [=](index_t begin, index_t end) { return level_chunk(y, begin, end, sat_lo, sat_hi); },
-      combine);
-  s.mean = first.sum * inv_n;
-  s.nonfinite = first.nonfinite;
-  s.saturated = static_cast<double>(first.saturated) * inv_n;
-
-  // Pass 2: squared deviations from the mean (two passes avoid cancellation).
-  const double mean = s.mean;
-  const double sq = detail::ordered_sum(n, detail::kBlock, n, [=](index_t begin, index_t end) {
-    return spread_chunk(y, begin, end, mean);
-  });
-  s.std = std::sqrt(sq * inv_n);
-
-  // Dead units: columns that are off in every row; each thread owns whole columns.
-  if (can_die(act)) {
-    index_t dead = 0;
-    const index_t nchunks = (features + detail::kColumnChunk - 1) / detail::kColumnChunk;
-    const auto dead_in_chunk = [&](index_t c) {
-      const index_t j0 = c * detail::kColumnChunk;
-      const index_t width = std::min(features, j0 + detail::kColumnChunk) - j0;
-      bool alive[detail::kColumnChunk] = {};
-      for (index_t i = 0; i < batch; ++i) {
-        const T* row = y + i * features + j0;
-        if (act == Act::relu) {
-          for (index_t j = 0; j < width; ++j) alive[j] = alive[j] | !(row[j] <= T(0));
-        } else {
-          for (index_t j = 0; j < width; ++j) alive[j] = alive[j] | !(row[j] < T(0));
-        }
-      }
-      index_t count = 0;
-      for (index_t j = 0; j < width; ++j) count += alive[j] ? 0 : 1;
-      return count;
-    };
-    // Integer counts: the sum is exact in any order. Small buffers never
-    // enter an OpenMP construct (see detail::for_each_index).
-#ifdef _OPENMP
-    if (detail::worth_threads(n) && nchunks > 1 && ::vgp::get_num_threads() > 1) {
-#pragma omp parallel for schedule(static) reduction(+ : dead) num_threads(::vgp::get_num_threads())
-      for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
-    } else
-#endif
-    {
-      for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
-    }
-    s.dead = static_cast<double>(dead) / static_cast<double>(features);
-  }
-
-  // Histogram over [lo, hi]: integer counts, so the OpenMP array reduction is
-  // exact whatever order the threads' private histograms are added in.
+  Binning bin;
   if (hist != nullptr && nbins > 0) {
-    for (index_t b = 0; b < nbins; ++b) hist[b] = 0;
-    // Bin position as numpy computes it: (v - lo) * nbins / (hi - lo).
-    const double norm = hi > lo ? static_cast<double>(nbins) / (hi - lo) : 0.0;
-    const index_t blocks = (n + kHistBlock - 1) / kHistBlock;
-    const auto count_block = [&](index_t blk, index_t* into) {
-      const index_t begin = blk * kHistBlock, end = std::min(n, begin + kHistBlock);
-      histogram_block(y + begin, end - begin, into, nbins, lo, norm);
-    };
-#ifdef _OPENMP
-    if (detail::worth_threads(n) && blocks > 1 && ::vgp::get_num_threads() > 1) {
-#pragma omp parallel for schedule(static) reduction(+ : hist[:nbins]) \
-    num_threads(::vgp::get_num_threads())
-      for (index_t blk = 0; blk < blocks; ++blk) count_block(blk, hist);
-    } else
-#endif
-    {
-      for (index_t blk = 0; blk < blocks; ++blk) count_block(blk, hist);
+    bin.hist = hist;
+    bin.nbins = nbins;
+    bin.lo = lo;
+    bin.norm = hi > lo ? static_cast<double>(nbins) / (hi - lo) : 0.0;
+    std::fill(hist, hist + nbins, index_t{0});
+  }
+  // A buffer of one chunk (every buffer of a small network) is binned in the
+  // same pass, serially; larger ones sum over threads and bin afterwards.
+  const bool one_chunk = n <= detail::kBlock;
+  const double c = static_cast<double>(y[0]);
+  const Level total = detail::ordered_reduce(
+      n, detail::kBlock, n, Level{},
+      [=](index_t begin, index_t end) {
+        return one_chunk && bin.hist
+                   ? level_chunk<T, true>(y + begin, end - begin, c, sat_lo, sat_hi, bin)
+                   : level_chunk<T, false>(y + begin, end - begin, c, sat_lo, sat_hi, bin);
+      },
+      [](Level& acc, const Level& part) {
+        acc.sum += part.sum;
+        acc.dsum += part.dsum;
+        acc.dsq += part.dsq;
+        acc.saturated += part.saturated;
+      });
+  s.mean = total.sum * inv_n;
+  s.saturated = static_cast<double>(total.saturated) * inv_n;
+  // Population variance from the shifted sums; rounding can leave it a hair
+  // below zero for constant data.
+  const double var = (total.dsq - total.dsum * total.dsum * inv_n) * inv_n;
+  s.std = std::sqrt(var > 0.0 ? var : 0.0);
+  bool binned = one_chunk, all_finite = true;
+  if (!std::isfinite(total.dsq)) {
+    index_t nans = 0;
+    count_nonfinite(y, n, s.nonfinite, nans);
+    if (s.nonfinite > 0) {
+      // The deviations from a non-finite mean are NaN, as numpy's std says.
+      s.std = std::numeric_limits<double>::quiet_NaN();
+      binned = false;  // NaN and Inf were binned: count again without them
+      all_finite = false;
+    } else {
+      // Finite values whose shifted squares overflow (float64 near 1e154):
+      // deviations from the mean itself, in a second pass.
+      const double mean = s.mean;
+      const double sq = detail::ordered_sum(n, detail::kBlock, n, [=](index_t b, index_t e) {
+        return spread_chunk(y + b, e - b, mean);
+      });
+      s.std = std::sqrt(sq * inv_n);
     }
+  }
+  if (bin.hist && !binned) {
+    if (all_finite) {
+      histogram<T, false>(y, n, bin);
+    } else {
+      histogram<T, true>(y, n, bin);
+    }
+  }
+  if (can_die(act)) {
+    s.dead = static_cast<double>(dead_units(y, batch, features, act)) /
+             static_cast<double>(features);
   }
   return s;
 }
 
 template BufferStats buffer_stats<float>(const float*, index_t);
 template BufferStats buffer_stats<double>(const double*, index_t);
+template NormStats buffer_norm<float>(const float*, index_t);
+template NormStats buffer_norm<double>(const double*, index_t);
 template ActivationStats activation_stats<float>(const float*, index_t, index_t, Act, index_t*,
                                                  index_t, double, double);
 template ActivationStats activation_stats<double>(const double*, index_t, index_t, Act, index_t*,

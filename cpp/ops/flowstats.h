@@ -1,7 +1,8 @@
 // Gradient-flow statistics over a buffer, computed in one pass so that the
 // training loop can record them for nearly nothing.
 //
-// buffer_stats (weight gradients, backpropagated signals, weights):
+// buffer_stats (weight gradients, backpropagated signals, weights; buffer_norm
+// computes its l2 and nonfinite alone):
 //   l2       = sqrt(sum x^2)      (NaN if any element is NaN or Inf)
 //   mean_abs = (1/n) sum |x|,  max_abs = max |x|
 //   nonfinite = number of NaN/Inf elements
@@ -45,6 +46,18 @@ struct ActivationStats {
 
 template <typename T>
 BufferStats buffer_stats(const T* x, index_t n);
+
+// The norm alone: buffer_stats' l2, sumsq and nonfinite (the same values, bit
+// for bit) without the magnitude sums, for buffers whose mean and max |x| are
+// not reported (weights, bias gradients, backpropagated signals).
+struct NormStats {
+  double l2 = 0.0;
+  double sumsq = 0.0;
+  index_t nonfinite = 0;
+};
+
+template <typename T>
+NormStats buffer_norm(const T* x, index_t n);
 
 // hist may be null (nbins ignored then); otherwise it receives nbins counts
 // (overwritten).

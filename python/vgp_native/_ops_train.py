@@ -210,6 +210,15 @@ def buffer_stats(x: Any) -> dict[str, float | int]:
     return _core.buffer_stats(float_array(x, "x", _dtype_of(x)))
 
 
+def buffer_norm(x: Any) -> dict[str, float | int]:
+    """The L2 norm of a buffer alone: ``buffer_stats`` without the magnitudes.
+
+    Returns:
+        ``{"l2", "sumsq", "nonfinite"}``, bit for bit those of ``buffer_stats``.
+    """
+    return _core.buffer_norm(float_array(x, "x", _dtype_of(x)))
+
+
 _BOUNDED = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 

@@ -81,6 +81,9 @@ class Sequential:
         self._input_dim: int | None = None
         self._net: Any = None
         self._flow_rows: list[FlowRow] = []
+        # The specs the native network was built from (GradientFlow builds a
+        # twin of it for the probe at initialization); never mutated.
+        self._specs: list[dict[str, Any]] = []
         self.loss: str | None = None
         self.optimizer: optimizers.Optimizer | None = None
         self.metrics: list[str] = []
@@ -89,7 +92,7 @@ class Sequential:
         self.compiled = False
         self.stop_training = False
         self.history: History | None = None
-        self._flow_stats: tuple[np.ndarray, np.ndarray] | None = None
+        self._flow_feed: Any = None  # during fit, when statistics are recorded (_fit.FlowFeed)
         self._fit_data: tuple[np.ndarray, np.ndarray] | None = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
@@ -250,6 +253,7 @@ class Sequential:
             owner._weights[i] = view
         self._net = net
         self._flow_rows = rows
+        self._specs = specs
         out_dim = self._layers[-1].output_dim
         self._metric = (
             losses.resolve_metric(self.metrics[0], self.loss, out_dim) if self.metrics else None

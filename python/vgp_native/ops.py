@@ -52,6 +52,7 @@ from ._ops_loss import (
 from ._ops_train import (
     activation_stats,
     adam_update,
+    buffer_norm,
     buffer_stats,
     clip_by_norm,
     clip_by_value,
@@ -72,6 +73,7 @@ __all__ = [
     "batchnorm_forward_train",
     "binary_accuracy_sum",
     "binary_crossentropy",
+    "buffer_norm",
     "buffer_stats",
     "categorical_accuracy_sum",
     "categorical_crossentropy",

@@ -13,10 +13,15 @@ trainability) and then one per epoch, measured on the epoch's first batch
 Recording is switched on only while a ``GradientFlow`` callback listens; a
 plain ``fit`` computes none of it.
 
-The Python side stays off the per-epoch path: ``on_epoch_end`` only keeps the
-epoch's per-batch records; they are folded into records (averaged, maxima,
-summed counts, update ratios, the NaN scan) in vectorized chunks of up to
-``FLUSH_BATCHES`` batches and when the history is built.
+The Python side stays off the per-epoch path: ``fit`` hands the per-batch
+records over many epochs at a time (``_fit.FlowFeed``), ``on_epoch_end`` only
+keeps the epoch's logs, and the records are folded (averaged, maxima, summed
+counts, update ratios, the NaN scan) in vectorized chunks of up to
+``FLUSH_BATCHES`` batches and when the history is built. ``on_train_begin``
+only takes the initial weights and references to what else the probe and the
+history need; the probe pass and the ``FlowHistory`` are computed when
+``history`` or ``report()`` is first asked for, with the same numbers as if
+they had been computed inside ``fit``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import initializers
 from ..callbacks import Callback
 from .history import (
     _F,
@@ -66,9 +72,13 @@ def _containers(layers: list[Any]) -> list[list[Any]]:
 
 def model_structure(model: Any) -> dict[str, bool]:
     """Whether the model holds batch normalization, residual or dropout layers."""
+    return _structure(model.layers)
+
+
+def _structure(layers: list[Any]) -> dict[str, bool]:
     from ..layers import BatchNormalization, Dropout, Residual
 
-    kinds = {type(layer) for c in _containers(model.layers) for layer in c}
+    kinds = {type(layer) for c in _containers(layers) for layer in c}
     return {
         "batchnorm": BatchNormalization in kinds,
         "residual": Residual in kinds,
@@ -76,12 +86,12 @@ def model_structure(model: Any) -> dict[str, bool]:
     }
 
 
-def _normalized_kernels(model: Any) -> set[int]:
+def _normalized_kernels(layers: list[Any]) -> set[int]:
     """ids of Dense layers followed by a BatchNormalization before the next kernel."""
     from ..layers import BatchNormalization
 
     out: set[int] = set()
-    for container in _containers(model.layers):
+    for container in _containers(layers):
         for i, layer in enumerate(container):
             if not layer.has_kernel():
                 continue
@@ -94,8 +104,6 @@ def _normalized_kernels(model: Any) -> set[int]:
 
 
 def _serialized(initializer: Any) -> dict[str, Any] | None:
-    from .. import initializers
-
     try:
         return initializers.serialize(initializer)
     except TypeError:
@@ -104,23 +112,49 @@ def _serialized(initializer: Any) -> dict[str, Any] | None:
 
 def row_infos(model: Any) -> list[RowInfo]:
     """``RowInfo`` for each statistics row of a compiled model."""
-    from ..models import _HIST_RANGES
+    return _Layout(model).row_infos()
 
-    normalized = _normalized_kernels(model)
-    return [
-        RowInfo(
-            name=r.name,
-            activation=r.activation,
-            fan_in=r.fan_in,
-            fan_out=r.fan_out,
-            in_residual=r.in_residual,
-            hist_range=_HIST_RANGES.get(r.activation, (-4.0, 4.0)),
-            kernel_initializer=_serialized(r.layer.kernel_initializer),
-            bias_initializer=_serialized(r.layer.bias_initializer) if r.layer.use_bias else None,
-            normalized=id(r.layer) in normalized,
-        )
-        for r in model.flow_rows
-    ]
+
+class _Layout:
+    """The model's layers and statistics rows, as a FlowHistory describes them.
+
+    Taken by reference (the layer list, each row and its initializers), which
+    costs next to nothing when training begins; the descriptions are derived
+    from them when the history is built. A built layer's configuration does
+    not change, so they read as they would have at the start.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.layers = model.layers
+        self.rows = [
+            (r, r.layer.kernel_initializer, r.layer.bias_initializer if r.layer.use_bias else None)
+            for r in model.flow_rows
+        ]
+
+    def name(self, row: int) -> str:
+        return self.rows[row][0].name
+
+    def structure(self) -> dict[str, bool]:
+        return _structure(self.layers)
+
+    def row_infos(self) -> list[RowInfo]:
+        from ..models import _HIST_RANGES
+
+        normalized = _normalized_kernels(self.layers)
+        return [
+            RowInfo(
+                name=r.name,
+                activation=r.activation,
+                fan_in=r.fan_in,
+                fan_out=r.fan_out,
+                in_residual=r.in_residual,
+                hist_range=_HIST_RANGES.get(r.activation, (-4.0, 4.0)),
+                kernel_initializer=_serialized(kernel_init),
+                bias_initializer=None if bias_init is None else _serialized(bias_init),
+                normalized=id(r.layer) in normalized,
+            )
+            for r, kernel_init, bias_init in self.rows
+        ]
 
 
 def sample_rows(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +166,12 @@ def sample_rows(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, n
     return x[idx], y[idx]
 
 
+def _kernel_positions(net: Any) -> list[int]:
+    """Position of each row's kernel in ``net.params()`` (the model's weight order)."""
+    rows = {info[3]: k for k, info in enumerate(net.param_info()) if info[3] >= 0}
+    return [rows[r] for r in range(len(rows))]
+
+
 def first_step_norms(model: Any, grads: list[np.ndarray | None]) -> np.ndarray:
     """``||dW||`` per row of the first step a fresh optimizer would take with ``grads``.
 
@@ -141,16 +181,23 @@ def first_step_norms(model: Any, grads: list[np.ndarray | None]) -> np.ndarray:
     first step ``lr g / (|g| + eps)`` shows how it rescales a vanishing
     gradient into a full-size step, where SGD's ``lr g`` stays as small as ``g``.
     """
+    if not model.flow_rows:  # (which attaches the native network if needed)
+        return np.zeros(0)
+    rows = _kernel_positions(model._net)
+    return _first_step_norms(
+        model.optimizer, [model.weights[k] for k in rows], [grads[k] for k in rows]
+    )
+
+
+def _first_step_norms(
+    opt: Any, kernels: list[np.ndarray], grads: list[np.ndarray | None]
+) -> np.ndarray:
+    """``first_step_norms`` for optimizer ``opt`` and each row's kernel and gradient."""
     from .. import ops
 
-    opt = model.optimizer
     cfg = opt.get_config()
-    slots = model._weight_slots()
-    index = {id(owner._weights[i]): k for k, (owner, i) in enumerate(slots)}
-    out = np.zeros(len(model.flow_rows))
-    for r, row in enumerate(model.flow_rows):
-        kernel = row.layer.kernel
-        g = grads[index[id(kernel)]]
+    out = np.zeros(len(kernels))
+    for r, (kernel, g) in enumerate(zip(kernels, grads, strict=True)):
         if g is None:
             continue
         if opt.clipnorm:
@@ -178,6 +225,25 @@ def first_step_norms(model: Any, grads: list[np.ndarray | None]) -> np.ndarray:
     return out
 
 
+def _probe_pass(
+    net: Any, x: np.ndarray, y: np.ndarray, opt: Any, rows: list[int]
+) -> tuple[np.ndarray, float]:
+    """The probe on native network ``net`` (prepared ``x``, ``y``); see ``probe_record``.
+
+    ``rows`` gives each row's kernel position in ``net.params()``.
+    """
+    if net.stats()[0].shape[0]:
+        raise RuntimeError("statistics were pending when the probe ran")
+    net.compute_gradients(x, y, "probe", True)
+    rec, losses, _ = net.take_stats()
+    record = rec[0]
+    params, grads = net.params(), net.grads()
+    record[:, _F["update_norm"]] = _first_step_norms(
+        opt, [params[k] for k in rows], [grads[k] for k in rows]
+    )
+    return record, float(losses[0])
+
+
 def probe_record(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Statistics ``(rows, width)`` and loss of one probe pass at the current weights.
 
@@ -187,21 +253,247 @@ def probe_record(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     field holds the first step a fresh optimizer would take (``first_step_norms``).
     """
     model._check_compiled("probe_record")
+    if model._flow_feed is not None:
+        # Inside fit (a callback): hand the network's pending records on first.
+        model._flow_feed.drain()
     x = model._prepare_x(x)
     net = model._ensure_native(x.shape[1])
     y = model._prepare_y(y, x.shape[0])
-    if net.stats()[0].shape[0]:
-        raise RuntimeError("statistics were pending when the probe ran")
-    net.compute_gradients(x, y, "probe", True)
-    rec, losses, _ = net.stats()
-    net.clear_stats()
-    record = rec[0]
-    record[:, _F["update_norm"]] = first_step_norms(model, net.grads())
-    return record, float(losses[0])
+    return _probe_pass(net, x, y, model.optimizer, _kernel_positions(net))
+
+
+class _InitialState:
+    """What the probe at initialization needs, taken when training begins.
+
+    The probe itself (a forward/backward pass over up to ``probe_samples``
+    rows) runs only when the history is first needed, on a native network of
+    its own built from these: the model's specs, weights (moving statistics
+    included), loss and optimizer configuration as they were when ``fit``
+    started. It gives the same numbers, bit for bit, as a probe run on the
+    model itself at that moment, whatever happened to the model since.
+    """
+
+    def __init__(self, model: Any) -> None:
+        from .. import losses
+
+        self.n_rows = len(model.flow_rows)  # attaches the native network if needed
+        self.specs = model._specs
+        self.input_dim = model.input_dim
+        self.dtype = model.dtype
+        self.weights = model.get_weights()
+        self.loss = losses.LOSSES[model.loss]
+        self.metric = losses.METRICS[model._metric] if model._metric else 0
+        # The optimizer as a class and configuration (a copy of the object is
+        # several times dearer), made again for the probe's first-step norms.
+        self.optimizer = (type(model.optimizer), model.optimizer.get_config())
+
+    def probe(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+        """``probe_record`` at the initial weights, for the prepared sample ``(x, y)``."""
+        from .. import _core
+
+        net_cls = _core.Network64 if self.dtype == np.float64 else _core.Network32
+        net = net_cls(self.specs, self.input_dim, self.n_rows)
+        for view, w in zip(net.params(), self.weights, strict=True):
+            np.copyto(view, w)
+        net.set_loss(self.loss, self.metric)
+        cls, config = self.optimizer
+        return _probe_pass(net, x, y, cls.from_config(config), _kernel_positions(net))
 
 
 #: Per-batch records kept before they are folded into epoch records.
 FLUSH_BATCHES = 4096
+
+# One folded run of epochs: stats, update ratios, epochs, batches, losses and
+# sampled weights (None when weights are not tracked), the FlowHistory arrays.
+_Parts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
+
+
+class _Run:
+    """The recording of one ``fit``: what ``on_train_begin`` took and the epochs so far.
+
+    Two streams meet here, in epoch order: the per-batch records ``fit``
+    hands over some epochs at a time (``receive``), and each epoch's end (its
+    loss and sampled weights, ``end_epoch``). An epoch becomes a record once it
+    has both; records are folded (averaged, maxima, summed counts, update
+    ratios, the NaN scan) vectorized over epochs, when ``FLUSH_BATCHES`` batches
+    wait or the history is built. The probe at initialization runs when the
+    history is first built.
+    """
+
+    def __init__(self, flow: GradientFlow, model: Any) -> None:
+        self.every = flow.every
+        x, y = sample_rows(*model._fit_data, flow.probe_samples)
+        self.sample = (np.array(x, copy=True), np.array(y, copy=True))
+        self.layout = _Layout(model)
+        self.initial = _InitialState(model)
+        self.parts: list[_Parts] = []
+        # The logs of every ended epoch (the first ``folded`` of them are records).
+        self.logs: list[dict[str, float]] = []
+        self.folded = 0
+        # Sampled kernels at the end of each ended epoch not yet folded (when tracked).
+        self.end_weights: list[np.ndarray] = []
+        self.first_nonfinite: dict[str, Any] | None = None  # in the epochs, after the probe
+        # Received, not yet folded: (epochs, records, losses, batch ids, starts) chunks.
+        self.chunks: list[tuple[np.ndarray, ...]] = []
+        self.waiting_batches = 0
+        self.probe: tuple[_Parts, dict[str, Any] | None] | None = None
+        self.probe_weights: np.ndarray | None = None  # sampled kernels at initialization
+        self.meta: tuple[dict[str, Any], str] | None = None  # at train end
+
+    def receive(
+        self,
+        epochs: np.ndarray,
+        rec: np.ndarray,
+        losses: np.ndarray,
+        ids: np.ndarray,
+        starts: np.ndarray | None,
+    ) -> None:
+        self.chunks.append((epochs, rec, losses, ids, starts))
+        self.waiting_batches += rec.shape[0]
+        if self.waiting_batches >= FLUSH_BATCHES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Fold every epoch that has both its records and its end."""
+        received = sum(len(c[0]) for c in self.chunks)
+        k = min(received, len(self.logs) - self.folded)
+        if not k:
+            return
+        for i, (epochs, rec, losses, ids, starts) in enumerate(self.chunks):
+            if starts is None:  # every epoch's records begin at batch index 0
+                starts = np.flatnonzero(ids == 0)
+                if starts.size != epochs.size or (starts.size and starts[0] != 0):
+                    raise RuntimeError("gradient-flow records do not match the epochs trained")
+                self.chunks[i] = (epochs, rec, losses, ids, starts)
+        if len(self.chunks) == 1:
+            epochs, rec, losses, ids, starts = self.chunks[0]
+        else:
+            columns = list(zip(*self.chunks, strict=True))
+            epochs, rec, losses, ids = (np.concatenate(c) for c in columns[:4])
+            offsets = np.cumsum([0] + [r.shape[0] for r in columns[1][:-1]])
+            starts = np.concatenate([s + o for s, o in zip(columns[4], offsets, strict=True)])
+        cut = int(starts[k]) if k < len(starts) else rec.shape[0]
+        self.chunks = (
+            [(epochs[k:], rec[cut:], losses[cut:], ids[cut:], starts[k:] - cut)]
+            if k < len(starts)
+            else []
+        )
+        self.waiting_batches = rec.shape[0] - cut
+        parts, where = self._fold(
+            epochs[:k] + 1,
+            rec[:cut],
+            losses[:cut],
+            ids[:cut],
+            starts[:k],
+            np.array(
+                [g.get("loss", np.nan) for g in self.logs[self.folded : self.folded + k]],
+                dtype=np.float64,
+            ),
+            self.end_weights[:k] if self.probe_weights is not None else None,
+            locate=self.first_nonfinite is None,
+        )
+        self.folded += k
+        del self.end_weights[:k]
+        self.parts.append(parts)
+        if self.first_nonfinite is None:
+            self.first_nonfinite = where
+
+    def _fold(
+        self,
+        epochs: np.ndarray,
+        batches: np.ndarray,
+        losses: np.ndarray,
+        batch_ids: np.ndarray,
+        starts: np.ndarray,
+        epoch_loss: np.ndarray,
+        weights: list[np.ndarray] | None,
+        locate: bool = True,
+    ) -> tuple[_Parts, dict[str, Any] | None]:
+        """Records of whole epochs (1-based ``epochs``; 0 is the probe), vectorized
+        over epochs, and (with ``locate``) where their first NaN/Inf is, if any."""
+        where = None
+        if locate and (found := locate_nonfinite(batches)) is not None:
+            b, row, what = found
+            k = int(np.searchsorted(starts, b, side="right")) - 1
+            where = {
+                "epoch": int(epochs[k]),
+                "batch": int(batch_ids[b]) if epochs[k] > 0 else -1,
+                "row": row,
+                "name": self.layout.name(row),
+                "where": what,
+            }
+        ratios = batch_update_ratios(batches)
+        if self.every == "epoch" or epochs[0] == 0:
+            return (
+                aggregate(batches, starts),
+                group_reduce(ratios, starts, lambda block: block.mean(axis=1)),
+                epochs.astype(np.int64),
+                np.full(len(epochs), -1, dtype=np.int64),
+                epoch_loss,
+                None if weights is None else np.stack(weights),
+            ), where
+        counts = np.diff(np.r_[starts, batches.shape[0]])
+        return (
+            batches,
+            ratios,
+            np.repeat(epochs.astype(np.int64), counts),
+            batch_ids.astype(np.int64),
+            losses,
+            # The weights are sampled once, at the end of each epoch.
+            None if weights is None else np.repeat(np.stack(weights), counts, axis=0),
+        ), where
+
+    def probe_parts(self) -> tuple[_Parts, dict[str, Any] | None]:
+        """The record of epoch 0 (the probe at initialization), computed once."""
+        if self.probe is None:
+            rec, loss = self.initial.probe(*self.sample)
+            self.probe = self._fold(
+                np.zeros(1, dtype=np.int64),
+                rec[None],
+                np.array([loss]),
+                np.array([-1]),
+                np.zeros(1, dtype=np.int64),
+                np.array([loss]),
+                None if self.probe_weights is None else [self.probe_weights],
+            )
+        return self.probe
+
+    def finish(self, model: Any) -> None:
+        """Takes what the history reports of the model as training ends."""
+        self.meta = _model_meta(model)
+
+    def build(self, model: Any) -> FlowHistory:
+        """The ``FlowHistory`` of the epochs so far, the probe first."""
+        self.flush()
+        probe, probe_where = self.probe_parts()
+        parts = [probe, *self.parts]
+        optimizer, loss_name = self.meta or _model_meta(model)
+        stats = np.concatenate([p[0] for p in parts])
+        nf = len(FIELDS)
+        return FlowHistory(
+            rows=self.layout.row_infos(),
+            stats=stats[:, :, :nf],
+            hist=stats[:, :, nf:],
+            update_ratio=np.concatenate([p[1] for p in parts]),
+            epoch=np.concatenate([p[2] for p in parts]),
+            batch=np.concatenate([p[3] for p in parts]),
+            loss=np.concatenate([p[4] for p in parts]),
+            logs=list(self.logs),
+            weights=np.concatenate([p[5] for p in parts]) if probe[5] is not None else None,
+            optimizer=optimizer,
+            loss_name=loss_name,
+            every=self.every,
+            sample_x=self.sample[0],
+            sample_y=self.sample[1],
+            first_nonfinite=probe_where if probe_where is not None else self.first_nonfinite,
+            structure=self.layout.structure(),
+        )
+
+
+def _model_meta(model: Any) -> tuple[dict[str, Any], str]:
+    """The optimizer's configuration and the loss, as a FlowHistory reports them."""
+    optimizer = {"class_name": type(model.optimizer).__name__, **model.optimizer.get_config()}
+    return optimizer, model.loss or ""
 
 
 class GradientFlow(Callback):
@@ -217,10 +509,13 @@ class GradientFlow(Callback):
             weights against epochs.
         probe_samples: rows of the training data used for the probe at
             initialization (and kept for Jacobians); at most this many, a fixed
-            sample. The probe is one forward/backward pass over them, paid once.
+            sample. The probe is one forward/backward pass over them at the
+            weights ``fit`` started from, paid once, when the history is first
+            needed (not inside ``fit``).
 
     After training, ``report()`` returns a ``vgp_native.flow.GradientFlowReport``
-    and ``history`` holds the raw ``FlowHistory``.
+    and ``history`` holds the raw ``FlowHistory`` (None until a ``fit`` has
+    ended); both are assembled on first access.
     """
 
     records_flow = True
@@ -250,23 +545,23 @@ class GradientFlow(Callback):
         self.every = every
         self.n_track = n_track
         self.probe_samples = int(probe_samples)
-        self.history: FlowHistory | None = None
-        self._reset()
-
-    def _reset(self) -> None:
-        self._stats: list[np.ndarray] = []
-        self._ratios: list[np.ndarray] = []
-        self._epoch: list[np.ndarray] = []
-        self._batch: list[np.ndarray] = []
-        self._loss: list[np.ndarray] = []
-        self._logs: list[dict[str, float]] = []
-        self._weights: list[np.ndarray] = []
+        self._run: _Run | None = None  # the fit in progress, or the last one
+        self._ended: _Run | None = None  # the last fit that ended, its history not yet built
+        self._history: FlowHistory | None = None
         self._track_idx: list[np.ndarray] = []
-        self._first_nonfinite: dict[str, Any] | None = None
-        # Epochs not yet turned into records: (epoch, per-batch records, batch
-        # losses, epoch loss, sampled weights), folded in by _flush.
-        self._pending: list[tuple[int, np.ndarray, np.ndarray, float, np.ndarray | None]] = []
-        self._pending_batches = 0
+
+    @property
+    def history(self) -> FlowHistory | None:
+        """The ``FlowHistory`` of the last ended ``fit`` (None before); built when first read."""
+        if self._history is None and self._ended is not None:
+            self._history = self._ended.build(self.model)
+            self._ended = None
+        return self._history
+
+    @history.setter
+    def history(self, value: FlowHistory | None) -> None:
+        self._history = value
+        self._ended = None
 
     def _sample_weights(self) -> np.ndarray | None:
         if not self.n_track:
@@ -277,11 +572,8 @@ class GradientFlow(Callback):
         return out
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        self._reset()
         model = self.model
-        x, y = sample_rows(*model._fit_data, self.probe_samples)
-        self._sample = (np.array(x, copy=True), np.array(y, copy=True))
-        self._rows = row_infos(model)
+        self._run = _Run(self, model)
         if self.n_track:
             picker = np.random.default_rng(1)
             self._track_idx = []
@@ -290,102 +582,44 @@ class GradientFlow(Callback):
                 k = min(self.n_track, size)
                 self._track_idx.append(np.sort(picker.choice(size, k, replace=False)))
             self._track_width = max(len(i) for i in self._track_idx)
-        rec, loss = probe_record(model, *self._sample)
-        self._pending.append(
-            (0, rec[None], np.array([loss]), np.array([-1]), loss, self._sample_weights())
-        )
-        self._flush()
+            self._run.probe_weights = self._sample_weights()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        logs = dict(logs or {})
-        self._logs.append(logs)
-        stats = self.model._flow_stats
-        if stats is None or stats[0].shape[0] == 0:
+        run = self._run
+        if run is None:
             return
-        rec, losses, ids = stats
-        loss = float(logs.get("loss", np.nan))
-        self._pending.append((epoch + 1, rec, losses, ids, loss, self._sample_weights()))
-        self._pending_batches += rec.shape[0]
-        if self._pending_batches >= FLUSH_BATCHES:
-            self._flush()
-
-    def _flush(self) -> None:
-        """Turn the pending epochs into records, all at once (vectorized over epochs)."""
-        if not self._pending:
-            return
-        epochs, recs, losses, ids, epoch_loss, weights = zip(*self._pending, strict=True)
-        self._pending, self._pending_batches = [], 0
-        counts = np.array([r.shape[0] for r in recs])
-        starts = np.r_[0, np.cumsum(counts)[:-1]]
-        batches = np.concatenate(recs)
-        batch_ids = np.concatenate(ids)
-        if self._first_nonfinite is None and (where := locate_nonfinite(batches)) is not None:
-            b, row, what = where
-            k = int(np.searchsorted(starts, b, side="right")) - 1
-            self._first_nonfinite = {
-                "epoch": int(epochs[k]),
-                "batch": int(batch_ids[b]) if epochs[k] > 0 else -1,
-                "row": row,
-                "name": self._rows[row].name,
-                "where": what,
-            }
-        ratios = batch_update_ratios(batches)
-        if self.every == "epoch" or epochs == (0,):
-            self._stats.append(aggregate(batches, starts))
-            self._ratios.append(group_reduce(ratios, starts, lambda block: block.mean(axis=1)))
-            self._epoch.append(np.array(epochs, dtype=np.int64))
-            self._batch.append(np.full(len(epochs), -1, dtype=np.int64))
-            self._loss.append(np.array(epoch_loss, dtype=np.float64))
-            if self.n_track:
-                self._weights.append(np.stack(weights))
-            return
-        self._stats.append(batches)
-        self._ratios.append(ratios)
-        self._epoch.append(np.repeat(np.array(epochs, dtype=np.int64), counts))
-        self._batch.append(batch_ids.astype(np.int64))
-        self._loss.append(np.concatenate(losses))
+        run.logs.append(dict(logs or {}))
         if self.n_track:
-            # The weights are sampled once, at the end of each epoch.
-            self._weights.append(np.repeat(np.stack(weights), counts, axis=0))
+            run.end_weights.append(self._sample_weights())
+
+    def receive_flow_stats(
+        self,
+        epochs: np.ndarray,
+        records: np.ndarray,
+        losses: np.ndarray,
+        batch_ids: np.ndarray,
+        starts: np.ndarray | None,
+    ) -> None:
+        """Per-batch records of finished epochs, from ``fit`` (see ``_fit.FlowFeed``)."""
+        if self._run is not None:
+            self._run.receive(epochs, records, losses, batch_ids, starts)
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        self.history = self._build_history()
-
-    def _build_history(self) -> FlowHistory:
-        self._flush()
-        model = self.model
-        rows = self._rows
-        nf = len(FIELDS)
-        empty = np.zeros((0, len(rows), nf + HIST_BINS))
-        full = np.concatenate(self._stats) if self._stats else empty
-        return FlowHistory(
-            rows=rows,
-            stats=full[:, :, :nf],
-            hist=full[:, :, nf:],
-            update_ratio=np.concatenate(self._ratios) if self._ratios else empty[:, :, 0],
-            epoch=np.concatenate(self._epoch) if self._epoch else np.zeros(0, np.int64),
-            batch=np.concatenate(self._batch) if self._batch else np.zeros(0, np.int64),
-            loss=np.concatenate(self._loss) if self._loss else np.zeros(0),
-            logs=list(self._logs),
-            weights=np.concatenate(self._weights) if self._weights else None,
-            optimizer={
-                "class_name": type(model.optimizer).__name__,
-                **model.optimizer.get_config(),
-            },
-            loss_name=model.loss or "",
-            every=self.every,
-            sample_x=self._sample[0],
-            sample_y=self._sample[1],
-            first_nonfinite=self._first_nonfinite,
-            structure=model_structure(model),
-        )
+        if self._run is None:
+            return
+        self._run.finish(self.model)
+        self._ended, self._history = self._run, None
 
     def report(self, **thresholds: Any) -> Any:
         """The ``GradientFlowReport`` of the recorded run (see ``vgp_native.flow``)."""
-        if self.history is None:
-            if self.model is None or not self._stats:
+        history = self.history
+        if history is None:
+            # During fit (e.g. from another callback): the epochs so far.
+            if self.model is None or self._run is None:
                 raise ValueError("GradientFlow has recorded nothing yet: pass it to fit() first")
-            self.history = self._build_history()
+            if self.model._flow_feed is not None:
+                self.model._flow_feed.drain()  # the epochs fit has not handed over yet
+            history = self._history = self._run.build(self.model)
         from .report import GradientFlowReport
 
-        return GradientFlowReport.from_history(self.history, model=self.model, **thresholds)
+        return GradientFlowReport.from_history(history, model=self.model, **thresholds)
