@@ -86,6 +86,24 @@ void Network<T>::set_optimizer(const OptimizerSpec& spec) {
         break;
     }
   }
+  // The update's view of the trainable parameters. The buffers never move
+  // after this point (Python holds views of them and copies in place).
+  update_tensors_.clear();
+  update_params_.clear();
+  for (Param<T>* p : params_) {
+    if (!p->trainable) continue;
+    const auto ptr = [](std::vector<T>& v) { return v.empty() ? nullptr : v.data(); };
+    ops::UpdateTensor<T> t;
+    t.w = p->value.data();
+    t.g = p->grad.data();
+    t.slot1 = ptr(p->slot1);
+    t.slot2 = ptr(p->slot2);
+    t.slot3 = ptr(p->slot3);
+    t.n = p->size();
+    update_tensors_.push_back(t);
+    update_params_.push_back(p);
+  }
+  update_sq_.assign(update_tensors_.size(), 0.0);
 }
 
 template <typename T>
@@ -195,32 +213,34 @@ void Network<T>::loss_forward_backward(const T* target, index_t batch, index_t y
 template <typename T>
 void Network<T>::optimizer_update(bool record) {
   ++step_;
-  for (Param<T>* p : params_) {
-    if (!p->trainable) continue;
-    T* w = p->value.data();
-    T* g = p->grad.data();
-    const index_t n = p->size();
-    if (opt_.clipnorm > 0.0) ops::clip_by_norm<T>(g, n, opt_.clipnorm);
-    if (opt_.clipvalue > 0.0) ops::clip_by_value<T>(g, n, opt_.clipvalue);
-    double sq = 0.0;
-    switch (opt_.kind) {
-      case OptimizerKind::sgd:
-        sq = ops::sgd_update<T>(w, g, p->slot1.empty() ? nullptr : p->slot1.data(), n,
-                                opt_.learning_rate, opt_.momentum, opt_.nesterov);
-        break;
-      case OptimizerKind::adam:
-        sq = ops::adam_update<T>(w, g, p->slot1.data(), p->slot2.data(), n, opt_.learning_rate,
-                                 opt_.beta_1, opt_.beta_2, opt_.epsilon, step_);
-        break;
-      case OptimizerKind::rmsprop:
-        sq = ops::rmsprop_update<T>(w, g, p->slot1.data(),
-                                    p->slot2.empty() ? nullptr : p->slot2.data(),
-                                    p->slot3.empty() ? nullptr : p->slot3.data(), n,
-                                    opt_.learning_rate, opt_.rho, opt_.momentum, opt_.epsilon,
-                                    opt_.centered);
-        break;
+  // Keras clips each variable's gradient on its own, before its update.
+  if (opt_.clipnorm > 0.0 || opt_.clipvalue > 0.0) {
+    for (Param<T>* p : update_params_) {
+      if (opt_.clipnorm > 0.0) ops::clip_by_norm<T>(p->grad.data(), p->size(), opt_.clipnorm);
+      if (opt_.clipvalue > 0.0) ops::clip_by_value<T>(p->grad.data(), p->size(), opt_.clipvalue);
     }
-    if (record && p->kernel_row >= 0) stats_.row(p->kernel_row)[kUpdateL2] = std::sqrt(sq);
+  }
+  // All parameters in one pass; the step norms only when they are recorded.
+  const ops::UpdateTensor<T>* ts = update_tensors_.data();
+  const index_t count = static_cast<index_t>(update_tensors_.size());
+  double* sq = record ? update_sq_.data() : nullptr;
+  switch (opt_.kind) {
+    case OptimizerKind::sgd:
+      ops::sgd_update_many<T>(ts, count, opt_.learning_rate, opt_.momentum, opt_.nesterov, sq);
+      break;
+    case OptimizerKind::adam:
+      ops::adam_update_many<T>(ts, count, opt_.learning_rate, opt_.beta_1, opt_.beta_2,
+                               opt_.epsilon, step_, sq);
+      break;
+    case OptimizerKind::rmsprop:
+      ops::rmsprop_update_many<T>(ts, count, opt_.learning_rate, opt_.rho, opt_.momentum,
+                                  opt_.epsilon, opt_.centered, sq);
+      break;
+  }
+  if (!record) return;
+  for (std::size_t i = 0; i < update_params_.size(); ++i) {
+    const int row = update_params_[i]->kernel_row;
+    if (row >= 0) stats_.row(row)[kUpdateL2] = std::sqrt(update_sq_[i]);
   }
 }
 

@@ -34,6 +34,7 @@
 
 #include "common.h"
 #include "ops/activation.h"
+#include "ops/optimizer.h"
 
 namespace vgp {
 
@@ -322,6 +323,11 @@ class Network {
   bool fused_ = false;
   OptimizerSpec opt_;
   index_t step_ = 0;
+  // The trainable parameters as the optimizer updates them (set_optimizer),
+  // the Param of each, and their squared step norms when recorded.
+  std::vector<ops::UpdateTensor<T>> update_tensors_;
+  std::vector<Param<T>*> update_params_;
+  std::vector<double> update_sq_;
   StatsRecorder stats_;
   // When halting on non-finite values: the weights before the last update,
   // valid while the weights are still those that update produced (their
