@@ -17,6 +17,65 @@
 namespace vgp {
 
 template <typename T>
+void GradientBuffers<T>::reserve(index_t elements) {
+  elements_ = std::max(elements_, elements);
+  for (std::vector<T>& b : buffers_) {
+    if (static_cast<index_t>(b.size()) < elements_) b.resize(static_cast<std::size_t>(elements_));
+  }
+}
+
+template <typename T>
+int GradientBuffers<T>::index_of(const T* p) const {
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    if (buffers_[i].data() == p) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+template <typename T>
+T* GradientBuffers<T>::take(const T* a, const T* b) {
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    T* p = buffers_[i].data();
+    if (holds_[i] == 0 && p != a && p != b) return p;
+  }
+  buffers_.emplace_back(static_cast<std::size_t>(elements_));
+  holds_.push_back(0);
+  return buffers_.back().data();
+}
+
+template <typename T>
+void GradientBuffers<T>::hold(const T* p) {
+  const int i = index_of(p);
+  if (i >= 0) ++holds_[static_cast<std::size_t>(i)];
+}
+
+template <typename T>
+void GradientBuffers<T>::release(const T* p) {
+  const int i = index_of(p);
+  if (i >= 0) --holds_[static_cast<std::size_t>(i)];
+}
+
+template <typename T>
+void GradientBuffers<T>::release_all() {
+  std::fill(holds_.begin(), holds_.end(), 0);
+}
+
+template class GradientBuffers<float>;
+template class GradientBuffers<double>;
+
+namespace {
+
+// The widest input or output of `layer` and of the layers inside it.
+template <typename T>
+index_t widest(Layer<T>& layer) {
+  index_t w = std::max(layer.in_features, layer.out_features);
+  for (Layer<T>* c : layer.children()) w = std::max(w, widest(*c));
+  return w;
+}
+
+}  // namespace
+
+template <typename T>
 Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, int stat_rows)
     : in_features_(in_features) {
   if (specs.empty()) throw std::invalid_argument("Network: needs at least one layer");
@@ -29,6 +88,7 @@ Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, in
     width = layers_.back()->out_features;
   }
   out_features_ = width;
+  for (auto& l : layers_) max_width_ = std::max(max_width_, widest(*l));
   for (auto& l : layers_) l->collect_params(params_);
   for (Param<T>* p : params_) {
     if (p->kernel_row >= stat_rows) throw std::invalid_argument("Network: kernel row out of range");
@@ -112,6 +172,7 @@ void Network<T>::reserve(index_t batch) {
   for (auto& l : layers_) l->reserve(batch);
   xbuf_.resize(static_cast<std::size_t>(batch * in_features_));
   dout_.resize(static_cast<std::size_t>(batch * out_features_));
+  grads_.reserve(batch * max_width_);
   capacity_ = batch;
 }
 
@@ -139,11 +200,14 @@ const T* Network<T>::forward(const T* x, index_t batch, const Context<T>& ctx) {
 template <typename T>
 void Network<T>::backward(const T* dy_out, index_t batch, bool need_dx, bool preact,
                           const Context<T>& ctx, const T** dx_out) {
+  grads_.release_all();
+  Context<T> c = ctx;
+  c.grads = &grads_;
   const T* d = dy_out;
   const std::size_t last = layers_.size() - 1;
   for (std::size_t i = layers_.size(); i-- > 0;) {
-    if (ctx.poll && (*ctx.poll)()) throw Interrupted{};
-    d = layers_[i]->backward(inputs_[i], d, batch, need_dx || i > 0, preact && i == last, ctx);
+    if (c.poll && (*c.poll)()) throw Interrupted{};
+    d = layers_[i]->backward(inputs_[i], d, batch, need_dx || i > 0, preact && i == last, c);
   }
   if (dx_out) *dx_out = d;
 }
