@@ -17,6 +17,65 @@
 namespace vgp {
 
 template <typename T>
+void GradientBuffers<T>::reserve(index_t elements) {
+  elements_ = std::max(elements_, elements);
+  for (std::vector<T>& b : buffers_) {
+    if (static_cast<index_t>(b.size()) < elements_) b.resize(static_cast<std::size_t>(elements_));
+  }
+}
+
+template <typename T>
+int GradientBuffers<T>::index_of(const T* p) const {
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    if (buffers_[i].data() == p) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+template <typename T>
+T* GradientBuffers<T>::take(const T* a, const T* b) {
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    T* p = buffers_[i].data();
+    if (holds_[i] == 0 && p != a && p != b) return p;
+  }
+  buffers_.emplace_back(static_cast<std::size_t>(elements_));
+  holds_.push_back(0);
+  return buffers_.back().data();
+}
+
+template <typename T>
+void GradientBuffers<T>::hold(const T* p) {
+  const int i = index_of(p);
+  if (i >= 0) ++holds_[static_cast<std::size_t>(i)];
+}
+
+template <typename T>
+void GradientBuffers<T>::release(const T* p) {
+  const int i = index_of(p);
+  if (i >= 0) --holds_[static_cast<std::size_t>(i)];
+}
+
+template <typename T>
+void GradientBuffers<T>::release_all() {
+  std::fill(holds_.begin(), holds_.end(), 0);
+}
+
+template class GradientBuffers<float>;
+template class GradientBuffers<double>;
+
+namespace {
+
+// The widest input or output of `layer` and of the layers inside it.
+template <typename T>
+index_t widest(Layer<T>& layer) {
+  index_t w = std::max(layer.in_features, layer.out_features);
+  for (Layer<T>* c : layer.children()) w = std::max(w, widest(*c));
+  return w;
+}
+
+}  // namespace
+
+template <typename T>
 Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, int stat_rows)
     : in_features_(in_features) {
   if (specs.empty()) throw std::invalid_argument("Network: needs at least one layer");
@@ -29,6 +88,7 @@ Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, in
     width = layers_.back()->out_features;
   }
   out_features_ = width;
+  for (auto& l : layers_) max_width_ = std::max(max_width_, widest(*l));
   for (auto& l : layers_) l->collect_params(params_);
   for (Param<T>* p : params_) {
     if (p->kernel_row >= stat_rows) throw std::invalid_argument("Network: kernel row out of range");
@@ -86,6 +146,24 @@ void Network<T>::set_optimizer(const OptimizerSpec& spec) {
         break;
     }
   }
+  // The update's view of the trainable parameters. The buffers never move
+  // after this point (Python holds views of them and copies in place).
+  update_tensors_.clear();
+  update_params_.clear();
+  for (Param<T>* p : params_) {
+    if (!p->trainable) continue;
+    const auto ptr = [](std::vector<T>& v) { return v.empty() ? nullptr : v.data(); };
+    ops::UpdateTensor<T> t;
+    t.w = p->value.data();
+    t.g = p->grad.data();
+    t.slot1 = ptr(p->slot1);
+    t.slot2 = ptr(p->slot2);
+    t.slot3 = ptr(p->slot3);
+    t.n = p->size();
+    update_tensors_.push_back(t);
+    update_params_.push_back(p);
+  }
+  update_sq_.assign(update_tensors_.size(), 0.0);
 }
 
 template <typename T>
@@ -94,6 +172,7 @@ void Network<T>::reserve(index_t batch) {
   for (auto& l : layers_) l->reserve(batch);
   xbuf_.resize(static_cast<std::size_t>(batch * in_features_));
   dout_.resize(static_cast<std::size_t>(batch * out_features_));
+  grads_.reserve(batch * max_width_);
   capacity_ = batch;
 }
 
@@ -121,11 +200,14 @@ const T* Network<T>::forward(const T* x, index_t batch, const Context<T>& ctx) {
 template <typename T>
 void Network<T>::backward(const T* dy_out, index_t batch, bool need_dx, bool preact,
                           const Context<T>& ctx, const T** dx_out) {
+  grads_.release_all();
+  Context<T> c = ctx;
+  c.grads = &grads_;
   const T* d = dy_out;
   const std::size_t last = layers_.size() - 1;
   for (std::size_t i = layers_.size(); i-- > 0;) {
-    if (ctx.poll && (*ctx.poll)()) throw Interrupted{};
-    d = layers_[i]->backward(inputs_[i], d, batch, need_dx || i > 0, preact && i == last, ctx);
+    if (c.poll && (*c.poll)()) throw Interrupted{};
+    d = layers_[i]->backward(inputs_[i], d, batch, need_dx || i > 0, preact && i == last, c);
   }
   if (dx_out) *dx_out = d;
 }
@@ -195,32 +277,34 @@ void Network<T>::loss_forward_backward(const T* target, index_t batch, index_t y
 template <typename T>
 void Network<T>::optimizer_update(bool record) {
   ++step_;
-  for (Param<T>* p : params_) {
-    if (!p->trainable) continue;
-    T* w = p->value.data();
-    T* g = p->grad.data();
-    const index_t n = p->size();
-    if (opt_.clipnorm > 0.0) ops::clip_by_norm<T>(g, n, opt_.clipnorm);
-    if (opt_.clipvalue > 0.0) ops::clip_by_value<T>(g, n, opt_.clipvalue);
-    double sq = 0.0;
-    switch (opt_.kind) {
-      case OptimizerKind::sgd:
-        sq = ops::sgd_update<T>(w, g, p->slot1.empty() ? nullptr : p->slot1.data(), n,
-                                opt_.learning_rate, opt_.momentum, opt_.nesterov);
-        break;
-      case OptimizerKind::adam:
-        sq = ops::adam_update<T>(w, g, p->slot1.data(), p->slot2.data(), n, opt_.learning_rate,
-                                 opt_.beta_1, opt_.beta_2, opt_.epsilon, step_);
-        break;
-      case OptimizerKind::rmsprop:
-        sq = ops::rmsprop_update<T>(w, g, p->slot1.data(),
-                                    p->slot2.empty() ? nullptr : p->slot2.data(),
-                                    p->slot3.empty() ? nullptr : p->slot3.data(), n,
-                                    opt_.learning_rate, opt_.rho, opt_.momentum, opt_.epsilon,
-                                    opt_.centered);
-        break;
+  // Keras clips each variable's gradient on its own, before its update.
+  if (opt_.clipnorm > 0.0 || opt_.clipvalue > 0.0) {
+    for (Param<T>* p : update_params_) {
+      if (opt_.clipnorm > 0.0) ops::clip_by_norm<T>(p->grad.data(), p->size(), opt_.clipnorm);
+      if (opt_.clipvalue > 0.0) ops::clip_by_value<T>(p->grad.data(), p->size(), opt_.clipvalue);
     }
-    if (record && p->kernel_row >= 0) stats_.row(p->kernel_row)[kUpdateL2] = std::sqrt(sq);
+  }
+  // All parameters in one pass; the step norms only when they are recorded.
+  const ops::UpdateTensor<T>* ts = update_tensors_.data();
+  const index_t count = static_cast<index_t>(update_tensors_.size());
+  double* sq = record ? update_sq_.data() : nullptr;
+  switch (opt_.kind) {
+    case OptimizerKind::sgd:
+      ops::sgd_update_many<T>(ts, count, opt_.learning_rate, opt_.momentum, opt_.nesterov, sq);
+      break;
+    case OptimizerKind::adam:
+      ops::adam_update_many<T>(ts, count, opt_.learning_rate, opt_.beta_1, opt_.beta_2,
+                               opt_.epsilon, step_, sq);
+      break;
+    case OptimizerKind::rmsprop:
+      ops::rmsprop_update_many<T>(ts, count, opt_.learning_rate, opt_.rho, opt_.momentum,
+                                  opt_.epsilon, opt_.centered, sq);
+      break;
+  }
+  if (!record) return;
+  for (std::size_t i = 0; i < update_params_.size(); ++i) {
+    const int row = update_params_[i]->kernel_row;
+    if (row >= 0) stats_.row(row)[kUpdateL2] = std::sqrt(update_sq_[i]);
   }
 }
 

@@ -1,8 +1,10 @@
 // The executor's layers: Dense, Activation, BatchNormalization, Dropout and
 // Residual, each a thin owner of parameters and buffers around the op
 // kernels in cpp/ops. Forward returns a pointer to the layer's own output
-// buffer (or to its input for a pass-through), backward a pointer to its own
-// input-gradient buffer, so a step moves no data between layers.
+// buffer (or to its input for a pass-through), which backward needs again;
+// backward returns a pointer to the input gradient it wrote into one of the
+// pass's shared gradient buffers (ctx.grads), so a step moves no data between
+// layers and the gradients stay in cache.
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
@@ -107,11 +109,7 @@ class DenseLayer final : public Layer<T> {
   }
   void reserve(index_t batch) override {
     grow(z_, batch * this->out_features);
-    if (act_ != ops::Act::linear) {
-      grow(y_, batch * this->out_features);
-      grow(dz_, batch * this->out_features);
-    }
-    grow(dx_, batch * this->in_features);
+    if (act_ != ops::Act::linear) grow(y_, batch * this->out_features);
   }
   const T* forward(const T* x, index_t batch, const Context<T>& ctx) override {
     const bool linear = act_ == ops::Act::linear;
@@ -127,14 +125,15 @@ class DenseLayer final : public Layer<T> {
     this->record_probe_backward(dy, batch, ctx);
     const T* dz = dy;
     if (!preact && act_ != ops::Act::linear) {
-      ops::activation_backward<T>(z_.data(), y_.data(), dy, dz_.data(), batch,
-                                  this->out_features, act_);
-      dz = dz_.data();
+      T* buf = ctx.grads->take(dy);
+      ops::activation_backward<T>(z_.data(), y_.data(), dy, buf, batch, this->out_features, act_);
+      dz = buf;
     }
-    ops::dense_backward<T>(x, kernel_.value.data(), dz, need_dx ? dx_.data() : nullptr,
-                           kernel_.grad.data(), use_bias_ ? bias_.grad.data() : nullptr, batch,
-                           this->in_features, this->out_features);
-    return need_dx ? dx_.data() : nullptr;
+    T* dx = need_dx ? ctx.grads->take(dz) : nullptr;
+    ops::dense_backward<T>(x, kernel_.value.data(), dz, dx, kernel_.grad.data(),
+                           use_bias_ ? bias_.grad.data() : nullptr, batch, this->in_features,
+                           this->out_features);
+    return dx;
   }
   void collect_params(std::vector<Param<T>*>& out) override {
     out.push_back(&kernel_);
@@ -151,7 +150,7 @@ class DenseLayer final : public Layer<T> {
   bool use_bias_ = true;
   int kernel_row_ = -1;
   Param<T> kernel_, bias_;
-  std::vector<T> z_, y_, dz_, dx_;
+  std::vector<T> z_, y_;
 };
 
 template <typename T>
@@ -162,10 +161,7 @@ class ActivationLayer final : public Layer<T> {
     this->out_features = in;
     set_probe(*this, spec);
   }
-  void reserve(index_t batch) override {
-    grow(y_, batch * this->out_features);
-    grow(dx_, batch * this->in_features);
-  }
+  void reserve(index_t batch) override { grow(y_, batch * this->out_features); }
   const T* forward(const T* x, index_t batch, const Context<T>& ctx) override {
     x_ = x;
     ops::activation_forward<T>(x, y_.data(), batch, this->in_features, act_);
@@ -176,12 +172,11 @@ class ActivationLayer final : public Layer<T> {
                     const Context<T>& ctx) override {
     this->record_probe_backward(dy, batch, ctx);
     if (!need_dx) return nullptr;
-    if (preact) {
-      std::copy(dy, dy + batch * this->in_features, dx_.data());
-    } else {
-      ops::activation_backward<T>(x, y_.data(), dy, dx_.data(), batch, this->in_features, act_);
-    }
-    return dx_.data();
+    // With `preact` the loss already gave the gradient at this layer's input.
+    if (preact) return dy;
+    T* dx = ctx.grads->take(dy);
+    ops::activation_backward<T>(x, y_.data(), dy, dx, batch, this->in_features, act_);
+    return dx;
   }
   void collect_params(std::vector<Param<T>*>&) override {}
   ops::Act output_activation() const override { return act_; }
@@ -190,7 +185,7 @@ class ActivationLayer final : public Layer<T> {
  private:
   ops::Act act_;
   const T* x_ = nullptr;
-  std::vector<T> y_, dx_;
+  std::vector<T> y_;
 };
 
 template <typename T>
@@ -209,10 +204,7 @@ class BatchNormLayer final : public Layer<T> {
     scratch_variance_.assign(static_cast<std::size_t>(in), T(0));
     set_probe(*this, spec);
   }
-  void reserve(index_t batch) override {
-    grow(y_, batch * this->out_features);
-    grow(dx_, batch * this->in_features);
-  }
+  void reserve(index_t batch) override { grow(y_, batch * this->out_features); }
   const T* forward(const T* x, index_t batch, const Context<T>& ctx) override {
     const index_t f = this->in_features;
     if (ctx.mode == Mode::infer) {
@@ -246,14 +238,15 @@ class BatchNormLayer final : public Layer<T> {
       std::fill(gamma_.grad.begin(), gamma_.grad.end(), T(0));
       std::fill(beta_.grad.begin(), beta_.grad.end(), T(0));
       if (!need_dx) return nullptr;
-      ops::batchnorm_backward_infer<T>(dy, gamma_.value.data(), moving_variance_.value.data(),
-                                       dx_.data(), batch, f, eps_);
-      return dx_.data();
+      T* dx = ctx.grads->take(dy);
+      ops::batchnorm_backward_infer<T>(dy, gamma_.value.data(), moving_variance_.value.data(), dx,
+                                       batch, f, eps_);
+      return dx;
     }
+    T* dx = need_dx ? ctx.grads->take(dy) : nullptr;
     ops::batchnorm_backward<T>(x, dy, gamma_.value.data(), save_mean_.data(), save_invstd_.data(),
-                               need_dx ? dx_.data() : nullptr, gamma_.grad.data(),
-                               beta_.grad.data(), batch, f);
-    return need_dx ? dx_.data() : nullptr;
+                               dx, gamma_.grad.data(), beta_.grad.data(), batch, f);
+    return dx;
   }
   void collect_params(std::vector<Param<T>*>& out) override {
     out.push_back(&gamma_);
@@ -273,7 +266,7 @@ class BatchNormLayer final : public Layer<T> {
   double eps_, momentum_;
   bool pending_ = false;  // scratch_* hold moving averages a training forward computed
   Param<T> gamma_, beta_, moving_mean_, moving_variance_;
-  std::vector<T> save_mean_, save_invstd_, scratch_mean_, scratch_variance_, y_, dx_;
+  std::vector<T> save_mean_, save_invstd_, scratch_mean_, scratch_variance_, y_;
 };
 
 template <typename T>
@@ -288,7 +281,6 @@ class DropoutLayer final : public Layer<T> {
     if (rate_ <= 0.0) return;
     grow(y_, batch * this->in_features);
     grow(mask_, batch * this->in_features);
-    grow(dx_, batch * this->in_features);
   }
   const T* forward(const T* x, index_t batch, const Context<T>& ctx) override {
     active_ = ctx.mode == Mode::train && rate_ > 0.0;
@@ -308,8 +300,9 @@ class DropoutLayer final : public Layer<T> {
     this->record_probe_backward(dy, batch, ctx);
     if (!need_dx) return nullptr;
     if (!active_) return dy;
-    ops::dropout_backward<T>(dy, mask_.data(), dx_.data(), batch * this->in_features, rate_);
-    return dx_.data();
+    T* dx = ctx.grads->take(dy);
+    ops::dropout_backward<T>(dy, mask_.data(), dx, batch * this->in_features, rate_);
+    return dx;
   }
   void collect_params(std::vector<Param<T>*>&) override {}
 
@@ -317,7 +310,7 @@ class DropoutLayer final : public Layer<T> {
   double rate_;
   std::uint64_t salt_;
   bool active_ = false;
-  std::vector<T> y_, dx_;
+  std::vector<T> y_;
   std::vector<std::uint8_t> mask_;
 };
 
@@ -351,15 +344,8 @@ class ResidualLayer final : public Layer<T> {
     for (auto& c : children_) c->reserve(batch);
     const index_t out = batch * this->out_features;
     grow(z_, out);
-    if (act_ != ops::Act::linear) {
-      grow(y_, out);
-      grow(dz_, out);
-    }
-    if (projection_) {
-      grow(skip_, out);
-      grow(dskip_, batch * this->in_features);
-    }
-    grow(dx_, batch * this->in_features);
+    if (act_ != ops::Act::linear) grow(y_, out);
+    if (projection_) grow(skip_, out);
   }
   const T* forward(const T* x, index_t batch, const Context<T>& ctx) override {
     const T* h = x;
@@ -387,13 +373,15 @@ class ResidualLayer final : public Layer<T> {
   const T* backward(const T* x, const T* dy, index_t batch, bool need_dx, bool,
                     const Context<T>& ctx) override {
     this->record_probe_backward(dy, batch, ctx);
-    // dz: the gradient at the sum, fanned out unchanged to both branches.
+    // dz: the gradient at the sum, fanned out unchanged to both branches; it
+    // is held while the inner layers reuse the other gradient buffers.
     const T* dz = dy;
     if (act_ != ops::Act::linear) {
-      ops::activation_backward<T>(z_.data(), y_.data(), dy, dz_.data(), batch,
-                                  this->out_features, act_);
-      dz = dz_.data();
+      T* buf = ctx.grads->take(dy);
+      ops::activation_backward<T>(z_.data(), y_.data(), dy, buf, batch, this->out_features, act_);
+      dz = buf;
     }
+    ctx.grads->hold(dz);
     const T* d_inner = dz;
     for (std::size_t i = children_.size(); i-- > 0;) {
       d_inner = children_[i]->backward(child_inputs_[i], d_inner, batch, need_dx || i > 0, false,
@@ -401,14 +389,17 @@ class ResidualLayer final : public Layer<T> {
     }
     const T* d_skip = dz;
     if (projection_) {
-      ops::dense_backward<T>(x, proj_kernel_.value.data(), dz, need_dx ? dskip_.data() : nullptr,
-                             proj_kernel_.grad.data(), proj_bias_.grad.data(), batch,
-                             this->in_features, this->out_features);
-      d_skip = dskip_.data();
+      T* dskip = need_dx ? ctx.grads->take(d_inner) : nullptr;
+      ops::dense_backward<T>(x, proj_kernel_.value.data(), dz, dskip, proj_kernel_.grad.data(),
+                             proj_bias_.grad.data(), batch, this->in_features,
+                             this->out_features);
+      d_skip = dskip;
     }
+    ctx.grads->release(dz);
     if (!need_dx) return nullptr;
-    ops::residual_add_backward<T>(d_skip, d_inner, dx_.data(), batch * this->in_features);
-    return dx_.data();
+    T* dx = ctx.grads->take(d_skip, d_inner);
+    ops::residual_add_backward<T>(d_skip, d_inner, dx, batch * this->in_features);
+    return dx;
   }
   void collect_params(std::vector<Param<T>*>& out) override {
     for (auto& c : children_) c->collect_params(out);
@@ -435,7 +426,7 @@ class ResidualLayer final : public Layer<T> {
   std::vector<std::unique_ptr<Layer<T>>> children_;
   std::vector<const T*> child_inputs_;
   Param<T> proj_kernel_, proj_bias_;
-  std::vector<T> z_, y_, dz_, skip_, dskip_, dx_;
+  std::vector<T> z_, y_, skip_;
 };
 
 template <typename T>

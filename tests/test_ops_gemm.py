@@ -4,8 +4,9 @@ Shapes are chosen to reach both native paths: the unpacked one (products up
 to 2^21 multiply-adds, C at most one vector wide, or at most one micro-tile
 of rows, unless trans_b with op(B) over 2^18 elements) and the packed,
 blocked one (everything else), on both sides of the
-threading threshold (2^18 multiply-adds), with k above the k-block (KC = 384
-floats / 256 doubles) and m above the A block (MC = 2048 rows).
+threading threshold (2^18 multiply-adds), with k above the k-block (KC = 1024
+floats / 512 doubles with AVX-512), n above the B block (NC = 192 columns), and m
+above the A block (MC = 2048 rows).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ SMALL_SHAPES = [  # (m, n, k): unpacked path
 BLOCKED_SHAPES = [  # packed path
     (33, 257, 257),
     (257, 33, 257),
-    (70, 90, 900),  # several k blocks, edge tiles both ways
+    (70, 90, 900),  # several k blocks of doubles, edge tiles both ways
+    (40, 70, 2100),  # several k blocks of floats
     (129, 300, 385),
     (2100, 40, 30),  # two A blocks
     (9, 600, 500),  # packed with trans_b (op(B) too large to copy), unpacked otherwise
@@ -119,7 +121,9 @@ def test_hand_worked_2x2() -> None:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("trans_a", "trans_b"), FORMS)
-@pytest.mark.parametrize("shape", [(7, 33, 5), (33, 7, 1), (300, 200, 100), (90, 70, 900)])
+@pytest.mark.parametrize(
+    "shape", [(7, 33, 5), (33, 7, 1), (300, 200, 100), (90, 70, 900), (40, 50, 2100)]
+)
 def test_accumulate_and_bias(rng, dtype, trans_a, trans_b, shape) -> None:
     m, n, k = shape
     a, b = operands(rng, m, n, k, trans_a, trans_b, dtype)
@@ -208,7 +212,8 @@ def test_nan_and_inf_propagate() -> None:
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("trans_a", "trans_b"), FORMS)
 @pytest.mark.parametrize(
-    "shape", [(300, 200, 500), (2000, 16, 200), (16, 1000, 300), (129, 257, 400)]
+    "shape",
+    [(300, 200, 500), (2000, 16, 200), (16, 1000, 300), (129, 257, 400), (70, 450, 1100)],
 )
 def test_one_and_two_threads_bitwise_equal(rng, threads, dtype, trans_a, trans_b, shape) -> None:
     m, n, k = shape

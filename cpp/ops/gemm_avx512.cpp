@@ -12,13 +12,17 @@
 // 16 rows divide the usual power-of-two batch sizes and 12 waste a padded
 // strip. MR = 16 also fits the small path's row groups.
 //
-// Blocks (float): the A micro-panel MR x KC stays in L1 (16 x 384 = 24 KiB),
-// the B block KC x NC (480 KiB) in L2 and the A block MC x KC (3 MiB) in L3,
-// with MC large enough that B is packed once for m up to 2048 per thread.
+// Blocks (float): KC = 1024, so the products of the usual layer widths (k up
+// to 1024) make one pass over C: the A micro-panel (16 x 1024 = 64 KiB) sits
+// in L2 next to the B block KC x NC (768 KiB), and the A block MC x KC in L3,
+// with MC large enough that B is packed once for m up to 2048 per thread. Per
+// k step the kernel reads one line of A and one of B for 16 FMAs, far below
+// L2 bandwidth. On Zen 4 with two threads, against KC = 384 / NC = 320 (the A
+// micro-panel in L1, but k = 512 in two passes of 384 and 128, k = 1024 in
+// three): 256x512x512 3-8% and 256x1024x1024 4-6% faster with cold weights,
+// squares from 512 to 2048 1-2%.
 // Double: KC = 512 (A micro-panel 64 KiB, so in L2 next to the 768 KiB B
-// block). Per k step the kernel then reads two lines of A and one of B for 16
-// FMAs, far below L2 bandwidth, and the longer KC halves the passes over C;
-// it measured 2-4% faster than KC = 256 with the panel in L1.
+// block): it measured 2-4% faster than KC = 256 with the panel in L1.
 #include "ops/gemm_x86.h"
 
 #if VGP_GEMM_X86
@@ -78,7 +82,7 @@ struct VecF64x8 {
 
 namespace vgp::ops::gemm_detail {
 namespace {
-using FloatSet = GemmImpl<VecF32x16, 16, 1, 384, 2048, 320, 8>;
+using FloatSet = GemmImpl<VecF32x16, 16, 1, 1024, 2048, 192, 8>;
 using DoubleSet = GemmImpl<VecF64x8, 16, 1, 512, 1024, 192, 8>;
 }  // namespace
 VGP_GEMM_DEFINE_KERNEL_SETS(gemm_kernels_avx512, "avx512", FloatSet, DoubleSet)

@@ -20,11 +20,45 @@
 //
 // Each update returns sum_i (w_new_i - w_old_i)^2 in double: the squared norm
 // of the step actually taken, for the update/weight ratio of the flow report.
+//
+// The *_many forms update a list of tensors (a network's parameters) in one
+// pass: the tensors' elements are split among threads as one flat range, so a
+// network with dozens of small and large tensors pays for one parallel region
+// instead of one per tensor. They compute the step norms only when asked
+// (step_sq non-null): measuring them means keeping the old weights of each
+// block and a reduction in double, which an unrecorded training step does not
+// need. Weights and state come out bit for bit the same either way, and the
+// single-tensor functions are the same code with one tensor.
 #pragma once
 
 #include "common.h"
 
 namespace vgp::ops {
+
+// One tensor of a multi-tensor update: n weights, their gradient, and the
+// optimizer state the kind uses (null where unused).
+template <typename T>
+struct UpdateTensor {
+  T* w = nullptr;
+  const T* g = nullptr;
+  T* slot1 = nullptr;  // sgd: velocity; adam: m; rmsprop: v
+  T* slot2 = nullptr;  // adam: v; rmsprop: mom
+  T* slot3 = nullptr;  // rmsprop: avg
+  index_t n = 0;
+};
+
+// step_sq: null, or `count` doubles that receive each tensor's squared step norm.
+template <typename T>
+void sgd_update_many(const UpdateTensor<T>* tensors, index_t count, double lr, double momentum,
+                     bool nesterov, double* step_sq);
+
+template <typename T>
+void adam_update_many(const UpdateTensor<T>* tensors, index_t count, double lr, double beta_1,
+                      double beta_2, double epsilon, index_t step, double* step_sq);
+
+template <typename T>
+void rmsprop_update_many(const UpdateTensor<T>* tensors, index_t count, double lr, double rho,
+                         double momentum, double epsilon, bool centered, double* step_sq);
 
 // velocity may be null when momentum == 0.
 template <typename T>
