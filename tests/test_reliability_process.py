@@ -71,7 +71,10 @@ def _child(code: str) -> subprocess.Popen:
 
 
 def _result(proc: subprocess.Popen, timeout: float) -> dict[str, Any]:
-    out, err = proc.communicate(timeout=timeout)
+    return _parse_result(proc, *proc.communicate(timeout=timeout))
+
+
+def _parse_result(proc: subprocess.Popen, out: str, err: str) -> dict[str, Any]:
     assert proc.returncode == 0, f"child failed ({proc.returncode}):\n{out}\n{err}"
     lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
     assert lines, f"child reported nothing:\n{out}\n{err}"
@@ -326,7 +329,11 @@ def _interrupt(mode: str, delay: float, **sizes: int) -> tuple[dict[str, Any], f
         time.sleep(delay)
     sent = time.time()
     proc.send_signal(signal.SIGINT)
-    result = _result(proc, timeout=300)
+    out, err = proc.communicate(timeout=300)
+    # Epochs that ended while this process was not yet reading or sleeping
+    # (a busy machine): every EPOCH line the child printed counts.
+    ticks += [float(line.split()[2]) for line in out.splitlines() if line.startswith("EPOCH")]
+    result = _parse_result(proc, out, err)
     return result, result["caught"] - sent, len(ticks)
 
 
@@ -335,8 +342,9 @@ def test_ctrl_c_during_a_long_native_epoch() -> None:
     result, latency, ticks = _interrupt("epoch", 0.5, n=30000, width=256, depth=2, batch_size=64)
     print(f"SIGINT to KeyboardInterrupt in fit: {1000 * latency:.0f} ms")
     assert result["interrupted"] and latency < 1.0
-    # The two completed epochs are in History; the interrupted one is not.
-    assert result["epochs"] == ticks == 2
+    # The completed epochs (two, unless the machine stalled this process) are
+    # in History; the interrupted one is not.
+    assert ticks >= 2 and result["epochs"] == ticks
     assert result["finite"] and result["pred_ok"] and result["refit"] == 1
 
 

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from .recording import sample_rows
+from .probe import sample_rows
 
 __all__ = [
     "input_output_jacobian",

@@ -25,7 +25,7 @@ from .decay import theory_comparison
 from .diagnosis import Evidence, Finding, chance_loss, diagnose
 from .history import FIELDS, FlowHistory, RowInfo, locate_nonfinite, update_ratios
 from .jacobian import jacobian_report
-from .recording import model_structure, probe_record, row_infos, sample_rows
+from .probe import model_structure, probe_record, row_infos, sample_rows
 from .table import format_report
 from .verdicts import RecordVerdicts, Thresholds, judge
 
