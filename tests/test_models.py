@@ -480,3 +480,47 @@ def test_adding_a_layer_twice_is_rejected() -> None:
         model.add(layer)
     with pytest.raises(TypeError, match="expects a Layer"):
         model.add("dense")
+
+
+def test_callbacks_receive_every_event_in_order() -> None:
+    # Overridden hooks, hooks set on the instance, and a subclass of a
+    # subclass all fire, in list order; History (appended by fit) sees the
+    # same epochs.
+    x, y = _xor_data()
+    events: list[tuple[str, str, int | None]] = []
+
+    class Recorder(Callback):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        def on_train_begin(self, logs=None) -> None:
+            events.append((self.name, "train_begin", None))
+
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            assert logs is not None and "loss" in logs
+            events.append((self.name, "epoch_end", epoch))
+
+    class Later(Recorder):
+        def on_epoch_begin(self, epoch, logs=None) -> None:
+            events.append((self.name, "epoch_begin", epoch))
+
+    plain = Callback()
+    plain.on_epoch_end = lambda epoch, logs=None: events.append(("lambda", "epoch_end", epoch))
+    model = _mlp()
+    history = model.fit(
+        x, y, epochs=2, batch_size=64, verbose=0, callbacks=[Recorder("a"), plain, Later("b")]
+    )
+    assert events == [
+        ("a", "train_begin", None),
+        ("b", "train_begin", None),
+        ("b", "epoch_begin", 0),
+        ("a", "epoch_end", 0),
+        ("lambda", "epoch_end", 0),
+        ("b", "epoch_end", 0),
+        ("b", "epoch_begin", 1),
+        ("a", "epoch_end", 1),
+        ("lambda", "epoch_end", 1),
+        ("b", "epoch_end", 1),
+    ]
+    assert history.epoch == [0, 1]

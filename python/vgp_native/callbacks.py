@@ -96,11 +96,21 @@ class CallbackList:
     def __getattr__(self, hook: str) -> Any:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
+        # The callbacks' bound hooks, without those left as Callback's no-op,
+        # looked up once: fit dispatches a few events per epoch, and on a
+        # small network an epoch takes tens of microseconds.
+        base = getattr(Callback, hook, None)
+        methods = [
+            method
+            for method in (getattr(cb, hook) for cb in self.callbacks)
+            if base is None or getattr(method, "__func__", None) is not base
+        ]
 
         def call(*args: Any) -> None:
-            for cb in self.callbacks:
-                getattr(cb, hook)(*args)
+            for method in methods:
+                method(*args)
 
+        self.__dict__[hook] = call
         return call
 
 
