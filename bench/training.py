@@ -2,7 +2,9 @@
 
 Same architecture, float32, Adam, same batch size and thread count, measured
 side by side in one run (machines here are shared and noisy: repetitions of
-the three frameworks are interleaved and the median is reported).
+the three frameworks are interleaved and the median is reported). Each timed
+run starts after a pause, so that no library's spinning worker threads (numpy's
+OpenBLAS, PyTorch's and vgp-native's OpenMP pools) take the cores from the next.
 
 Cases:
     tiny      the seed network (2-[10 sigmoid x8]-1 sigmoid), 200 samples, batch 32
@@ -205,13 +207,24 @@ def make_runners(case: str, have_torch: bool) -> dict[str, Callable[[int], None]
     return runners
 
 
+#: Seconds of idle between two timed runs. A library's worker threads keep
+#: spinning for a while after its last call (OpenBLAS' about 0.1 s) and would
+#: take the cores from whichever library runs next: PyTorch right after numpy's
+#: matmul measured 2-3x slower on the medium case than alone.
+PAUSE_S = 0.3
+
+
 def measure(case: str, reps: int, have_torch: bool, epochs_per_rep: int) -> dict:
     runners = make_runners(case, have_torch)
     times: dict[str, list[float]] = {k: [] for k in runners}
-    for _ in range(reps):
-        for name, run in runners.items():  # interleaved: noise hits all alike
+    names = list(runners)
+    for r in range(reps):
+        # Interleaved (noise hits all alike), each library after a pause, the
+        # order rotated so that none always follows the same one.
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            time.sleep(PAUSE_S)
             t0 = time.perf_counter()
-            run(epochs_per_rep)
+            runners[name](epochs_per_rep)
             times[name].append((time.perf_counter() - t0) / epochs_per_rep)
     _, batch, n, _, _ = CASES[case]
     steps = -(-n // batch)
