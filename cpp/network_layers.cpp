@@ -37,7 +37,7 @@ void Layer<T>::record_probe_forward(const T* y, index_t batch, const Context<T>&
 template <typename T>
 void Layer<T>::record_probe_backward(const T* dy, index_t batch, const Context<T>& ctx) {
   if (!ctx.stats || probe_row < 0) return;
-  const ops::BufferStats s = ops::buffer_stats<T>(dy, batch * out_features);
+  const ops::NormStats s = ops::buffer_norm<T>(dy, batch * out_features);
   double* r = ctx.stats->row(probe_row);
   r[kSignalL2] = s.l2;
   r[kSignalNonfinite] = static_cast<double>(s.nonfinite);
