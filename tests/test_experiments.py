@@ -129,6 +129,18 @@ def test_initializer_strings_and_seed() -> None:
     assert not np.array_equal(a[0], c[0])
 
 
+def test_every_initializer_name_builds() -> None:
+    # The names come from the initializer registry; the two that take
+    # arguments (constant, variance_scaling) accept them as key=number.
+    constant = build_model({"init": "constant(value=0.25)", "width": 8, "depth": 2})
+    assert np.all(constant.get_weights()[2] == np.float32(0.25))
+    scaled = build_model({"init": "variance_scaling(scale=2)", "width": 400, "depth": 2})
+    # truncated normal of variance scale / fan_in = 2 / 400
+    assert abs(float(scaled.get_weights()[2].var()) - 2 / 400) < 0.1 * 2 / 400
+    with pytest.raises(ValueError, match="unknown initializer 'bogus'"):
+        build_model({"init": "bogus"})
+
+
 def test_multiclass_output_is_softmax() -> None:
     model = build_model({"depth": 2}, input_dim=4, n_classes=3)
     assert model.layers[-1].units == 3 and model.layers[-1].activation == "softmax"

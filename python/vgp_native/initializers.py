@@ -47,6 +47,7 @@ from ._initializer_classes import (
 )
 
 __all__ = [
+    "NAMES",
     "Constant",
     "GlorotNormal",
     "GlorotUniform",
@@ -85,6 +86,8 @@ _BY_NAME: dict[str, type[Initializer]] = {
     "truncated_normal": TruncatedNormal,
     "variance_scaling": VarianceScaling,
 }
+#: Every initializer's snake-case name, as ``get`` and the layers accept it.
+NAMES: tuple[str, ...] = tuple(_BY_NAME)
 _BY_CLASS_NAME: dict[str, type[Initializer]] = {cls.__name__: cls for cls in _BY_NAME.values()}
 _BY_CLASS_NAME["OrthogonalInitializer"] = Orthogonal
 

@@ -85,20 +85,7 @@ _OPTIMIZERS = {"adam": optimizers.Adam, "sgd": optimizers.SGD, "rmsprop": optimi
 NORMS = ("none", "batchnorm")
 RESIDUALS = ("none", "identity")
 OPTIMIZER_DEFAULT_LR = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001}
-_INIT_NAMES = (
-    "glorot_uniform",
-    "glorot_normal",
-    "he_uniform",
-    "he_normal",
-    "lecun_uniform",
-    "lecun_normal",
-    "orthogonal",
-    "zeros",
-    "ones",
-    "random_normal",
-    "random_uniform",
-    "truncated_normal",
-)
+_INIT_NAMES = initializers.NAMES
 _INIT_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$")
 
 
