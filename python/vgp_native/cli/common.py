@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .experiments.files import atomic_path, atomic_write_text
+from ..experiments.files import atomic_path, atomic_write_text
 
 __all__ = [
     "CliError",

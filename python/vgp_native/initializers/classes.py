@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_float, check_int, resolve_dtype
+from .._validation import check_float, check_int, resolve_dtype
 
 #: Standard deviation of N(0, 1) truncated to [-2, 2] (Keras' constant, from scipy's truncnorm).
 TRUNCATED_STDDEV = 0.87962566103423978

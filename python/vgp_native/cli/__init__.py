@@ -22,7 +22,9 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .cli_common import (
+from .._core import __version__
+from .bench import run_bench
+from .common import (
     CliError,
     int_list,
     non_negative_int,
@@ -30,6 +32,9 @@ from .cli_common import (
     positive_int,
     str_list,
 )
+from .demo import run_demo
+from .diagnose import run_diagnose
+from .sweep import run_sweep
 
 __all__ = ["build_parser", "main"]
 
@@ -138,8 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vgp-native",
         description="See, measure and fix the vanishing gradient problem.",
     )
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"vgp-native {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -152,19 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from .cli_demo import run_demo
-
         return run_demo(args)
     if args.command == "diagnose":
-        from .cli_diagnose import run_diagnose
-
         return run_diagnose(args)
     if args.command == "sweep":
-        from .cli_sweep import run_sweep
-
         return run_sweep(args)
-    from .cli_bench import run_bench
-
     return run_bench(args)
 
 
