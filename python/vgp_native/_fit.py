@@ -18,8 +18,9 @@ import numpy as np
 
 from . import _core
 from ._planning import all_layers
-from ._progress import ProgressLogger
-from .callbacks import Callback, CallbackList, History
+from .callbacks.base import Callback, CallbackList
+from .callbacks.builtin import History
+from .callbacks.progress import ProgressLogger
 from .layers import Dropout
 
 #: Bytes of records the network holds before fit hands them to the recording

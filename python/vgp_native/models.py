@@ -20,13 +20,15 @@ from . import _core, losses, optimizers
 from ._data import prepare_x, prepare_y
 from ._fit import run_fit
 from ._planning import HIST_RANGES, FlowRow, all_layers, plan
-from ._progress import print_summary, progress_line
+from ._summary import print_summary
 from ._validation import (
     check_float,
     check_int,
     resolve_dtype,
 )
-from .callbacks import Callback, History, check_callbacks
+from .callbacks.base import Callback, check_callbacks
+from .callbacks.builtin import History
+from .callbacks.progress import progress_line
 from .layers import Layer
 from .layers import deserialize as deserialize_layer
 from .layers import serialize as serialize_layer

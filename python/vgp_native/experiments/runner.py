@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from .. import set_num_threads
-from ..flow.recording import FlowHistory, GradientFlow
+from ..callbacks import GradientFlow
+from ..flow.history import FlowHistory
 from ..models import Sequential
 from .config import CONFIG_KEYS, build_model, check_config, config_label
 from .data import Dataset, load_dataset, split_arrays
