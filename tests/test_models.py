@@ -84,7 +84,7 @@ def test_recompile_keeps_weights_and_resets_optimizer() -> None:
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     for a, b in zip(trained, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert model._net.optimizer_steps == 0
+    assert model.engine.net.optimizer_steps == 0
     # A fresh Adam from the same weights takes the same first step as a new model would.
     twin = _mlp()
     twin.set_weights(trained)

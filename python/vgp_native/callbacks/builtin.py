@@ -1,14 +1,19 @@
-"""The built-in callbacks: ``History``, ``EarlyStopping``, ``TerminateOnNaN`` (Keras names)."""
+"""The built-in callbacks: ``History``, ``EarlyStopping``, ``TerminateOnNaN`` (Keras names).
+
+``fit_callbacks`` adds what every ``fit`` runs besides the user's callbacks.
+"""
 
 from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
 from .._validation import check_float, check_int
-from .base import Callback
+from .base import Callback, CallbackList
+from .progress import ProgressLogger
 
 
 class History(Callback):
@@ -150,3 +155,32 @@ class TerminateOnNaN(Callback):
             print(f"Epoch {epoch + 1}: invalid loss, terminating training")
             self.terminated_epoch = epoch
             self.model.stop_training = True
+
+
+def fit_callbacks(
+    callbacks: list[Callback],
+    model: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    samples: int,
+    verbose: int,
+) -> tuple[History, CallbackList]:
+    """The ``History`` of a ``fit`` and the list dispatching its events, as Keras builds them.
+
+    The user's callbacks come first, then the ``History`` and, when ``verbose``,
+    the progress logger; each gets the model and ``params``
+    (``{"epochs", "steps", "verbose", "batch_size", "samples"}``).
+    """
+    steps = -(-samples // batch_size)
+    history = History()
+    progress = ProgressLogger(verbose, steps, epochs) if verbose else None
+    params = {
+        "epochs": epochs,
+        "steps": steps,
+        "verbose": verbose,
+        "batch_size": batch_size,
+        "samples": samples,
+    }
+    everyone = callbacks + [history] + ([progress] if progress else [])
+    return history, CallbackList(everyone, model, params)

@@ -143,7 +143,8 @@ class GradientFlow(Callback):
             # During fit (e.g. from another callback): the epochs so far.
             if self.model is None or self._run is None:
                 raise ValueError("GradientFlow has recorded nothing yet: pass it to fit() first")
-            if self.model._flow_feed is not None:
-                self.model._flow_feed.drain()  # the epochs fit has not handed over yet
+            feed = self.model.engine.feed
+            if feed is not None:
+                feed.drain()  # the epochs fit has not handed over yet
             history = self._history = self._run.build(self.model)
         return GradientFlowReport.from_history(history, model=self.model, **thresholds)

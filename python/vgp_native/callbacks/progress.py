@@ -47,3 +47,12 @@ class ProgressLogger(Callback):
         elapsed = time.perf_counter() - self._t0
         print(progress_line(self.steps, self.steps, elapsed, logs or {}, self.verbose == 1))
         sys.stdout.flush()
+
+
+def print_pass(
+    samples: int, batch_size: int, elapsed: float, logs: dict[str, float], verbose: int
+) -> None:
+    """The one progress line of a whole ``evaluate`` or ``predict`` pass (nothing when silent)."""
+    if verbose:
+        steps = -(-samples // batch_size)
+        print(progress_line(steps, steps, elapsed, logs, bar=verbose == 1))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .._core import __version__
 from .bench import run_bench
@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _add_demo(sub: argparse._SubParsersAction) -> None:
+def _add_demo(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="the seed's experiment and every remedy side by side",
@@ -64,7 +64,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="vgp-demo", help="output directory (./vgp-demo)")
 
 
-def _add_diagnose(sub: argparse._SubParsersAction) -> None:
+def _add_diagnose(sub: Any) -> None:
     p = sub.add_parser(
         "diagnose",
         help="train one network and report its gradient flow",
@@ -95,7 +95,7 @@ def _add_diagnose(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="vgp-diagnose", help="output directory (./vgp-diagnose)")
 
 
-def _add_sweep(sub: argparse._SubParsersAction) -> None:
+def _add_sweep(sub: Any) -> None:
     p = sub.add_parser(
         "sweep",
         help="a grid of configurations x seeds, locally or on a Dask cluster",
@@ -121,7 +121,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="vgp-sweep", help="output directory (./vgp-sweep)")
 
 
-def _add_bench(sub: argparse._SubParsersAction) -> None:
+def _add_bench(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
         help="native kernels and training against numpy and PyTorch",

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import set_num_threads
+from .._core import set_num_threads
 from ..callbacks import GradientFlow
 from ..flow.history import FlowHistory
 from ..models import Sequential

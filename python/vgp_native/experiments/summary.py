@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..flow import theory
 from .config import CONFIG_KEYS, make_initializer
 
 __all__ = ["SEVERITY_ORDER", "group_keys", "summarize", "trainable_depth", "varying_keys"]
@@ -57,8 +58,6 @@ def trainable_depth(config: Mapping[str, Any]) -> float | None:
     """
     if config.get("norm", "none") != "none" or config.get("residual", "none") != "none":
         return None
-    from ..flow import theory
-
     width = int(config.get("width", 10))
     try:
         sigma_w2 = theory.sigma_w2_for(make_initializer(config["init"]), width, width)

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import set_num_threads
+from .._core import set_num_threads
 from .config import CONFIG_KEYS, check_config
 from .data import Dataset, load_dataset
 from .files import atomic_write_text, remove_stale_temporaries

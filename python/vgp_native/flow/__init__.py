@@ -16,7 +16,8 @@
 from __future__ import annotations
 
 from . import theory
-from .diagnosis import Finding, chance_loss, compare_depths, detect_plateau
+from .compare import compare_depths
+from .diagnosis import Finding, chance_loss, detect_plateau
 from .history import FIELDS, HIST_BINS, FlowHistory, RowInfo
 from .jacobian import input_output_jacobian, jacobian_report, segment_jacobians
 from .recording import probe_record

@@ -14,7 +14,7 @@ Recording is switched on only while a ``GradientFlow`` callback listens; a
 plain ``fit`` computes none of it.
 
 The Python side stays off the per-epoch path: ``fit`` hands the per-batch
-records over many epochs at a time (``_fit.FlowFeed``), ``on_epoch_end`` only
+records over many epochs at a time (``_engine.feed.FlowFeed``), ``on_epoch_end`` only
 keeps the epoch's logs, and the records are folded (averaged, maxima, summed
 counts, update ratios, the NaN scan) in vectorized chunks of up to
 ``FLUSH_BATCHES`` batches and when the history is built. ``on_train_begin``
@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .first_step import first_step_norms
 from .history import (
     FIELDS,
     HIST_BINS,
@@ -41,14 +42,8 @@ from .history import (
     locate_nonfinite,
     update_ratios,
 )
-from .probe import (
-    _InitialState,
-    _Layout,
-    first_step_norms,
-    probe_record,
-    row_infos,
-    sample_rows,
-)
+from .layout import Layout, row_infos
+from .probe import InitialState, probe_record, sample_rows
 
 __all__ = [
     "FIELDS",
@@ -88,10 +83,10 @@ class Recording:
 
     def __init__(self, every: str, probe_samples: int, model: Any) -> None:
         self.every = every
-        x, y = sample_rows(*model._fit_data, probe_samples)
+        x, y = sample_rows(*model.engine.fit_data, probe_samples)
         self.sample = (np.array(x, copy=True), np.array(y, copy=True))
-        self.layout = _Layout(model)
-        self.initial = _InitialState(model)
+        self.layout = Layout(model)
+        self.initial = InitialState(model)
         self.parts: list[_Parts] = []
         # The logs of every ended epoch (the first ``folded`` of them are records).
         self.logs: list[dict[str, float]] = []

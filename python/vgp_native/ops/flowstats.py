@@ -39,9 +39,6 @@ def buffer_norm(x: Any) -> dict[str, float | int]:
     return _core.buffer_norm(float_array(x, "x", _dtype_of(x)))
 
 
-_BOUNDED = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-
-
 def _histogram_range(y: np.ndarray, name: str, value: Any) -> tuple[float, float]:
     if value is not None:
         try:
@@ -53,8 +50,9 @@ def _histogram_range(y: np.ndarray, name: str, value: Any) -> tuple[float, float
         if not lo < hi:
             raise ValueError(f"range must satisfy lo < hi, received ({lo}, {hi})")
         return lo, hi
-    if name in _BOUNDED:
-        return _BOUNDED[name]
+    bounds = _activations.REGISTRY[name].output_bounds
+    if bounds is not None:
+        return bounds
     finite = y[np.isfinite(y)]
     if finite.size == 0:
         return 0.0, 1.0
@@ -88,7 +86,7 @@ def activation_stats(
     nbins = check_int(bins, "bins", minimum=1)
     lo, hi = _histogram_range(y, name, range)
     hist = np.zeros(nbins, dtype=np.int64)
-    stats = _core.activation_stats(y, _activations.ACTIVATIONS[name], hist, lo, hi)
+    stats = _core.activation_stats(y, _activations.code(name), hist, lo, hi)
     stats["hist"] = hist
     stats["bin_edges"] = np.linspace(lo, hi, nbins + 1)
     return stats

@@ -58,7 +58,7 @@ def gemm(
         name = _activations.get(activation)
         if name == "softmax":
             raise ValueError("activation must be elementwise for gemm, received 'softmax'")
-        act = _activations.ACTIVATIONS[name]
+        act = _activations.code(name)
         post = np.empty((m, n), dtype=dtype)
     _core.gemm(a, b, out, bool(trans_a), bool(trans_b), accumulate, bias_arr, act, post)
     return out if post is None else (out, post)
