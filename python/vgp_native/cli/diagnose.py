@@ -23,7 +23,7 @@ from ..experiments.sweep import encode_result
 from ..report_html import render_html
 from .common import (
     CliError,
-    atomic_path,
+    atomic_open,
     atomic_write_text,
     flag_message,
     fmt_num,
@@ -98,8 +98,8 @@ def write_figures(run: Any, out: Path, page: str) -> list[Path]:
     embedded = _EMBEDDED_PNG.findall(page)
     for alt, data in embedded:
         path = out / _png_name(alt)
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(base64.b64decode(data))
+        with atomic_open(path, "wb") as fh:
+            fh.write(base64.b64decode(data))
         written.append(path)
     if not embedded:
         for name, fig in plots.report_figures(run.report).items():

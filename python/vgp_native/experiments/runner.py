@@ -135,7 +135,7 @@ def _measure(
     return result, model, history, flow, report, kernel0
 
 
-def _check_epochs(epochs: Any) -> int:
+def check_epochs(epochs: Any) -> int:
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, received {epochs!r}")
     return int(epochs)
@@ -159,7 +159,7 @@ def run_config(
         label: the run's label; by default ``config_label(config)``.
     """
     cfg = check_config(dict(config or {}))
-    epochs = _check_epochs(epochs)
+    epochs = check_epochs(epochs)
     if data is None:
         data = load_dataset(cfg["dataset"])
     result, model, history, flow, report, kernel0 = _measure(cfg, data, epochs, track_weights)

@@ -22,19 +22,13 @@ from typing import Any
 import numpy as np
 
 from ..flow import theory
+from ..flow.verdicts import VERDICTS
 from .config import CONFIG_KEYS, make_initializer
 
 __all__ = ["SEVERITY_ORDER", "group_keys", "summarize", "trainable_depth", "varying_keys"]
 
-#: Verdicts from the most to the least severe (as the gradient-flow report ranks them).
-SEVERITY_ORDER: tuple[str, ...] = (
-    "non-finite",
-    "exploding",
-    "vanishing",
-    "dead",
-    "saturated",
-    "healthy",
-)
+#: Verdicts from the most to the least severe: the gradient-flow report's own order.
+SEVERITY_ORDER: tuple[str, ...] = VERDICTS
 
 
 def varying_keys(results: Sequence[Mapping[str, Any]]) -> list[str]:

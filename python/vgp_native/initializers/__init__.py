@@ -42,7 +42,7 @@ from .classes import (
     TruncatedNormal,
     VarianceScaling,
     Zeros,
-    _check_shape,
+    check_weight_shape,
     compute_fans,
 )
 
@@ -174,4 +174,4 @@ def weight_variance(initializer: Any, shape: tuple[int, ...]) -> float:
     moments = getattr(init, "moments", None)
     if moments is None:
         raise TypeError(f"{init!r} has no moments(shape) method, so its weight variance is unknown")
-    return float(moments(_check_shape(shape))[1])
+    return float(moments(check_weight_shape(shape))[1])
