@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from layer_checks import check_layer_map
 from vgp_native.layers import BatchNormalization, Dense, deserialize, serialize
 from vgp_native.models import Sequential
 from vgp_native.optimizers import SGD
@@ -50,7 +51,7 @@ def test_config_round_trip_and_traits() -> None:
     assert again.normalizes and not again.has_kernel()
 
 
-def test_jacobian_uses_the_moving_statistics(check_layer_map) -> None:
+def test_jacobian_uses_the_moving_statistics() -> None:
     layer = BatchNormalization(epsilon=1e-2)
     model = Sequential([layer], seed=0, dtype="float64")
     model.build(3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from layer_checks import check_layer_map
 from vgp_native.layers import Dense, deserialize, serialize
 from vgp_native.models import Sequential
 
@@ -39,6 +40,6 @@ def test_config_round_trip() -> None:
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "relu", "softmax", None])
-def test_jacobian_is_the_derivative_of_the_native_map(check_layer_map, activation) -> None:
+def test_jacobian_is_the_derivative_of_the_native_map(activation) -> None:
     x = np.random.default_rng(0).normal(size=(6, 3)) + 0.01  # relu: off the kink
     check_layer_map(Dense(4, activation=activation), 3, x)

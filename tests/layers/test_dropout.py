@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from layer_checks import check_layer_map
 from vgp_native.layers import Dropout, deserialize, serialize
 
 
@@ -28,7 +29,7 @@ def test_config_round_trip_and_traits() -> None:
     assert again.stochastic and not Dropout(0.0).stochastic
 
 
-def test_jacobian_is_the_identity_at_inference(check_layer_map) -> None:
+def test_jacobian_is_the_identity_at_inference() -> None:
     x = np.random.default_rng(3).normal(size=(4, 5))
     layer = Dropout(0.5)
     check_layer_map(layer, 5, x)

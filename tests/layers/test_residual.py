@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from layer_checks import check_layer_map
 from vgp_native.layers import BatchNormalization, Dense, Dropout, Residual, deserialize, serialize
 from vgp_native.models import Sequential
 
@@ -39,7 +40,7 @@ def test_config_round_trip_keeps_the_inner_layers() -> None:
 
 
 @pytest.mark.parametrize("width", [3, 5])  # 5: the skip path is a learned projection
-def test_jacobian_is_the_derivative_of_the_native_map(check_layer_map, width: int) -> None:
+def test_jacobian_is_the_derivative_of_the_native_map(width: int) -> None:
     block = Residual(
         [Dense(5, activation="tanh"), BatchNormalization(), Dense(5, activation="gelu")],
         activation="softplus",

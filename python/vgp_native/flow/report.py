@@ -265,7 +265,7 @@ def analyze(
 ) -> GradientFlowReport:
     """A report at the model's current weights, without training.
 
-    One probe pass (``recording.probe_record``: the whole sample as one batch,
+    One probe pass (``probe.probe_record``: the whole sample as one batch,
     batch normalization with batch statistics and no state change, dropout
     off) gives every statistic; the update ratios are those of the first step
     a freshly started optimizer would take. The Jacobian spectra use

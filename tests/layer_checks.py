@@ -1,18 +1,17 @@
-"""Checks every layer kind's tests share: its Jacobian against finite differences of
-its own map, and that map against the native network in inference mode."""
+"""The check every layer kind's tests (tests/layers) share: its Jacobian against finite
+differences of its own map, and that map against the native network in inference mode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-import pytest
 
 from vgp_native.layers import Layer
 from vgp_native.models import Sequential
 
 
-def _check_layer_map(layer: Layer, width: int, x: np.ndarray, h: float = 1e-6) -> None:
+def check_layer_map(layer: Layer, width: int, x: np.ndarray, h: float = 1e-6) -> None:
+    """Build ``layer`` for ``width`` inputs (float64) and check its ``jacobian`` at ``x``
+    against the native forward pass and central finite differences."""
     model = Sequential([layer], seed=3, dtype="float64")
     model.build(width)
     y, jac = layer.jacobian(x)
@@ -25,10 +24,3 @@ def _check_layer_map(layer: Layer, width: int, x: np.ndarray, h: float = 1e-6) -
         e[i] = h
         fd[:, :, i] = (layer.jacobian(x + e)[0] - layer.jacobian(x - e)[0]) / (2 * h)
     np.testing.assert_allclose(jac, fd, rtol=1e-6, atol=1e-8)
-
-
-@pytest.fixture
-def check_layer_map() -> Callable[[Layer, int, np.ndarray], None]:
-    """``check(layer, width, x)``: build ``layer`` for ``width`` inputs (float64) and
-    check its ``jacobian`` at ``x`` against the native forward pass and finite differences."""
-    return _check_layer_map
