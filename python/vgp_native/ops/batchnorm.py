@@ -10,12 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._validation import (
-    check_float,
-    float_array,
-    float_like,
-    float_vector,
-)
+from .._validation import check_float, float_array, float_like, float_vector
 from .._validation import common_dtype as _dtype_of
 
 

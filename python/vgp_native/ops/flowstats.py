@@ -11,11 +11,7 @@ import numpy as np
 
 from .. import _core
 from .. import activations as _activations
-from .._validation import (
-    check_float,
-    check_int,
-    float_array,
-)
+from .._validation import check_float, check_int, float_array
 from .._validation import common_dtype as _dtype_of
 
 

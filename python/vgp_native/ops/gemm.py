@@ -12,10 +12,7 @@ import numpy as np
 from .. import _core
 from .. import activations as _activations
 from .._validation import common_dtype as _dtype_of
-from .._validation import (
-    float_array,
-    resolve_dtype,
-)
+from .._validation import float_array, resolve_dtype
 
 
 def gemm(

@@ -12,12 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._validation import (
-    check_float,
-    check_int,
-    float_array,
-    float_like,
-)
+from .._validation import check_float, check_int, float_array, float_like
 from .._validation import common_dtype as _dtype_of
 
 

@@ -11,10 +11,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import common_dtype as _dtype_of
-from .._validation import (
-    float_array,
-    float_like,
-)
+from .._validation import float_array, float_like
 
 
 def _sum_pair(kernel: Any, a: Any, b: Any, a_name: str, b_name: str) -> np.ndarray:
