@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,6 +36,44 @@ constexpr index_t kParMinGemm = index_t{1} << 17;
 int get_num_threads();
 void set_num_threads(int n);
 bool openmp_enabled();
+
+// One value of an enum and the name Python knows it by. Each enum whose
+// integer codes cross into Python keeps a table of these beside its
+// definition; the bindings export the table (vgp_native._core.*_CODES) and
+// check codes against it, so no code is ever typed twice.
+template <typename E>
+struct EnumName {
+  E value;
+  const char* name;
+};
+
+// The entry of `table` with integer code `code`, or null.
+template <typename E, std::size_t N>
+constexpr const EnumName<E>* find_code(const EnumName<E> (&table)[N], int code) {
+  for (const EnumName<E>& e : table) {
+    if (static_cast<int>(e.value) == code) return &e;
+  }
+  return nullptr;
+}
+
+// The entry of `table` named `name`, or null.
+template <typename E, std::size_t N>
+constexpr const EnumName<E>* find_name(const EnumName<E> (&table)[N], std::string_view name) {
+  for (const EnumName<E>& e : table) {
+    if (name == e.name) return &e;
+  }
+  return nullptr;
+}
+
+// True when entry i of `table` has code i for every i: the table lists every
+// code of 0..N-1 once, in order (checked with static_assert where it matters).
+template <typename E, std::size_t N>
+constexpr bool codes_are_dense(const EnumName<E> (&table)[N]) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (static_cast<std::size_t>(table[i].value) != i) return false;
+  }
+  return true;
+}
 
 }  // namespace vgp
 

@@ -56,6 +56,29 @@ enum class MetricKind : int {
 
 enum class OptimizerKind : int { sgd = 0, adam = 1, rmsprop = 2 };
 
+// The names Python uses for them (vgp_native._core.LOSS_CODES, METRIC_CODES,
+// OPTIMIZER_CODES). MetricKind::none, code 0, is "no metric" and has no name.
+inline constexpr EnumName<LossKind> kLossNames[] = {
+    {LossKind::binary_crossentropy, "binary_crossentropy"},
+    {LossKind::mse, "mse"},
+    {LossKind::categorical_crossentropy, "categorical_crossentropy"},
+    {LossKind::sparse_categorical_crossentropy, "sparse_categorical_crossentropy"},
+};
+inline constexpr EnumName<MetricKind> kMetricNames[] = {
+    {MetricKind::binary_accuracy, "binary_accuracy"},
+    {MetricKind::categorical_accuracy, "categorical_accuracy"},
+    {MetricKind::sparse_categorical_accuracy, "sparse_categorical_accuracy"},
+};
+inline constexpr EnumName<OptimizerKind> kOptimizerNames[] = {
+    {OptimizerKind::sgd, "sgd"},
+    {OptimizerKind::adam, "adam"},
+    {OptimizerKind::rmsprop, "rmsprop"},
+};
+
+// The layer kinds a spec may name (LayerSpec::kind; vgp_native._core.LAYER_KINDS).
+inline constexpr const char* kLayerKinds[] = {"dense", "activation", "batchnorm", "dropout",
+                                              "residual"};
+
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::adam;
   double learning_rate = 0.001;

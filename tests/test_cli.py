@@ -270,7 +270,7 @@ def test_sweep_interrupted_by_ctrl_c_then_resumed(tmp_path: Path, reference) -> 
 
 def test_sweep_on_a_dask_scheduler(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    from vgp_native.cli_common import csv_text
+    from vgp_native.cli.common import csv_text
     from vgp_native.experiments import sweep
 
     grid = {"depth": [2, 3], "activation": ["tanh"]}

@@ -1,4 +1,4 @@
-"""python/vgp_native/_core.pyi lists exactly the extension's functions and Network methods."""
+"""python/vgp_native/_core.pyi lists exactly the extension's functions, constants and methods."""
 
 from __future__ import annotations
 
@@ -32,3 +32,20 @@ def test_stub_declares_every_network_method() -> None:
         assert declared == exported
     classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
     assert {"Network32", "Network64"} <= classes
+
+
+def test_stub_declares_every_constant_of_the_extension() -> None:
+    tree = ast.parse(STUB.read_text())
+    declared = {
+        node.target.id
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and not node.target.id.startswith("_")
+    }
+    exported = {
+        name
+        for name in dir(_core)
+        if not name.startswith("_") and not callable(getattr(_core, name))
+    }
+    assert declared == exported

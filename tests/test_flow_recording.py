@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from flow_nets import seed_moons, seed_network
+from vgp_native._engine import native_network
 from vgp_native.callbacks import Callback, GradientFlow
 from vgp_native.flow import recording
 from vgp_native.flow.history import FIELDS, batch_update_ratios
@@ -91,13 +92,13 @@ def test_lazy_probe_equals_eager_probe(name: str, every: str) -> None:
 
 def test_fit_runs_no_probe_and_the_history_is_built_once(monkeypatch) -> None:
     calls: list[int] = []
-    probe = recording._InitialState.probe
+    probe = recording.InitialState.probe
 
     def counted(self: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
         calls.append(1)
         return probe(self, x, y)
 
-    monkeypatch.setattr(recording._InitialState, "probe", counted)
+    monkeypatch.setattr(recording.InitialState, "probe", counted)
     flow = GradientFlow()
     model = _seed()
     model.fit(*seed_moons(), epochs=2, verbose=0, callbacks=[flow])
@@ -179,7 +180,7 @@ def test_take_stats_returns_and_clears() -> None:
     model = _seed()
     x, y = seed_moons()
     xa = model._prepare_x(x)
-    net = model._ensure_native(xa.shape[1])
+    net = native_network(model, xa.shape[1])
     ya = model._prepare_y(y, xa.shape[0])
     net.train_epoch(xa, ya, None, 64, None, 2, False)
     want = net.stats()
@@ -210,7 +211,7 @@ def test_records_handed_over_in_small_pieces(every: str, monkeypatch) -> None:
     # fit hands the records over every other epoch or so, the flow folds them
     # every few batches: the same history as in one piece.
     want = _fit_flow(every).history
-    monkeypatch.setattr("vgp_native._fit.FEED_BYTES", 7 * 9 * 34 * 8)
+    monkeypatch.setattr("vgp_native._engine.feed.FEED_BYTES", 7 * 9 * 34 * 8)
     monkeypatch.setattr(recording, "FLUSH_BATCHES", 3)
     _assert_same_history(_fit_flow(every).history, want)
 
@@ -277,4 +278,4 @@ def test_an_exception_keeps_the_epochs_that_ended(first: bool) -> None:
         _seed().fit(*seed_moons(), epochs=5, verbose=0, callbacks=cbs)
     assert flow.history is None  # fit did not end
     assert flow.report().history.epoch.tolist() == ([0, 1, 2] if first else [0, 1, 2, 3])
-    assert _seed()._net.stats()[0].shape[0] == 0
+    assert _seed().engine.net.stats()[0].shape[0] == 0

@@ -167,7 +167,7 @@ def randomize_weights(model: Sequential, seed: int) -> None:
     """Weights in [-2, 2] with some zeros and subnormals; valid batch-norm statistics."""
     rng = np.random.default_rng(seed)
     new = []
-    for owner, i in model._weight_slots():
+    for owner, i in (slot for layer in model.layers for slot in layer.weight_slots()):
         name = owner.all_weight_names()[i]
         w = owner._weights[i]
         if name == "moving_variance":

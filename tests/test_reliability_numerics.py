@@ -184,7 +184,7 @@ def test_gradient_flow_reports_the_first_nonfinite_epoch_and_layer(dtype: str) -
     probe = _exploding(dtype)
     probe.set_weights(snaps.weights[step])
     xb = np.ascontiguousarray(x[in_epoch * 32 : (in_epoch + 1) * 32], dtype=dtype)
-    finite = [bool(np.all(np.isfinite(o))) for o in probe._net.layer_outputs(xb, "probe")]
+    finite = [bool(np.all(np.isfinite(o))) for o in probe.engine.net.layer_outputs(xb, "probe")]
     act_bad = flow_b.history.field("act_nonfinite")[rec_b] > 0
     if False in finite:
         assert int(np.argmax(act_bad)) == finite.index(False)

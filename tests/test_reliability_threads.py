@@ -168,7 +168,7 @@ def test_statistics_are_readable_while_training() -> None:
     x, y = _data(5, n=3000)
     model = _model_a()
     model.predict(x[:1], verbose=0)
-    net = model._net
+    net = model.engine.net
     done = threading.Event()
     reads = [0]
 

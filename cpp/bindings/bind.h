@@ -132,9 +132,9 @@ inline void require_value(bool ok, const char* op, const char* name, const char*
   }
 }
 
-// The activation of an integer code (vgp_native.activations.ACTIVATIONS).
+// The activation of an integer code (_core.ACTIVATION_CODES).
 inline ops::Act require_act(const char* op, int code, bool elementwise_only) {
-  const bool ok = code >= 0 && code < ops::kNumActivations &&
+  const bool ok = find_code(ops::kActivationNames, code) != nullptr &&
                   !(elementwise_only && code == static_cast<int>(ops::Act::softmax));
   if (!ok) {
     throw std::invalid_argument(std::string(op) + ": expected act to be " +
@@ -156,5 +156,6 @@ void bind_ops_gemm(py::module_& m);
 void bind_ops_core(py::module_& m);
 void bind_ops_train(py::module_& m);
 void bind_network(py::module_& m);
+void bind_codes(py::module_& m);
 
 }  // namespace vgp::bind

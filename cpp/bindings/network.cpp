@@ -53,15 +53,9 @@ LayerSpec parse_spec(const py::dict& d) {
 OptimizerSpec parse_optimizer(const py::dict& d) {
   OptimizerSpec o;
   const std::string kind = py::cast<std::string>(d["kind"]);
-  if (kind == "sgd") {
-    o.kind = OptimizerKind::sgd;
-  } else if (kind == "adam") {
-    o.kind = OptimizerKind::adam;
-  } else if (kind == "rmsprop") {
-    o.kind = OptimizerKind::rmsprop;
-  } else {
-    throw std::invalid_argument("set_optimizer: unknown kind '" + kind + "'");
-  }
+  const EnumName<OptimizerKind>* known = find_name(kOptimizerNames, kind);
+  if (!known) throw std::invalid_argument("set_optimizer: unknown kind '" + kind + "'");
+  o.kind = known->value;
   auto get = [&](const char* key, auto& field) {
     if (d.contains(key) && !d[key].is_none()) {
       field = py::cast<std::decay_t<decltype(field)>>(d[key]);
@@ -230,9 +224,11 @@ void bind_network_dtype(py::module_& m, const char* name) {
            })
       .def("set_loss",
            [](PN& s, int loss, int metric) {
-             if (loss < 0 || loss > 3) throw std::invalid_argument("set_loss: unknown loss code");
-             if (metric < 0 || metric > 3) {
-               throw std::invalid_argument("set_loss: unknown metric code");
+             if (!find_code(kLossNames, loss)) {
+               throw std::invalid_argument("set_loss: unknown loss code " + std::to_string(loss));
+             }
+             if (metric != static_cast<int>(MetricKind::none) && !find_code(kMetricNames, metric)) {
+               throw std::invalid_argument("set_loss: unknown metric code " + std::to_string(metric));
              }
              s.locked([&] {
                s.net->set_loss(static_cast<LossKind>(loss), static_cast<MetricKind>(metric));

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cmath>
+#include <iterator>
 
 #include "common.h"
 #include "ops/vecmath.h"
@@ -46,6 +47,15 @@ enum class Act : int {
   softmax = 10,
 };
 constexpr int kNumActivations = 11;
+
+// The names Python uses (vgp_native._core.ACTIVATION_CODES).
+inline constexpr EnumName<Act> kActivationNames[] = {
+    {Act::linear, "linear"}, {Act::sigmoid, "sigmoid"}, {Act::tanh, "tanh"}, {Act::relu, "relu"},
+    {Act::leaky_relu, "leaky_relu"}, {Act::elu, "elu"}, {Act::selu, "selu"}, {Act::gelu, "gelu"},
+    {Act::softplus, "softplus"}, {Act::swish, "swish"}, {Act::softmax, "softmax"},
+};
+static_assert(std::size(kActivationNames) == kNumActivations && codes_are_dense(kActivationNames),
+              "kActivationNames names every activation once, in code order");
 
 // Keras constants.
 constexpr double kLeakyReluSlope = 0.2;

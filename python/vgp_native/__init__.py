@@ -17,12 +17,11 @@ native C++/OpenMP kernels, and read a per-layer gradient-flow report::
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import (
     activations,
     callbacks,
     datasets,
+    experiments,
     flow,
     initializers,
     layers,
@@ -30,6 +29,7 @@ from . import (
     models,
     ops,
     optimizers,
+    plots,
 )
 from ._core import __version__, get_num_threads, openmp_enabled, set_num_threads
 
@@ -51,12 +51,3 @@ __all__ = [
     "plots",
     "set_num_threads",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # Modules that pull in matplotlib or process pools load on first use.
-    if name in ("plots", "experiments", "report_html"):
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,9 @@ A reader sees either the old file or the complete new one, never a half-written
 one, even when the writer crashes or is interrupted: the data goes to a
 temporary file in the target's directory, is flushed to disk, and
 ``os.replace`` swaps it in. On any error the temporary file is removed and the
-target is left as it was.
+target is left as it was. Every file the package writes goes through
+``atomic_open``; the temporary names start with a dot and end in ``.tmp``, so
+``remove_stale_temporaries`` finds what a killed writer left behind.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_text"]
+__all__ = ["atomic_open", "atomic_write_text", "remove_stale_temporaries"]
 
 
 @contextlib.contextmanager
@@ -52,3 +55,13 @@ def atomic_write_text(path: Any, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_open(path, "w") as handle:
         handle.write(text)
+
+
+def remove_stale_temporaries(folder: Any) -> int:
+    """Delete temporary files an interrupted writer left in ``folder``; return how many."""
+    removed = 0
+    for stale in Path(folder).glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed += 1
+    return removed

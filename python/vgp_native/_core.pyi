@@ -179,6 +179,13 @@ def activation_stats(
     y: FloatArray, act: int, hist: HistArray | None = None, lo: float = 0.0, hi: float = 1.0
 ) -> dict[str, Any]: ...
 
+# integer codes, name -> code, from the C++ enums (metric code 0 means no metric)
+ACTIVATION_CODES: dict[str, int]
+LOSS_CODES: dict[str, int]
+METRIC_CODES: dict[str, int]
+OPTIMIZER_CODES: dict[str, int]
+LAYER_KINDS: tuple[str, ...]
+
 # the native executor (cpp/network.h): Network32 for float32 models, Network64 for float64
 STAT_FIELDS: tuple[str, ...]
 HIST_BINS: int

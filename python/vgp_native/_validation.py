@@ -214,3 +214,18 @@ def float_vector(value: Any, name: str, dtype: np.dtype, n: int, what: str) -> n
     arr = float_array(value, name, dtype, ndim=1)
     check_shape(arr, name, (n,), what)
     return arr
+
+
+def check_batch_size(batch_size: Any, name: str = "batch_size") -> int:
+    """A batch size (default 32 when None), an integer >= 1."""
+    return 32 if batch_size is None else check_int(batch_size, name, minimum=1)
+
+
+def check_verbose(verbose: Any) -> int:
+    """Keras' ``verbose``: 0, 1, 2, or "auto" (1)."""
+    if verbose == "auto":
+        return 1
+    v = check_int(verbose, "verbose", minimum=0)
+    if v > 2:
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
+    return v

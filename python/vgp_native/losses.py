@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-LOSSES: dict[str, int] = {
-    "binary_crossentropy": 0,
-    "mse": 1,
-    "categorical_crossentropy": 2,
-    "sparse_categorical_crossentropy": 3,
-}
+from . import _core
+
+#: ``name -> native code`` of each loss (``_core.LOSS_CODES``, the C++ table).
+LOSSES: dict[str, int] = {name: int(code) for name, code in _core.LOSS_CODES.items()}
 _ALIASES = {
     "mean_squared_error": "mse",
     "MeanSquaredError": "mse",
@@ -47,11 +45,8 @@ def get(identifier: Any) -> str:
     return name
 
 
-METRICS: dict[str, int] = {
-    "binary_accuracy": 1,
-    "categorical_accuracy": 2,
-    "sparse_categorical_accuracy": 3,
-}
+#: ``name -> native code`` of each metric (``_core.METRIC_CODES``; code 0 is no metric).
+METRICS: dict[str, int] = {name: int(code) for name, code in _core.METRIC_CODES.items()}
 
 
 def resolve_metric(identifier: Any, loss: str, output_dim: int) -> str:
@@ -73,3 +68,16 @@ def resolve_metric(identifier: Any, loss: str, output_dim: int) -> str:
     raise ValueError(
         f"Unknown metric: {identifier!r}. Expected 'accuracy' or one of: {', '.join(METRICS)}"
     )
+
+
+def check_metrics(metrics: Any, loss: str) -> list[str]:
+    """``compile``'s ``metrics``: None or a list of at most one accuracy name."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"metrics must be a list of names, received {metrics!r}")
+    if len(metrics) > 1:
+        raise ValueError(f"At most one metric (an accuracy) is supported, received {metrics}")
+    for m in metrics:
+        resolve_metric(m, loss, 1)
+    return list(metrics)

@@ -10,32 +10,41 @@ gradient-flow statistics).
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
 import numpy as np
 
-from . import _core, losses, optimizers
-from ._data import prepare_x, prepare_y
-from ._fit import run_fit
-from ._planning import HIST_RANGES, FlowRow, all_layers, plan
-from ._progress import print_summary, progress_line
+from . import losses, optimizers
+from ._engine import (
+    Engine,
+    FlowRow,
+    all_layers,
+    check_compiled,
+    native_network,
+    prepare_inputs,
+    prepare_targets,
+    run_fit,
+)
+from ._engine.data import validation_set
+from ._engine.fit import FitOptions
+from ._engine.native import gradients
+from ._summary import print_summary
 from ._validation import (
-    check_float,
+    check_batch_size,
     check_int,
+    check_verbose,
     resolve_dtype,
 )
-from .callbacks import Callback, History, check_callbacks
+from .callbacks.base import Callback, check_callbacks
+from .callbacks.builtin import History, fit_callbacks
+from .callbacks.progress import print_pass
 from .layers import Layer
-from .layers import deserialize as deserialize_layer
-from .layers import serialize as serialize_layer
 from .layers.base import set_weight_list, unique_name
+from .saving import compile_config, model_config, model_from_config, save_model
+from .saving import load_model as _load_model
 
 __all__ = ["Sequential", "load_model"]
-
-# Histogram ranges of the probed activations (also read by flow.recording).
-_HIST_RANGES = HIST_RANGES
 
 
 class Sequential:
@@ -75,25 +84,17 @@ class Sequential:
         seq = np.random.SeedSequence(seed)
         init_ss, shuffle_ss, dropout_ss = seq.spawn(3)
         self._init_rng = np.random.default_rng(init_ss)
-        self._shuffle_rng = np.random.default_rng(shuffle_ss)
-        self._dropout_rng = np.random.default_rng(dropout_ss)
+        self._engine = Engine(
+            self.dtype, np.random.default_rng(shuffle_ss), np.random.default_rng(dropout_ss)
+        )
         self._layers: list[Layer] = []
         self._input_dim: int | None = None
-        self._net: Any = None
-        self._flow_rows: list[FlowRow] = []
-        # The specs the native network was built from (GradientFlow builds a
-        # twin of it for the probe at initialization); never mutated.
-        self._specs: list[dict[str, Any]] = []
         self.loss: str | None = None
         self.optimizer: optimizers.Optimizer | None = None
         self.metrics: list[str] = []
-        self._metric: str | None = None
-        self._metric_key: str | None = None
         self.compiled = False
         self.stop_training = False
         self.history: History | None = None
-        self._flow_feed: Any = None  # during fit, when statistics are recorded (_fit.FlowFeed)
-        self._fit_data: tuple[np.ndarray, np.ndarray] | None = None
         if layers is not None:
             if not isinstance(layers, (list, tuple)):
                 raise TypeError(
@@ -129,7 +130,7 @@ class Sequential:
             raise ValueError(f"Layer '{layer.name}' is already part of this model")
         if layer.built:
             raise ValueError(f"Layer '{layer.name}' is already built (used in another model?)")
-        self._detach()
+        self._engine.detach(self._layers)
         if not self._layers:
             declared = getattr(layer, "declared_input_dim", None)
             if declared is not None:
@@ -159,16 +160,17 @@ class Sequential:
         for layer in self._layers:
             width = layer.build(width, self._init_rng, self.dtype)
 
-    # -- weights ----------------------------------------------------------------------------
-    def _weight_slots(self) -> list[tuple[Layer, int]]:
-        slots: list[tuple[Layer, int]] = []
-        for layer in self._layers:
-            slots.extend(layer.weight_slots())
-        return slots
+    @property
+    def engine(self) -> Engine:
+        """The model's native side (``vgp_native._engine.Engine``): its network, the
+        plan it was built from, and the state of a ``fit`` in progress; what
+        ``vgp_native.flow`` reads to probe the model."""
+        return self._engine
 
+    # -- weights ----------------------------------------------------------------------------
     @property
     def weights(self) -> list[np.ndarray]:
-        return [owner._weights[i] for owner, i in self._weight_slots()]
+        return [w for layer in self._layers for w in layer.weights]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of all weights, in Keras order (layer by layer)."""
@@ -177,7 +179,9 @@ class Sequential:
     def set_weights(self, weights: list[Any]) -> None:
         """Overwrite all weights; count and shapes must match ``get_weights()``."""
         labels = [
-            f"{owner.name}.{owner.all_weight_names()[i]}" for owner, i in self._weight_slots()
+            f"{owner.name}.{owner.all_weight_names()[i]}"
+            for layer in self._layers
+            for owner, i in layer.weight_slots()
         ]
         set_weight_list(self.weights, weights, f"Model '{self.name}'", labels)
 
@@ -205,101 +209,31 @@ class Sequential:
             )
         loss_name = losses.get(loss)
         opt = optimizers.get(optimizer)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"metrics must be a list of names, received {metrics!r}")
-        if len(metrics) > 1:
-            raise ValueError(f"At most one metric (an accuracy) is supported, received {metrics}")
-        for m in metrics:
-            losses.resolve_metric(m, loss_name, 1)
+        self.metrics = losses.check_metrics(metrics, loss_name)
         self.loss = loss_name
         self.optimizer = opt
-        self.metrics = list(metrics)
         self.compiled = True
-        self._detach()
+        self._engine.detach(self._layers)
         if self.built:
             self._attach()
 
-    def _check_compiled(self, what: str) -> None:
-        if not self.compiled:
-            raise ValueError(
-                f"You must call compile() before {what}(), e.g. "
-                "model.compile(loss='binary_crossentropy', optimizer='adam')"
-            )
-
-    def _detach(self) -> None:
-        """Give the layers their own copies of the weights and drop the native network."""
-        if self._net is None:
-            return
-        for owner, i in self._weight_slots():
-            owner._weights[i] = np.array(owner._weights[i], copy=True)
-        self._net = None
-
     def _attach(self) -> None:
         """Build the native network and move the weights into it."""
-        if not self._layers:
-            raise ValueError("The model has no layers; add some before training")
-        rows: list[FlowRow] = []
-        specs = plan(self._layers, "", rows, False)
-        net_cls = _core.Network64 if self.dtype == np.float64 else _core.Network32
-        net = net_cls(specs, self._input_dim, len(rows))
-        views = net.params()
-        slots = self._weight_slots()
-        if len(views) != len(slots):
-            raise RuntimeError("native network and layers disagree on the weights")
-        for (owner, i), view in zip(slots, views, strict=True):
-            np.copyto(view, owner._weights[i])
-            owner._weights[i] = view
-        self._net = net
-        self._flow_rows = rows
-        self._specs = specs
-        out_dim = self._layers[-1].output_dim
-        self._metric = (
-            losses.resolve_metric(self.metrics[0], self.loss, out_dim) if self.metrics else None
-        )
-        self._metric_key = self.metrics[0] if self.metrics else None
-        net.set_loss(losses.LOSSES[self.loss], losses.METRICS[self._metric] if self._metric else 0)
-        net.set_optimizer(self.optimizer.native_config())
-
-    def _ensure_native(self, input_dim: int) -> Any:
-        if not self.built:
-            self.build(input_dim)
-        elif input_dim != self._input_dim:
-            raise ValueError(
-                f"Model '{self.name}' expects inputs of width {self._input_dim}, "
-                f"received {input_dim}"
-            )
-        if self._net is None:
-            self._attach()
-        return self._net
+        self._engine.attach(self._layers, self._input_dim, self.loss, self.optimizer, self.metrics)
 
     @property
     def flow_rows(self) -> list[FlowRow]:
         """The rows of the gradient-flow statistics (layers that own a kernel)."""
-        if self._net is None and self.built and self.compiled:
+        if self._engine.net is None and self.built and self.compiled:
             self._attach()
-        return list(self._flow_rows)
+        return self._engine.rows
 
     # -- data -------------------------------------------------------------------------------
     def _prepare_x(self, x: Any, name: str = "x") -> np.ndarray:
-        return prepare_x(x, self.dtype, self._input_dim, self.name, name)
+        return prepare_inputs(self, x, name)
 
     def _prepare_y(self, y: Any, n: int, name: str = "y") -> np.ndarray:
-        return prepare_y(y, n, self.dtype, self.loss, self._layers[-1].output_dim, name)
-
-    @staticmethod
-    def _batch_size(batch_size: Any, name: str = "batch_size") -> int:
-        return 32 if batch_size is None else check_int(batch_size, name, minimum=1)
-
-    @staticmethod
-    def _verbose(verbose: Any) -> int:
-        if verbose == "auto":
-            return 1
-        v = check_int(verbose, "verbose", minimum=0)
-        if v > 2:
-            raise ValueError(f"verbose must be 0, 1, 2 or 'auto', received {verbose!r}")
-        return v
+        return prepare_targets(self, y, n, name)
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -333,66 +267,31 @@ class Sequential:
             validation_batch_size: batch size for validation (default batch_size).
             validation_freq: validate every this many epochs.
         """
-        self._check_compiled("fit")
-        epochs = check_int(epochs, "epochs", minimum=0)
-        initial_epoch = check_int(initial_epoch, "initial_epoch", minimum=0)
-        batch_size = self._batch_size(batch_size)
-        verbose = self._verbose(verbose)
-        validation_freq = check_int(validation_freq, "validation_freq", minimum=1)
-        validation_split = check_float(
-            validation_split, "validation_split", minimum=0.0, maximum=1.0, max_inclusive=False
+        check_compiled(self, "fit")
+        opts = FitOptions.check(
+            epochs, initial_epoch, batch_size, verbose, validation_freq, validation_split, shuffle
         )
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"shuffle must be a bool, received {shuffle!r}")
         cbs = check_callbacks(callbacks)
 
         x_arr = self._prepare_x(x)
-        net = self._ensure_native(x_arr.shape[1])
+        native_network(self, x_arr.shape[1])
         y_arr = self._prepare_y(y, x_arr.shape[0])
-        val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            xv = self._prepare_x(validation_data[0], "validation_data[0]")
-            val = (xv, self._prepare_y(validation_data[1], xv.shape[0], "validation_data[1]"))
-        elif validation_split > 0.0:
-            n_val = math.floor(x_arr.shape[0] * validation_split)
-            if n_val < 1 or n_val >= x_arr.shape[0]:
-                raise ValueError(
-                    f"validation_split={validation_split} leaves no training or no validation "
-                    f"samples out of {x_arr.shape[0]}"
-                )
-            split = x_arr.shape[0] - n_val
-            val = (x_arr[split:], y_arr[split:])
-            x_arr, y_arr = x_arr[:split], y_arr[:split]
-        val_bs = (
-            self._batch_size(validation_batch_size, "validation_batch_size")
-            if (validation_batch_size is not None)
-            else batch_size
+        x_arr, y_arr, val = validation_set(
+            x_arr, y_arr, validation_data, opts.validation_split, self._prepare_x, self._prepare_y
         )
-
-        return run_fit(
-            self,
-            net,
-            x_arr,
-            y_arr,
-            val,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            batch_size=batch_size,
-            val_bs=val_bs,
-            verbose=verbose,
-            cbs=cbs,
-            shuffle=bool(shuffle),
-            validation_freq=validation_freq,
-        )
-
-    def _logs(self, loss_sum: float, metric_sum: float, rows: int) -> dict[str, float]:
-        rows = max(int(rows), 1)
-        logs = {"loss": float(loss_sum) / rows}
-        if self._metric_key is not None:
-            logs[self._metric_key] = float(metric_sum) / rows
-        return logs
+        opts = opts.with_validation_batch_size(validation_batch_size)
+        history, cblist = fit_callbacks(
+            cbs, self, epochs=opts.epochs, batch_size=opts.batch_size, samples=len(x_arr),
+            verbose=opts.verbose,
+        )  # fmt: skip
+        self.history = history
+        self.stop_training = False
+        run_fit(
+            self._engine, x_arr, y_arr, val, opts, cbs=cbs, cblist=cblist,
+            has_dropout=any(layer.stochastic for layer in all_layers(self._layers)),
+            stop_training=lambda: self.stop_training,
+        )  # fmt: skip
+        return history
 
     # -- inference --------------------------------------------------------------------------
     def evaluate(
@@ -408,54 +307,39 @@ class Sequential:
         Returns the loss alone without metrics, ``[loss, metric]`` with one, or a
         dict with ``return_dict=True`` (as Keras).
         """
-        self._check_compiled("evaluate")
-        batch_size = self._batch_size(batch_size)
-        verbose = self._verbose(verbose)
+        check_compiled(self, "evaluate")
+        batch_size = check_batch_size(batch_size)
+        verbose = check_verbose(verbose)
         x_arr = self._prepare_x(x)
-        net = self._ensure_native(x_arr.shape[1])
+        native_network(self, x_arr.shape[1])
         y_arr = self._prepare_y(y, x_arr.shape[0])
         t0 = time.perf_counter()
-        loss_sum, metric_sum, rows = net.evaluate(x_arr, y_arr, batch_size)
-        logs = self._logs(loss_sum, metric_sum, rows)
-        if verbose:
-            steps = -(-x_arr.shape[0] // batch_size)
-            print(progress_line(steps, steps, time.perf_counter() - t0, logs, bar=verbose == 1))
+        logs = self._engine.evaluate(x_arr, y_arr, batch_size)
+        print_pass(len(x_arr), batch_size, time.perf_counter() - t0, logs, verbose)
         if return_dict:
             return logs
-        if self._metric_key is None:
+        key = self._engine.metric_key
+        if key is None:
             return logs["loss"]
-        return [logs["loss"], logs[self._metric_key]]
+        return [logs["loss"], logs[key]]
 
     def predict(
         self, x: Any, batch_size: int | None = None, verbose: int | str = "auto"
     ) -> np.ndarray:
         """Outputs for ``x`` in inference mode, shape ``(n, output_width)``."""
-        batch_size = self._batch_size(batch_size)
-        verbose = self._verbose(verbose)
+        batch_size = check_batch_size(batch_size)
+        verbose = check_verbose(verbose)
         if not self._layers:
             raise ValueError("The model has no layers")
         x_arr = self._prepare_x(x)
         if not self.built:
             self.build(x_arr.shape[1])
-        net = self._net if self._net is not None else self._inference_net()
-        t0 = time.perf_counter()
-        out = net.predict(x_arr, batch_size, "infer")
-        if verbose:
-            steps = -(-x_arr.shape[0] // batch_size)
-            print(progress_line(steps, steps, time.perf_counter() - t0, {}, bar=verbose == 1))
-        return out
-
-    def _inference_net(self) -> Any:
-        """A native network for an uncompiled model (predict before compile, as Keras allows)."""
         if self.compiled:
-            return self._ensure_native(self._input_dim)
-        rows: list[FlowRow] = []
-        specs = plan(self._layers, "", rows, False)
-        net_cls = _core.Network64 if self.dtype == np.float64 else _core.Network32
-        net = net_cls(specs, self._input_dim, len(rows))
-        for view, w in zip(net.params(), self.weights, strict=True):
-            np.copyto(view, w)
-        return net
+            native_network(self, self._input_dim)
+        t0 = time.perf_counter()
+        out = self._engine.predict(x_arr, batch_size, self._layers, self.weights)
+        print_pass(len(x_arr), batch_size, time.perf_counter() - t0, {}, verbose)
+        return out
 
     # -- gradients (analysis, gradient checks) ------------------------------------------------
     def compute_gradients(
@@ -468,15 +352,13 @@ class Sequential:
         averages, and switches dropout off; ``mode="infer"`` uses the moving
         statistics. Gradients of non-trainable weights are None.
         """
-        self._check_compiled("compute_gradients")
+        check_compiled(self, "compute_gradients")
         if mode not in ("probe", "infer"):
             raise ValueError(f"mode must be 'probe' or 'infer', received {mode!r}")
         x_arr = self._prepare_x(x)
-        net = self._ensure_native(x_arr.shape[1])
+        net = native_network(self, x_arr.shape[1])
         y_arr = self._prepare_y(y, x_arr.shape[0])
-        loss_sum, _, rows = net.compute_gradients(x_arr, y_arr, mode, False)
-        grads = [None if g is None else np.array(g, copy=True) for g in net.grads()]
-        return float(loss_sum) / rows, grads
+        return gradients(net, x_arr, y_arr, mode)
 
     # -- presentation ---------------------------------------------------------------------------
     def summary(self, print_fn: Any = None) -> None:
@@ -485,38 +367,17 @@ class Sequential:
 
     # -- persistence ----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "seed": self.seed,
-            "dtype": self.dtype.name,
-            "input_dim": self._input_dim,
-            "layers": [serialize_layer(layer) for layer in self._layers],
-        }
+        return model_config(self)
 
     def compile_config(self) -> dict[str, Any] | None:
-        if not self.compiled:
-            return None
-        return {
-            "loss": self.loss,
-            "optimizer": optimizers.serialize(self.optimizer),
-            "metrics": list(self.metrics),
-        }
+        return compile_config(self)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
-        model = cls(
-            seed=config.get("seed"), dtype=config.get("dtype", "float32"), name=config.get("name")
-        )
-        for layer_cfg in config.get("layers", []):
-            model.add(deserialize_layer(layer_cfg))
-        if config.get("input_dim") is not None and not model.built:
-            model.build(int(config["input_dim"]))
-        return model
+        return model_from_config(cls, config)
 
     def save(self, path: str) -> None:
         """Write the configuration and weights to one ``.npz`` file, atomically."""
-        from .saving import save_model
-
         save_model(self, path)
 
     def __repr__(self) -> str:
@@ -525,6 +386,4 @@ class Sequential:
 
 def load_model(path: str) -> Sequential:
     """Load a model written by ``Sequential.save`` (never unpickles)."""
-    from .saving import load_model as _load
-
-    return _load(path)
+    return _load_model(path, Sequential)

@@ -21,15 +21,14 @@ import json
 import math
 import os
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.lib import format as npy_format
 
+from . import optimizers
 from ._atomic import atomic_open
-
-if TYPE_CHECKING:
-    from .models import Sequential
+from .layers import deserialize, serialize
 
 FORMAT = "vgp-native"
 VERSION = 1
@@ -46,7 +45,41 @@ def _weight_member(i: int) -> str:
     return f"weight_{i:05d}.npy"
 
 
-def save_model(model: Sequential, path: Any) -> None:
+def model_config(model: Any) -> dict[str, Any]:
+    """``Sequential.get_config()``: name, seed, dtype, input width and the layers."""
+    return {
+        "name": model.name,
+        "seed": model.seed,
+        "dtype": model.dtype.name,
+        "input_dim": model.input_dim,
+        "layers": [serialize(layer) for layer in model.layers],
+    }
+
+
+def compile_config(model: Any) -> dict[str, Any] | None:
+    """``Sequential.compile_config()``: loss, optimizer and metrics, None before compile."""
+    if not model.compiled:
+        return None
+    return {
+        "loss": model.loss,
+        "optimizer": optimizers.serialize(model.optimizer),
+        "metrics": list(model.metrics),
+    }
+
+
+def model_from_config(cls: type, config: dict[str, Any]) -> Any:
+    """``Sequential.from_config``: a ``cls`` from ``model_config``, built if its width is known."""
+    model = cls(
+        seed=config.get("seed"), dtype=config.get("dtype", "float32"), name=config.get("name")
+    )
+    for layer_cfg in config.get("layers", []):
+        model.add(deserialize(layer_cfg))
+    if config.get("input_dim") is not None and not model.built:
+        model.build(int(config["input_dim"]))
+    return model
+
+
+def save_model(model: Any, path: Any) -> None:
     """Write ``model`` (configuration, compile settings and weights) to ``path``."""
     path = os.fspath(path)
     if not model.built:
@@ -99,8 +132,6 @@ def _read_config(zf: zipfile.ZipFile, path: str) -> dict[str, Any]:
 
 def _expected_shapes(model_cfg: dict[str, Any], path: str) -> tuple[Any, list[tuple[int, ...]]]:
     """Rebuild the (unbuilt) layer list and the weight shapes it implies."""
-    from .layers import deserialize
-
     layers_cfg = model_cfg.get("layers")
     input_dim = model_cfg.get("input_dim")
     if not isinstance(layers_cfg, list) or not layers_cfg:
@@ -168,17 +199,19 @@ def _read_weight(zf: zipfile.ZipFile, name: str, shape: tuple[int, ...], path: s
     return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
 
-def load_model(path: Any) -> Sequential:
+def load_model(path: Any, model_class: type) -> Any:
     """Load a model saved by ``Sequential.save``.
+
+    Args:
+        path: the file.
+        model_class: the class to rebuild (``models.Sequential``), called as
+            ``model_class(seed=..., dtype=..., name=...)``.
 
     Raises:
         FileNotFoundError: the file does not exist.
         ValueError: the file is not a vgp-native model, or is truncated, corrupt or
             inconsistent (each case with a message naming the problem).
     """
-    from . import optimizers
-    from .models import Sequential
-
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such model file: '{path}'")
@@ -213,7 +246,7 @@ def load_model(path: Any) -> Sequential:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise _fail(path, f"invalid seed {seed!r}")
     try:
-        model = Sequential(seed=seed, dtype=dtype_name, name=model_cfg.get("name"))
+        model = model_class(seed=seed, dtype=dtype_name, name=model_cfg.get("name"))
         for layer in layers:
             model.add(layer)
         if not model.built:

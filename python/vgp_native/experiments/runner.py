@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import set_num_threads
-from ..flow.recording import FlowHistory, GradientFlow
+from .._core import set_num_threads
+from ..callbacks import GradientFlow
+from ..flow.history import FlowHistory
 from ..models import Sequential
 from .config import CONFIG_KEYS, build_model, check_config, config_label
 from .data import Dataset, load_dataset, split_arrays
@@ -134,7 +135,7 @@ def _measure(
     return result, model, history, flow, report, kernel0
 
 
-def _check_epochs(epochs: Any) -> int:
+def check_epochs(epochs: Any) -> int:
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, received {epochs!r}")
     return int(epochs)
@@ -158,7 +159,7 @@ def run_config(
         label: the run's label; by default ``config_label(config)``.
     """
     cfg = check_config(dict(config or {}))
-    epochs = _check_epochs(epochs)
+    epochs = check_epochs(epochs)
     if data is None:
         data = load_dataset(cfg["dataset"])
     result, model, history, flow, report, kernel0 = _measure(cfg, data, epochs, track_weights)

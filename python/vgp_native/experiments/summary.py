@@ -21,19 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from ..flow import theory
+from ..flow.verdicts import VERDICTS
 from .config import CONFIG_KEYS, make_initializer
 
 __all__ = ["SEVERITY_ORDER", "group_keys", "summarize", "trainable_depth", "varying_keys"]
 
-#: Verdicts from the most to the least severe (as the gradient-flow report ranks them).
-SEVERITY_ORDER: tuple[str, ...] = (
-    "non-finite",
-    "exploding",
-    "vanishing",
-    "dead",
-    "saturated",
-    "healthy",
-)
+#: Verdicts from the most to the least severe: the gradient-flow report's own order.
+SEVERITY_ORDER: tuple[str, ...] = VERDICTS
 
 
 def varying_keys(results: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -57,8 +52,6 @@ def trainable_depth(config: Mapping[str, Any]) -> float | None:
     """
     if config.get("norm", "none") != "none" or config.get("residual", "none") != "none":
         return None
-    from ..flow import theory
-
     width = int(config.get("width", 10))
     try:
         sigma_w2 = theory.sigma_w2_for(make_initializer(config["init"]), width, width)

@@ -38,11 +38,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import set_num_threads
+from .._atomic import atomic_write_text, remove_stale_temporaries
+from .._core import set_num_threads
 from .config import CONFIG_KEYS, check_config
 from .data import Dataset, load_dataset
-from .files import atomic_write_text, remove_stale_temporaries
-from .runner import FLOAT_FIELDS, RESULT_FIELDS, _check_epochs, run_task
+from .runner import FLOAT_FIELDS, RESULT_FIELDS, check_epochs, run_task
 
 __all__ = ["expand_grid", "is_dask_client", "result_key", "sweep"]
 
@@ -276,7 +276,7 @@ def sweep(
         verdict, seconds``, ...; see ``vgp_native.experiments.runner``).
     """
     configs = expand_grid(grid, seeds)
-    epochs = _check_epochs(epochs)
+    epochs = check_epochs(epochs)
     if executor is not None and not (isinstance(executor, cf.Executor) or is_dask_client(executor)):
         raise TypeError(
             "executor must be None, a concurrent.futures.Executor or a dask.distributed.Client, "

@@ -1,7 +1,7 @@
 """Gradient flow: where the gradient dies in a deep network, why, and what fixes it.
 
 - ``analyze(model, X, y)``: a ``GradientFlowReport`` at the current weights.
-- ``callbacks.GradientFlow`` (``flow.GradientFlow``): records per-layer
+- ``callbacks.GradientFlow``: records per-layer
   statistics during ``fit``; ``.report()`` gives the report of the whole run.
 - ``GradientFlowReport``: per-layer table, overall verdict (healthy, saturated,
   dead, vanishing, exploding, non-finite), first/last gradient and signal
@@ -16,10 +16,11 @@
 from __future__ import annotations
 
 from . import theory
-from .diagnosis import Finding, chance_loss, compare_depths, detect_plateau
+from .compare import compare_depths
+from .diagnosis import Finding, chance_loss, detect_plateau
 from .history import FIELDS, HIST_BINS, FlowHistory, RowInfo
 from .jacobian import input_output_jacobian, jacobian_report, segment_jacobians
-from .recording import GradientFlow, probe_record
+from .recording import probe_record
 from .report import LAYER_KEYS, GradientFlowReport, analyze, json_safe
 from .verdicts import VERDICTS, Thresholds
 
@@ -30,7 +31,6 @@ __all__ = [
     "VERDICTS",
     "Finding",
     "FlowHistory",
-    "GradientFlow",
     "GradientFlowReport",
     "RowInfo",
     "Thresholds",

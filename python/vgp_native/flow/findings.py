@@ -46,15 +46,7 @@ _EXPLODING_REMEDY = (
 )
 #: Initializers that put each activation family at the edge of chaos (chi1 = 1).
 _CRITICAL_INIT = {
-    "relu": "he_normal (sigma_w^2 = 2)",
-    "leaky_relu": "he_normal (sigma_w^2 = 2)",
-    "elu": "he_normal (sigma_w^2 = 2)",
-    "gelu": "he_normal (sigma_w^2 = 2)",
-    "swish": "he_normal (sigma_w^2 = 2)",
-    "softplus": "he_normal (sigma_w^2 = 2)",
-    "selu": "lecun_normal (sigma_w^2 = 1)",
-    "tanh": "glorot_uniform or lecun_normal (sigma_w^2 = 1)",
-    "linear": "glorot_uniform or lecun_normal (sigma_w^2 = 1)",
+    name: f.critical_init for name, f in activations.REGISTRY.items() if f.critical_init
 }
 
 

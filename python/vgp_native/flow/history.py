@@ -16,6 +16,7 @@ from .. import _core
 
 __all__ = [
     "FIELDS",
+    "FIELD_INDEX",
     "HIST_BINS",
     "FlowHistory",
     "RowInfo",
@@ -29,14 +30,17 @@ __all__ = [
 FIELDS: tuple[str, ...] = tuple(_core.STAT_FIELDS)
 #: Number of histogram bins recorded per row.
 HIST_BINS: int = int(_core.HIST_BINS)
-_F = {name: i for i, name in enumerate(FIELDS)}
+#: Column of each field in a record.
+FIELD_INDEX = {name: i for i, name in enumerate(FIELDS)}
 _MAX_FIELDS = ("grad_max_abs",)
 _SUM_FIELDS = ("grad_nonfinite", "signal_nonfinite", "act_nonfinite")
 
 
-_COUNT_COLUMNS = [_F[name] for name in ("act_nonfinite", "signal_nonfinite", "grad_nonfinite")]
+_COUNT_COLUMNS = [
+    FIELD_INDEX[name] for name in ("act_nonfinite", "signal_nonfinite", "grad_nonfinite")
+]
 _SUM_COLUMNS = np.array(
-    [_F[name] for name in _SUM_FIELDS] + list(range(len(FIELDS), len(FIELDS) + HIST_BINS))
+    [FIELD_INDEX[name] for name in _SUM_FIELDS] + list(range(len(FIELDS), len(FIELDS) + HIST_BINS))
 )
 
 
@@ -46,7 +50,7 @@ def _combine(block: np.ndarray) -> np.ndarray:
     out = total / block.shape[1]
     out[:, :, _SUM_COLUMNS] = total[:, :, _SUM_COLUMNS]
     for name in _MAX_FIELDS:
-        out[:, :, _F[name]] = block[:, :, :, _F[name]].max(axis=1)
+        out[:, :, FIELD_INDEX[name]] = block[:, :, :, FIELD_INDEX[name]].max(axis=1)
     return out
 
 
@@ -93,8 +97,8 @@ def batch_update_ratios(batches: np.ndarray) -> np.ndarray:
 
     A zero-norm kernel gives 0 for a zero step and inf for a non-zero one.
     """
-    w = batches[:, :, _F["weight_norm"]]
-    u = batches[:, :, _F["update_norm"]]
+    w = batches[:, :, FIELD_INDEX["weight_norm"]]
+    u = batches[:, :, FIELD_INDEX["update_norm"]]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(w > 0, u / np.where(w > 0, w, 1.0), np.where(u > 0, np.inf, 0.0))
 
@@ -179,9 +183,9 @@ class FlowHistory:
         """``(records, rows)`` values of one field, e.g. ``"grad_norm"``."""
         if name == "update_ratio":
             return self.update_ratio
-        if name not in _F:
+        if name not in FIELD_INDEX:
             raise KeyError(f"unknown field {name!r}; known: {', '.join(FIELDS)}, update_ratio")
-        return self.stats[:, :, _F[name]]
+        return self.stats[:, :, FIELD_INDEX[name]]
 
     @property
     def epoch_losses(self) -> np.ndarray:
@@ -212,21 +216,21 @@ def locate_nonfinite(batches: np.ndarray) -> tuple[int, int, str] | None:
     if np.isfinite(batches).all() and not batches[:, :, _COUNT_COLUMNS].any():
         return None
     counts = batches[:, :, _COUNT_COLUMNS]
-    norms = batches[:, :, [_F["weight_norm"], _F["update_norm"]]]
+    norms = batches[:, :, [FIELD_INDEX["weight_norm"], FIELD_INDEX["update_norm"]]]
     bad = (counts > 0).any(axis=(1, 2)) | ~np.isfinite(norms).all(axis=(1, 2))
     if not bad.any():
         return None
     b = int(np.argmax(bad))
     rec = batches[b]
-    act = np.flatnonzero(rec[:, _F["act_nonfinite"]] > 0)
+    act = np.flatnonzero(rec[:, FIELD_INDEX["act_nonfinite"]] > 0)
     if act.size:
         return b, int(act[0]), _WHERE["act_nonfinite"]
     for name in ("signal_nonfinite", "grad_nonfinite"):
-        rows = np.flatnonzero(rec[:, _F[name]] > 0)
+        rows = np.flatnonzero(rec[:, FIELD_INDEX[name]] > 0)
         if rows.size:
             return b, int(rows[-1]), _WHERE[name]
     for name in ("weight_norm", "update_norm"):
-        rows = np.flatnonzero(~np.isfinite(rec[:, _F[name]]))
+        rows = np.flatnonzero(~np.isfinite(rec[:, FIELD_INDEX[name]]))
         if rows.size:
             return b, int(rows[0]), _WHERE[name]
     return None

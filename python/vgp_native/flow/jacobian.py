@@ -18,8 +18,9 @@ normalization scales each feature by ``gamma / sqrt(moving_variance + eps)``
   per output unit, all samples in one call;
 - each segment's Jacobian (a top-level Dense or Residual block together with
   the Activation, BatchNormalization and Dropout layers that follow it) is
-  assembled in numpy from the weights and the segment's inputs: a Dense layer
-  gives ``diag(phi'(z)) W^T``, an Activation ``diag(phi'(x))`` (softmax
+  assembled in numpy from the weights and the segment's inputs, each layer
+  contributing its own ``Layer.jacobian``: a Dense layer gives
+  ``diag(phi'(z)) W^T``, an Activation ``diag(phi'(x))`` (softmax
   ``diag(s) - s s^T``), batch normalization ``diag(gamma / sqrt(var + eps))``,
   a residual block ``diag(phi'(z)) (I + J_f)`` (``P^T + J_f`` with a projection);
   ``phi'`` comes from the native activation kernels. The segments' product is
@@ -47,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .._engine import input_gradient, native_network, prepare_inputs
 from .probe import sample_rows
 
 __all__ = [
@@ -70,12 +71,12 @@ def input_output_jacobian(model: Any, x: Any) -> np.ndarray:
     once per output unit ``k``, with the one-hot output gradient ``e_k``, gives
     row ``k`` of ``J(x_i)``.
     """
-    x = model._prepare_x(x)
-    net = model._ensure_native(x.shape[1])
-    n, k = x.shape[0], net.out_features
+    x = prepare_inputs(model, x)
+    net = native_network(model, x.shape[1])
+    n, k = x.shape[0], model.output_dim
     rows = np.repeat(x, k, axis=0)
     dy = np.ascontiguousarray(np.tile(np.eye(k, dtype=x.dtype), (n, 1)))
-    dx = net.input_gradient(rows, dy, "infer")
+    dx = input_gradient(net, rows, dy)
     return dx.reshape(n, k, x.shape[1]).astype(np.float64)
 
 
@@ -106,60 +107,6 @@ def segments(model: Any) -> list[tuple[str, list[Any], list[int]]]:
     return out
 
 
-def _activation(z: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``y = phi(z)`` and its Jacobian: ``(n, k)`` derivatives, or ``(n, k, k)`` for softmax."""
-    y = ops.activation_forward(z, name)
-    if name == "softmax":
-        return y, y[:, :, None] * (np.eye(z.shape[1])[None] - y[:, None, :])
-    return y, ops.activation_backward(z, y, np.ones_like(z), name)
-
-
-def _apply(left: np.ndarray, jac: np.ndarray) -> np.ndarray:
-    """``left @ jac`` per sample, for diagonal ``left`` (n, k) or full (n, k, k)."""
-    if left.ndim == 2:
-        return left[:, :, None] * jac
-    return left @ jac
-
-
-def _layer(layer: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Output ``(n, out)`` and Jacobian ``(n, out, in)`` of one layer at inputs ``x``."""
-    from ..layers import Activation, BatchNormalization, Dense, Dropout, Residual
-
-    n, width = x.shape
-    eye = np.broadcast_to(np.eye(width), (n, width, width))
-    if isinstance(layer, Dense):
-        w = np.asarray(layer.kernel, dtype=np.float64)
-        z = x @ w
-        if layer.use_bias:
-            z += np.asarray(layer.bias, dtype=np.float64)
-        y, d = _activation(z, layer.activation)
-        return y, _apply(d, np.broadcast_to(w.T, (n, *w.T.shape)))
-    if isinstance(layer, Activation):
-        y, d = _activation(x, layer.activation)
-        return y, _apply(d, eye)
-    if isinstance(layer, BatchNormalization):
-        gamma, beta, mean, var = (np.asarray(v, dtype=np.float64) for v in layer.weights)
-        scale = gamma / np.sqrt(var + layer.epsilon)
-        return (x - mean) * scale + beta, scale[None, :, None] * eye
-    if isinstance(layer, Dropout):
-        return x, np.array(eye)
-    if isinstance(layer, Residual):
-        h, jac = x, np.array(eye)
-        for inner in layer.layers:
-            h, j = _layer(inner, h)
-            jac = j @ jac
-        if layer.has_projection:
-            p, c = (np.asarray(v, dtype=np.float64) for v in layer._weights)
-            z = x @ p + c + h
-            jac = jac + p.T[None]
-        else:
-            z = x + h
-            jac = jac + eye
-        y, d = _activation(z, layer.activation)
-        return y, _apply(d, jac)
-    raise TypeError(f"no Jacobian for layer {layer!r}")
-
-
 def segment_jacobians(model: Any, x: Any) -> list[tuple[str, list[int], np.ndarray]]:
     """``(name, rows, J)`` per segment with ``J`` of shape ``(n, out, in)`` (float64).
 
@@ -167,12 +114,12 @@ def segment_jacobians(model: Any, x: Any) -> list[tuple[str, list[int], np.ndarr
     network in inference mode. Their product, last segment first, is
     ``input_output_jacobian(model, x)``.
     """
-    h = np.asarray(model._prepare_x(x), dtype=np.float64)
+    h = np.asarray(prepare_inputs(model, x), dtype=np.float64)
     out = []
     for name, layers, rows in segments(model):
         jac = None
         for layer in layers:
-            h, j = _layer(layer, h)
+            h, j = layer.jacobian(h)
             jac = j if jac is None else j @ jac
         out.append((name, rows, jac))
     return out
@@ -244,7 +191,7 @@ def jacobian_report(model: Any, x: Any, samples: int = 64) -> dict[str, Any]:
     """
     if samples == 0:
         return {}
-    x = model._prepare_x(x)
+    x = prepare_inputs(model, x)
     x, _ = sample_rows(x, x, samples)
     io = _singular_values(input_output_jacobian(model, x))
     result: dict[str, Any] = {

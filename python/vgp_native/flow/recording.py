@@ -14,7 +14,7 @@ Recording is switched on only while a ``GradientFlow`` callback listens; a
 plain ``fit`` computes none of it.
 
 The Python side stays off the per-epoch path: ``fit`` hands the per-batch
-records over many epochs at a time (``_fit.FlowFeed``), ``on_epoch_end`` only
+records over many epochs at a time (``_engine.feed.FlowFeed``), ``on_epoch_end`` only
 keeps the epoch's logs, and the records are folded (averaged, maxima, summed
 counts, update ratios, the NaN scan) in vectorized chunks of up to
 ``FLUSH_BATCHES`` batches and when the history is built. ``on_train_begin``
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..callbacks import Callback
+from .first_step import first_step_norms
 from .history import (
     FIELDS,
     HIST_BINS,
@@ -42,20 +42,14 @@ from .history import (
     locate_nonfinite,
     update_ratios,
 )
-from .probe import (
-    _InitialState,
-    _Layout,
-    first_step_norms,
-    probe_record,
-    row_infos,
-    sample_rows,
-)
+from .layout import Layout, row_infos
+from .probe import InitialState, probe_record, sample_rows
 
 __all__ = [
     "FIELDS",
     "HIST_BINS",
     "FlowHistory",
-    "GradientFlow",
+    "Recording",
     "RowInfo",
     "aggregate",
     "first_step_norms",
@@ -75,7 +69,7 @@ FLUSH_BATCHES = 4096
 _Parts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
 
 
-class _Run:
+class Recording:
     """The recording of one ``fit``: what ``on_train_begin`` took and the epochs so far.
 
     Two streams meet here, in epoch order: the per-batch records ``fit``
@@ -87,12 +81,12 @@ class _Run:
     history is first built.
     """
 
-    def __init__(self, flow: GradientFlow, model: Any) -> None:
-        self.every = flow.every
-        x, y = sample_rows(*model._fit_data, flow.probe_samples)
+    def __init__(self, every: str, probe_samples: int, model: Any) -> None:
+        self.every = every
+        x, y = sample_rows(*model.engine.fit_data, probe_samples)
         self.sample = (np.array(x, copy=True), np.array(y, copy=True))
-        self.layout = _Layout(model)
-        self.initial = _InitialState(model)
+        self.layout = Layout(model)
+        self.initial = InitialState(model)
         self.parts: list[_Parts] = []
         # The logs of every ended epoch (the first ``folded`` of them are records).
         self.logs: list[dict[str, float]] = []
@@ -261,132 +255,3 @@ def _model_meta(model: Any) -> tuple[dict[str, Any], str]:
     """The optimizer's configuration and the loss, as a FlowHistory reports them."""
     optimizer = {"class_name": type(model.optimizer).__name__, **model.optimizer.get_config()}
     return optimizer, model.loss or ""
-
-
-class GradientFlow(Callback):
-    """Records per-layer gradient-flow statistics during ``fit``.
-
-    Args:
-        every: "epoch": one record per epoch, the statistics of the epoch's first
-            batch (a fresh random sample of the data each epoch when fit shuffles),
-            which keeps recording nearly free; "batch": one record per batch
-            (every batch is measured).
-        track_weights: False, True (16 kernel entries per layer) or a number of
-            kernel entries per layer to sample every record, for plots of
-            weights against epochs.
-        probe_samples: rows of the training data used for the probe at
-            initialization (and kept for Jacobians); at most this many, a fixed
-            sample. The probe is one forward/backward pass over them at the
-            weights ``fit`` started from, paid once, when the history is first
-            needed (not inside ``fit``).
-
-    After training, ``report()`` returns a ``vgp_native.flow.GradientFlowReport``
-    and ``history`` holds the raw ``FlowHistory`` (None until a ``fit`` has
-    ended); both are assembled on first access.
-    """
-
-    records_flow = True
-
-    def record_every(self, steps: int) -> int:
-        """Which batches the native pass records: all (1) or the first of each epoch."""
-        return 1 if self.every == "batch" else max(int(steps), 1)
-
-    def __init__(
-        self, every: str = "epoch", track_weights: bool | int = False, probe_samples: int = 512
-    ) -> None:
-        super().__init__()
-        if every not in ("epoch", "batch"):
-            raise ValueError(f"every must be 'epoch' or 'batch', received {every!r}")
-        if isinstance(track_weights, bool):
-            n_track = 16 if track_weights else 0
-        elif isinstance(track_weights, (int, np.integer)) and track_weights >= 0:
-            n_track = int(track_weights)
-        else:
-            raise ValueError(
-                f"track_weights must be a bool or a non-negative int, received {track_weights!r}"
-            )
-        if isinstance(probe_samples, bool) or not isinstance(probe_samples, (int, np.integer)):
-            raise TypeError(f"probe_samples must be an int, received {probe_samples!r}")
-        if probe_samples < 1:
-            raise ValueError(f"probe_samples must be >= 1, received {probe_samples}")
-        self.every = every
-        self.n_track = n_track
-        self.probe_samples = int(probe_samples)
-        self._run: _Run | None = None  # the fit in progress, or the last one
-        self._ended: _Run | None = None  # the last fit that ended, its history not yet built
-        self._history: FlowHistory | None = None
-        self._track_idx: list[np.ndarray] = []
-
-    @property
-    def history(self) -> FlowHistory | None:
-        """The ``FlowHistory`` of the last ended ``fit`` (None before); built when first read."""
-        if self._history is None and self._ended is not None:
-            self._history = self._ended.build(self.model)
-            self._ended = None
-        return self._history
-
-    @history.setter
-    def history(self, value: FlowHistory | None) -> None:
-        self._history = value
-        self._ended = None
-
-    def _sample_weights(self) -> np.ndarray | None:
-        if not self.n_track:
-            return None
-        out = np.full((len(self._track_idx), self._track_width), np.nan)
-        for r, (row, idx) in enumerate(zip(self.model.flow_rows, self._track_idx, strict=True)):
-            out[r, : idx.size] = row.layer.kernel.ravel()[idx]
-        return out
-
-    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        model = self.model
-        self._run = _Run(self, model)
-        if self.n_track:
-            picker = np.random.default_rng(1)
-            self._track_idx = []
-            for row in model.flow_rows:
-                size = row.layer.kernel.size
-                k = min(self.n_track, size)
-                self._track_idx.append(np.sort(picker.choice(size, k, replace=False)))
-            self._track_width = max(len(i) for i in self._track_idx)
-            self._run.probe_weights = self._sample_weights()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        run = self._run
-        if run is None:
-            return
-        run.logs.append(dict(logs or {}))
-        if self.n_track:
-            run.end_weights.append(self._sample_weights())
-
-    def receive_flow_stats(
-        self,
-        epochs: np.ndarray,
-        records: np.ndarray,
-        losses: np.ndarray,
-        batch_ids: np.ndarray,
-        starts: np.ndarray | None,
-    ) -> None:
-        """Per-batch records of finished epochs, from ``fit`` (see ``_fit.FlowFeed``)."""
-        if self._run is not None:
-            self._run.receive(epochs, records, losses, batch_ids, starts)
-
-    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        if self._run is None:
-            return
-        self._run.finish(self.model)
-        self._ended, self._history = self._run, None
-
-    def report(self, **thresholds: Any) -> Any:
-        """The ``GradientFlowReport`` of the recorded run (see ``vgp_native.flow``)."""
-        history = self.history
-        if history is None:
-            # During fit (e.g. from another callback): the epochs so far.
-            if self.model is None or self._run is None:
-                raise ValueError("GradientFlow has recorded nothing yet: pass it to fit() first")
-            if self.model._flow_feed is not None:
-                self.model._flow_feed.drain()  # the epochs fit has not handed over yet
-            history = self._history = self._run.build(self.model)
-        from .report import GradientFlowReport
-
-        return GradientFlowReport.from_history(history, model=self.model, **thresholds)

@@ -20,12 +20,16 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_write_text
+from .._engine import check_compiled, native_network, prepare_inputs, prepare_targets
 from .._validation import check_int
+from ..plots import report_figures
+from ..report_html import save_html
 from .decay import theory_comparison
 from .diagnosis import Evidence, Finding, chance_loss, diagnose
 from .history import FIELDS, FlowHistory, RowInfo, locate_nonfinite, update_ratios
 from .jacobian import jacobian_report
-from .probe import model_structure, probe_record, row_infos, sample_rows
+from .layout import model_structure, row_infos
+from .probe import probe_record, sample_rows
 from .table import format_report
 from .verdicts import RecordVerdicts, Thresholds, judge
 
@@ -243,14 +247,10 @@ class GradientFlowReport:
 
     def plot(self) -> Any:
         """Matplotlib figure(s) of this report (``vgp_native.plots.report_figures``)."""
-        from ..plots import report_figures
-
         return report_figures(self)
 
     def save_html(self, path: str | os.PathLike[str]) -> None:
         """One self-contained HTML file with the verdict, findings, table and plots."""
-        from ..report_html import save_html
-
         save_html(self, path)
 
 
@@ -265,7 +265,7 @@ def analyze(
 ) -> GradientFlowReport:
     """A report at the model's current weights, without training.
 
-    One probe pass (``recording.probe_record``: the whole sample as one batch,
+    One probe pass (``probe.probe_record``: the whole sample as one batch,
     batch normalization with batch statistics and no state change, dropout
     off) gives every statistic; the update ratios are those of the first step
     a freshly started optimizer would take. The Jacobian spectra use
@@ -282,10 +282,10 @@ def analyze(
     max_samples = check_int(max_samples, "max_samples", minimum=1)
     jacobian_samples = check_int(jacobian_samples, "jacobian_samples", minimum=0)
     t = Thresholds.of(**thresholds)
-    model._check_compiled("analyze")
-    x = model._prepare_x(X)
-    model._ensure_native(x.shape[1])
-    yy = model._prepare_y(y, x.shape[0])
+    check_compiled(model, "analyze")
+    x = prepare_inputs(model, X)
+    native_network(model, x.shape[1])
+    yy = prepare_targets(model, y, x.shape[0])
     x, yy = sample_rows(x, yy, max_samples)
     rec, loss = probe_record(model, x, yy)
     rows = row_infos(model)

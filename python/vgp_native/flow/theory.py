@@ -49,12 +49,10 @@ from numpy.polynomial.legendre import leggauss
 from .. import activations as _activations
 from .. import initializers as _initializers
 from .._validation import check_float, check_int
+from ..activations import ActivationFacts
 
 __all__ = ["gradient_factor", "mean_field", "predicted_decay", "sigma_w2_for"]
 
-_SELU_SCALE = 1.0507009873554804934193349852946
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_LEAKY_SLOPE = 0.2
 #: |chi1 - 1| below this counts as critical (depth scale infinite).
 CRITICAL_TOL = 1e-12
 
@@ -71,85 +69,23 @@ def _quadrature(nodes_per_panel: int = 32, z_max: float = 12.0) -> tuple[np.ndar
 
 _Z, _W = _quadrature()
 
-_erfc = np.frompyfunc(math.erfc, 1, 1)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * _erfc(-x / math.sqrt(2.0)).astype(np.float64)
-
-
-def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
-
-
-def _elu_grad(x: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
-
-
-_Fn = Callable[[np.ndarray], np.ndarray]
-# name: (phi, phi', phi(0), kappa0, kappa_inf), as activations.py defines them, with
-#   kappa0    = (phi'(0+)^2 + phi'(0-)^2) / 2   = lim_{q->0} E[phi'(sqrt(q) z)^2]
-#   kappa_inf = (phi'(+inf)^2 + phi'(-inf)^2) / 2 = lim_{q->inf} E[phi'(sqrt(q) z)^2]
-#             = lim_{q->inf} E[phi(sqrt(q) z)^2] / q  (the growth rate of the length map).
-_ACTIVATIONS: dict[str, tuple[_Fn, _Fn, float, float, float]] = {
-    "linear": (lambda x: x, np.ones_like, 0.0, 1.0, 1.0),
-    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * _sigmoid(-x), 0.5, 1 / 16, 0.0),
-    "tanh": (np.tanh, lambda x: 1.0 - np.tanh(x) ** 2, 0.0, 1.0, 0.0),
-    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(np.float64), 0.0, 0.5, 0.5),
-    "leaky_relu": (
-        lambda x: np.where(x > 0, x, _LEAKY_SLOPE * x),
-        lambda x: np.where(x > 0, 1.0, _LEAKY_SLOPE),
-        0.0,
-        (1 + _LEAKY_SLOPE**2) / 2,
-        (1 + _LEAKY_SLOPE**2) / 2,
-    ),
-    "elu": (lambda x: _elu(x, 1.0), lambda x: _elu_grad(x, 1.0), 0.0, 1.0, 0.5),
-    "selu": (
-        lambda x: _SELU_SCALE * _elu(x, _SELU_ALPHA),
-        lambda x: _SELU_SCALE * _elu_grad(x, _SELU_ALPHA),
-        0.0,
-        _SELU_SCALE**2 * (1 + _SELU_ALPHA**2) / 2,
-        _SELU_SCALE**2 / 2,
-    ),
-    "gelu": (
-        lambda x: x * _normal_cdf(x),
-        lambda x: _normal_cdf(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi),
-        0.0,
-        0.25,
-        0.5,
-    ),
-    "softplus": (lambda x: np.logaddexp(0.0, x), _sigmoid, math.log(2.0), 0.25, 0.5),
-    "swish": (
-        lambda x: x * _sigmoid(x),
-        lambda x: _sigmoid(x) * (1.0 + x * _sigmoid(-x)),
-        0.0,
-        0.25,
-        0.5,
-    ),
+#: The activations mean-field theory covers: the elementwise ones of the registry.
+ELEMENTWISE: dict[str, ActivationFacts] = {
+    name: f for name, f in _activations.REGISTRY.items() if f.elementwise
 }
-#: Activations with phi(a x) = a phi(x) for a > 0: the length map is linear in q.
-_HOMOGENEOUS = frozenset({"linear", "relu", "leaky_relu"})
-#: Activations whose V(q) / q = E[phi(sqrt(q) z)^2] / q rises towards kappa_inf from below
-#: (|phi(x)| < x for x > 0): a fixed point can hide above q = 1 even when
-#: sigma_w2 kappa_inf > 1. For the others (elu, selu, softplus) V(q) / q >= kappa_inf.
-_RISING = frozenset({"gelu", "swish"})
 
 
 def _activation(name: Any) -> str:
     key = _activations.get(name, "activation")
-    if key == "softmax":
+    if key not in ELEMENTWISE:
         raise ValueError(
-            "activation='softmax' couples the units of a layer; mean-field theory covers "
-            f"elementwise activations only: {', '.join(_ACTIVATIONS)}"
+            f"activation={key!r} couples the units of a layer; mean-field theory covers "
+            f"elementwise activations only: {', '.join(ELEMENTWISE)}"
         )
     return key
 
 
-def _expect(fn: _Fn, q: float) -> float:
+def _expect(fn: Callable[[np.ndarray], np.ndarray], q: float) -> float:
     """E[fn(sqrt(q) z)], z ~ N(0, 1)."""
     return float(np.dot(_W, fn(math.sqrt(q) * _Z)))
 
@@ -162,7 +98,8 @@ def _find_q_star(name: str, sigma_w2: float, sigma_b2: float) -> float:
     the direction of F(1): found by doubling or halving q until F changes sign,
     then bisecting. Signs are read from F(q) / q, which stays well scaled.
     """
-    phi, _, phi0, _, kappa_inf = _ACTIVATIONS[name]
+    facts = ELEMENTWISE[name]
+    phi, phi0, kappa_inf = facts.phi, facts.phi0, facts.kappa_inf
 
     def sign_ratio(q: float) -> float:  # F(q) / q
         return sigma_w2 * _expect(lambda x: phi(x) ** 2, q) / q + sigma_b2 / q - 1.0
@@ -172,7 +109,7 @@ def _find_q_star(name: str, sigma_w2: float, sigma_b2: float) -> float:
         return 1.0
     if start > 0.0:
         growth = sigma_w2 * kappa_inf - 1.0  # lim F(q) / q as q -> inf
-        rising = name in _RISING
+        rising = facts.rising
         if growth > CRITICAL_TOL and not rising:
             return math.inf  # F(q) / q >= growth > 0 for every q: the length map runs away.
         # At the critical growth rate F(q)/q tends to 0 and, once below the rounding
@@ -210,7 +147,7 @@ def _find_q_star(name: str, sigma_w2: float, sigma_b2: float) -> float:
 
 def _homogeneous(name: str, sigma_w2: float, sigma_b2: float) -> tuple[float, float]:
     """q* and chi1 in closed form: V(q) = kappa q and E[phi'^2] = kappa at every q."""
-    kappa = _ACTIVATIONS[name][3]
+    kappa = ELEMENTWISE[name].kappa0
     rate = sigma_w2 * kappa
     if abs(rate - 1.0) <= CRITICAL_TOL:
         return (math.nan if sigma_b2 == 0.0 else math.inf), rate
@@ -247,8 +184,9 @@ def mean_field(activation: str, sigma_w2: float, sigma_b2: float = 0.0) -> dict[
     name = _activation(activation)
     sigma_w2 = check_float(sigma_w2, "sigma_w2", minimum=0.0, min_inclusive=False)
     sigma_b2 = check_float(sigma_b2, "sigma_b2", minimum=0.0)
-    _, dphi, _, kappa0, kappa_inf = _ACTIVATIONS[name]
-    if name in _HOMOGENEOUS:
+    facts = ELEMENTWISE[name]
+    dphi, kappa0, kappa_inf = facts.dphi, facts.kappa0, facts.kappa_inf
+    if facts.homogeneous:
         q_star, chi1 = _homogeneous(name, sigma_w2, sigma_b2)
     else:
         q_star = _find_q_star(name, sigma_w2, sigma_b2)

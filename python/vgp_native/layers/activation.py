@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .. import activations
-from .base import Layer
+from .base import Layer, activation_jacobian, chain, identity_jacobian, register
 
 
+@register
 class Activation(Layer):
     """Applies an activation function: ``y = f(x)``.
 
@@ -33,10 +36,15 @@ class Activation(Layer):
         super().__init__(name=name)
 
     def native_spec(self) -> dict[str, Any]:
-        return {"kind": "activation", "act": activations.ACTIVATIONS[self.activation]}
+        return {"kind": "activation", "act": activations.code(self.activation)}
 
     def activation_name(self) -> str | None:
         return self.activation
+
+    def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``diag(phi'(x))`` per sample (softmax: ``diag(s) - s s^T``)."""
+        y, d = activation_jacobian(x, self.activation)
+        return y, chain(d, identity_jacobian(x))
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "activation": self.activation}

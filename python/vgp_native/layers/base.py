@@ -16,6 +16,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import _core, ops
+from .._validation import MODEL_HINT, convert, numeric_array
+
 _NAME_COUNTS: dict[str, int] = {}
 _NAME_LOCK = threading.Lock()
 
@@ -43,8 +46,11 @@ class Layer:
 
     #: Keras names of the weights, in order (set by subclasses or ``build``).
     weight_names: ClassVar[tuple[str, ...]] = ()
-    #: Kind understood by the native executor.
+    #: Kind understood by the native executor (one of ``_core.LAYER_KINDS``).
     native_kind: ClassVar[str] = ""
+    #: Whether the layer normalizes its inputs (a kernel followed by one counts
+    #: as normalized in the gradient-flow report).
+    normalizes: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None) -> None:
         if name is not None and (not isinstance(name, str) or not name):
@@ -86,9 +92,32 @@ class Layer:
         return [(self, i) for i in range(len(self._weights))]
 
     @property
+    def own_weights(self) -> list[np.ndarray]:
+        """The arrays this layer holds itself (not its sublayers'), in order.
+
+        ``weight_slots`` indexes them; the list is a copy, the arrays are not.
+        """
+        return list(self._weights)
+
+    def rebind_weight(self, index: int, array: np.ndarray) -> None:
+        """Hold ``array`` as own weight ``index``, without copying.
+
+        ``compile()`` hands each layer views into the native network's memory
+        this way, and copies of them when the network is dropped. The shape and
+        dtype must match the current array.
+        """
+        current = self._weights[index]
+        if array.shape != current.shape or array.dtype != current.dtype:
+            raise ValueError(
+                f"Layer '{self.name}': weight {index} is {current.dtype}{current.shape}, "
+                f"received {array.dtype}{array.shape}"
+            )
+        self._weights[index] = array
+
+    @property
     def weights(self) -> list[np.ndarray]:
         """The weight arrays themselves (views into the native network once compiled)."""
-        return [owner._weights[i] for owner, i in self.weight_slots()]
+        return [owner.own_weights[i] for owner, i in self.weight_slots()]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights, in Keras order."""
@@ -122,7 +151,22 @@ class Layer:
         return None
 
     def has_kernel(self) -> bool:
+        """Whether the layer owns a kernel (a row of the gradient-flow statistics)."""
         return False
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether training draws a random mask per batch (seeded by the model)."""
+        return False
+
+    def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output ``(n, out)`` and per-sample Jacobian ``dy/dx`` ``(n, out, in)`` at ``x``.
+
+        Inference mode, float64, from the current weights: what
+        ``vgp_native.flow.jacobian`` multiplies into segment spectra. Every
+        layer kind defines it.
+        """
+        raise TypeError(f"no Jacobian for layer {self!r}")
 
     # -- config -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -137,6 +181,44 @@ class Layer:
         return f"{type(self).__name__}({args})"
 
 
+_CLASSES: dict[str, type[Layer]] = {}
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Class decorator: a layer kind that ``deserialize`` rebuilds by its class name."""
+    _CLASSES[cls.__name__] = cls
+    return cls
+
+
+def layer_classes() -> dict[str, type[Layer]]:
+    """The registered layer classes by name, in the order of the native layer kinds."""
+    order = {kind: i for i, kind in enumerate(_core.LAYER_KINDS)}
+    ranked = sorted(_CLASSES.items(), key=lambda item: order.get(item[1].native_kind, len(order)))
+    return dict(ranked)
+
+
+def serialize(layer: Layer) -> dict[str, Any]:
+    """``{"class_name": ..., "config": ...}`` for a layer."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: Any) -> Layer:
+    """Rebuild a layer from ``serialize``'s output."""
+    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
+        raise ValueError(
+            f"layer config must be {{'class_name': ..., 'config': ...}}, received {config!r}"
+        )
+    known = layer_classes()
+    cls = known.get(config["class_name"])
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer class {config['class_name']!r}. Expected one of: {', '.join(known)}"
+        )
+    if not isinstance(config["config"], dict):
+        raise ValueError(f"layer config of {config['class_name']} must be a dict")
+    return cls.from_config(config["config"])
+
+
 def set_weight_list(
     targets: list[np.ndarray], weights: Any, owner: str, labels: list[str] | None = None
 ) -> None:
@@ -144,8 +226,6 @@ def set_weight_list(
 
     Nothing is written unless every array is acceptable.
     """
-    from .._validation import MODEL_HINT, convert, numeric_array
-
     if not isinstance(weights, (list, tuple)):
         raise TypeError(f"weights must be a list of arrays, received {type(weights).__name__}")
     if len(weights) != len(targets):
@@ -163,3 +243,28 @@ def set_weight_list(
         converted.append(convert(arr, f"weights[{i}]{label}", current.dtype, MODEL_HINT))
     for current, arr in zip(targets, converted, strict=True):
         np.copyto(current, arr)
+
+
+def identity_jacobian(x: np.ndarray) -> np.ndarray:
+    """``(n, width, width)`` identity matrices (a read-only broadcast view) for inputs ``x``."""
+    n, width = x.shape
+    return np.broadcast_to(np.eye(width), (n, width, width))
+
+
+def activation_jacobian(z: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``y = phi(z)`` and its Jacobian: ``(n, k)`` derivatives, or ``(n, k, k)`` for softmax.
+
+    ``phi'`` comes from the native activation kernels; softmax's Jacobian is
+    ``diag(s) - s s^T`` per row.
+    """
+    y = ops.activation_forward(z, name)
+    if name == "softmax":
+        return y, y[:, :, None] * (np.eye(z.shape[1])[None] - y[:, None, :])
+    return y, ops.activation_backward(z, y, np.ones_like(z), name)
+
+
+def chain(left: np.ndarray, jac: np.ndarray) -> np.ndarray:
+    """``left @ jac`` per sample, for diagonal ``left`` (n, k) or full (n, k, k)."""
+    if left.ndim == 2:
+        return left[:, :, None] * jac
+    return left @ jac

@@ -7,9 +7,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validation import check_float
-from .base import Layer
+from .base import Layer, identity_jacobian, register
 
 
+@register
 class BatchNormalization(Layer):
     """Normalizes each feature over the batch, then scales and shifts it.
 
@@ -36,6 +37,7 @@ class BatchNormalization(Layer):
 
     weight_names: ClassVar[tuple[str, ...]] = ("gamma", "beta", "moving_mean", "moving_variance")
     native_kind: ClassVar[str] = "batchnorm"
+    normalizes: ClassVar[bool] = True
 
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, name: str | None = None):
         self.momentum = check_float(momentum, "momentum", minimum=0.0, maximum=1.0)
@@ -57,6 +59,12 @@ class BatchNormalization(Layer):
 
     def native_spec(self) -> dict[str, Any]:
         return {"kind": "batchnorm", "epsilon": self.epsilon, "momentum": self.momentum}
+
+    def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``diag(gamma / sqrt(moving_variance + epsilon))`` per sample (inference mode)."""
+        gamma, beta, mean, var = (np.asarray(v, dtype=np.float64) for v in self.weights)
+        scale = gamma / np.sqrt(var + self.epsilon)
+        return (x - mean) * scale + beta, scale[None, :, None] * identity_jacobian(x)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}

@@ -8,9 +8,10 @@ import numpy as np
 
 from .. import activations, initializers
 from .._validation import check_int
-from .base import Layer
+from .base import Layer, activation_jacobian, chain, register
 
 
+@register
 class Dense(Layer):
     """Densely connected layer: ``y = act(x @ kernel + bias)``.
 
@@ -85,7 +86,7 @@ class Dense(Layer):
         return {
             "kind": "dense",
             "units": self.units,
-            "act": activations.ACTIVATIONS[self.activation],
+            "act": activations.code(self.activation),
             "use_bias": self.use_bias,
         }
 
@@ -94,6 +95,15 @@ class Dense(Layer):
 
     def has_kernel(self) -> bool:
         return True
+
+    def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``diag(phi'(z)) W^T`` per sample, ``z = x W + b``."""
+        w = np.asarray(self.kernel, dtype=np.float64)
+        z = x @ w
+        if self.use_bias:
+            z += np.asarray(self.bias, dtype=np.float64)
+        y, d = activation_jacobian(z, self.activation)
+        return y, chain(d, np.broadcast_to(w.T, (x.shape[0], *w.T.shape)))
 
     @property
     def kernel(self) -> np.ndarray:

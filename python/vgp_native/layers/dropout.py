@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
+
 from .._validation import check_float
-from .base import Layer
+from .base import Layer, identity_jacobian, register
 
 
+@register
 class Dropout(Layer):
     """Zeroes each input with probability ``rate`` during training.
 
@@ -28,6 +31,14 @@ class Dropout(Layer):
 
     def native_spec(self) -> dict[str, Any]:
         return {"kind": "dropout", "rate": self.rate}
+
+    @property
+    def stochastic(self) -> bool:
+        return self.rate > 0
+
+    def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The identity (dropout is off at inference)."""
+        return x, np.array(identity_jacobian(x))
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "rate": self.rate}

@@ -7,9 +7,18 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import activations, initializers
-from .base import Layer
+from .base import (
+    Layer,
+    activation_jacobian,
+    chain,
+    deserialize,
+    identity_jacobian,
+    register,
+    serialize,
+)
 
 
+@register
 class Residual(Layer):
     """``y = act(x + f(x))``, with ``f`` the inner layers.
 
@@ -99,12 +108,26 @@ class Residual(Layer):
     def activation_name(self) -> str | None:
         return self.activation
 
+    def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``diag(phi'(z)) (I + J_f)``, or ``diag(phi'(z)) (P^T + J_f)`` with a projection."""
+        h, jac = x, np.array(identity_jacobian(x))
+        for inner in self.layers:
+            h, j = inner.jacobian(h)
+            jac = j @ jac
+        if self.has_projection:
+            p, c = (np.asarray(v, dtype=np.float64) for v in self._weights)
+            z = x @ p + c + h
+            jac = jac + p.T[None]
+        else:
+            z = x + h
+            jac = jac + identity_jacobian(x)
+        y, d = activation_jacobian(z, self.activation)
+        return y, chain(d, jac)
+
     def native_spec(self) -> dict[str, Any]:
-        return {"kind": "residual", "act": activations.ACTIVATIONS[self.activation]}
+        return {"kind": "residual", "act": activations.code(self.activation)}
 
     def get_config(self) -> dict[str, Any]:
-        from . import serialize
-
         return {
             "name": self.name,
             "layers": [serialize(layer) for layer in self.layers],
@@ -113,8 +136,6 @@ class Residual(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Residual:
-        from . import deserialize
-
         config = dict(config)
         config["layers"] = [deserialize(c) for c in config["layers"]]
         return cls(**config)

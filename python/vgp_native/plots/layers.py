@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import activations
 from . import _common as c
 from ._format import eng, percent
 
@@ -27,8 +28,12 @@ FIELD_LABELS: dict[str, str] = {
     "bias_grad_norm": "bias gradient norm ‖∂L/∂b‖₂",
 }
 #: Saturation margins drawn on activation histograms (as the native statistics count them).
-_SATURATION_BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
-_SATURATION_MARGIN = 1e-2
+_SATURATION_BOUNDS = {
+    name: f.saturation_bounds
+    for name, f in activations.REGISTRY.items()
+    if f.saturation_bounds is not None
+}
+_SATURATION_MARGIN = activations.SATURATION_MARGIN
 
 
 def field_label(field: str) -> str:
@@ -319,7 +324,7 @@ def activation_histograms(history: Any, record: int = -1, fig: Any = None) -> An
             for a, b in ((b_lo, b_lo + _SATURATION_MARGIN), (b_hi - _SATURATION_MARGIN, b_hi)):
                 ax.axvspan(a, b, color="#999999", alpha=0.35, linewidth=0)
         note = f"sat {percent(saturated[i])}" if row.activation in _SATURATION_BOUNDS else ""
-        if dead[i] > 0 or row.activation in ("relu", "leaky_relu", "elu", "selu"):
+        if dead[i] > 0 or row.activation in activations.RELU_FAMILY:
             note = f"dead {percent(dead[i])}"
         ax.set_title(f"{row.name} ({row.activation}) {note}".strip(), fontsize=9)
         ax.set_xlim(lo, hi)

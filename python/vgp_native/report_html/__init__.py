@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..flow.decay import why_not_plain
+from ..plots import compare, jacobian_summary, report_figures
 from ..plots._format import eng, percent
 from ._blocks import (
     as_figure_dict,
@@ -69,8 +71,6 @@ def _theory_html(report: Any) -> str:
     """The mean-field prediction next to the measured factors, or why there is none."""
     if isinstance(report.theory, Mapping):
         return facts_table(flatten(report.theory))
-    from ..flow.decay import why_not_plain
-
     reason = why_not_plain(report.rows, report.data.structure)
     text = f"Mean-field theory does not apply: {reason}." if reason else "No mean-field prediction."
     return f'<p class="muted">{esc(text)}</p>'
@@ -80,8 +80,6 @@ def report_section(
     report: Any, heading: str | None = None, extra_figures: Any = None, level: int = 2
 ) -> str:
     """The HTML of one report: verdict, facts, findings, table, theory, Jacobian, figures."""
-    from ..plots import jacobian_summary, report_figures
-
     extra = as_figure_dict(extra_figures)
     h, sub = f"h{level}", f"h{level + 1}"
     parts = []
@@ -154,8 +152,6 @@ def render_comparison_html(
     Returns:
         The HTML text.
     """
-    from ..plots import compare
-
     reports = list(reports)
     labels = [str(label) for label in labels]
     if not reports or len(labels) != len(reports):

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-from .cli_common import CliError, atomic_write_text
+from .common import CliError, atomic_write_text
 
 __all__ = ["BENCHMARKS", "find_bench_dir", "run_bench"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_float, check_int, resolve_dtype
+from .._validation import check_float, check_int, resolve_dtype
 
 #: Standard deviation of N(0, 1) truncated to [-2, 2] (Keras' constant, from scipy's truncnorm).
 TRUNCATED_STDDEV = 0.87962566103423978
@@ -32,7 +32,7 @@ def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return int(shape[-2] * receptive_field), int(shape[-1] * receptive_field)
 
 
-def _check_shape(shape: Any) -> tuple[int, ...]:
+def check_weight_shape(shape: Any) -> tuple[int, ...]:
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"shape must be a tuple of non-negative integers, received {shape!r}")
     return tuple(check_int(dim, f"shape[{i}]", minimum=0) for i, dim in enumerate(shape))
@@ -107,7 +107,7 @@ class _Elementwise(Initializer):
     def __call__(
         self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
     ) -> np.ndarray:
-        shape = _check_shape(shape)
+        shape = check_weight_shape(shape)
         rng = _check_rng(rng)
         dt = resolve_dtype(dtype)
         return self._draw(shape, rng).astype(dt).reshape(shape)
@@ -253,7 +253,7 @@ class VarianceScaling(_Elementwise):
 
     def target_variance(self, shape: tuple[int, ...]) -> float:
         """scale / n for this shape."""
-        fan_in, fan_out = compute_fans(_check_shape(shape))
+        fan_in, fan_out = compute_fans(check_weight_shape(shape))
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         return self.scale / max(1.0, fan[self.mode])
 
@@ -370,7 +370,7 @@ class Orthogonal(Initializer):
     def __call__(
         self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
     ) -> np.ndarray:
-        shape = _check_shape(shape)
+        shape = check_weight_shape(shape)
         rows, cols = self._rows_cols(shape)
         rng = _check_rng(rng)
         dt = resolve_dtype(dtype)
@@ -385,7 +385,7 @@ class Orthogonal(Initializer):
 
     def moments(self, shape: tuple[int, ...]) -> tuple[float, float]:
         """Mean and variance of one entry: a unit column of length m has E[q^2] = 1/m."""
-        rows, cols = self._rows_cols(_check_shape(shape))
+        rows, cols = self._rows_cols(check_weight_shape(shape))
         return 0.0, self.gain**2 / max(rows, cols, 1)
 
     def get_config(self) -> dict[str, Any]:

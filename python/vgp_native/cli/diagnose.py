@@ -17,9 +17,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .cli_common import (
+from .. import plots
+from ..experiments import check_config, load_dataset, run_config
+from ..experiments.sweep import encode_result
+from ..report_html import render_html
+from .common import (
     CliError,
-    atomic_path,
+    atomic_open,
     atomic_write_text,
     flag_message,
     fmt_num,
@@ -45,8 +49,6 @@ FLAGS = {
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The experiment configuration the flags describe, checked (a CliError when invalid)."""
-    from .experiments import check_config
-
     try:
         return check_config(
             depth=args.depth,
@@ -68,8 +70,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def load_data(name: str) -> Any:
     """``experiments.load_dataset`` with data problems turned into one-line CLI errors."""
-    from .experiments import load_dataset
-
     try:
         return load_dataset(name)
     except (ValueError, TypeError, FileNotFoundError) as exc:
@@ -94,14 +94,12 @@ def write_figures(run: Any, out: Path, page: str) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from . import plots
-
     written = []
     embedded = _EMBEDDED_PNG.findall(page)
     for alt, data in embedded:
         path = out / _png_name(alt)
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(base64.b64decode(data))
+        with atomic_open(path, "wb") as fh:
+            fh.write(base64.b64decode(data))
         written.append(path)
     if not embedded:
         for name, fig in plots.report_figures(run.report).items():
@@ -117,9 +115,6 @@ def write_figures(run: Any, out: Path, page: str) -> list[Path]:
 
 def run_diagnose(args: argparse.Namespace) -> int:
     """Run the ``diagnose`` subcommand; return the exit status."""
-    from .experiments import run_config
-    from .experiments.sweep import encode_result
-
     cfg = config_from_args(args)
     data = load_data(cfg["dataset"])
     out = output_dir(args.out)
@@ -136,8 +131,6 @@ def run_diagnose(args: argparse.Namespace) -> int:
         f"{fmt_num(r['weight_change'], 3)}\n"
     )
     print(run.report)
-    from .report_html import render_html
-
     page = render_html(run.report, title=f"Gradient-flow report: {run.label} on {data.name}")
     atomic_write_text(out / "report.html", page)
     written = write_figures(run, out, page)

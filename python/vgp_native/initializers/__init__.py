@@ -15,7 +15,7 @@ about ``sqrt(chi1)``, and ``chi1`` depends on ``sigma_w^2 = fan_in * Var(W)``
 (:func:`weight_variance`): Glorot keeps ``sigma_w^2 = 1`` on square layers, He
 doubles it to 2 for ReLU, which halves the signal.
 
-The classes live in :mod:`vgp_native._initializer_classes`; ``moments(shape)``
+The classes live in :mod:`vgp_native.initializers.classes`; ``moments(shape)``
 of every built-in one returns the exact mean and variance of one drawn entry.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._initializer_classes import (
+from .classes import (
     Constant,
     GlorotNormal,
     GlorotUniform,
@@ -42,7 +42,7 @@ from ._initializer_classes import (
     TruncatedNormal,
     VarianceScaling,
     Zeros,
-    _check_shape,
+    check_weight_shape,
     compute_fans,
 )
 
@@ -174,4 +174,4 @@ def weight_variance(initializer: Any, shape: tuple[int, ...]) -> float:
     moments = getattr(init, "moments", None)
     if moments is None:
         raise TypeError(f"{init!r} has no moments(shape) method, so its weight variance is unknown")
-    return float(moments(_check_shape(shape))[1])
+    return float(moments(check_weight_shape(shape))[1])

@@ -11,18 +11,12 @@ or death is in question.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from . import activations
-from .layers import Dense, Layer, Residual
+import numpy as np
 
-#: Histogram range of the probed activations, by activation (default (-4, 4)).
-HIST_RANGES = {
-    "sigmoid": (0.0, 1.0),
-    "softmax": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "relu": (0.0, 4.0),
-    "softplus": (0.0, 4.0),
-}
+from .. import activations
+from ..layers import Dense, Layer
 
 
 @dataclass(frozen=True)
@@ -51,8 +45,9 @@ def plan(layers: list[Layer], prefix: str, rows: list[FlowRow], nested: bool) ->
     """Native specs for a container, assigning statistics rows and probe points."""
     specs = [layer.native_spec() for layer in layers]
     for i, layer in enumerate(layers):
-        if isinstance(layer, Residual):
-            specs[i]["children"] = plan(layer.layers, f"{prefix}{layer.name}/", rows, True)
+        children = layer.sublayers()
+        if children:
+            specs[i]["children"] = plan(children, f"{prefix}{layer.name}/", rows, True)
         if not layer.has_kernel():
             continue
         row = len(rows)
@@ -62,15 +57,13 @@ def plan(layers: list[Layer], prefix: str, rows: list[FlowRow], nested: bool) ->
         act = layer.activation_name() or "linear"
         while j + 1 < len(layers):
             nxt = layers[j + 1]
-            if nxt.has_kernel() or isinstance(nxt, Residual):
+            if nxt.has_kernel() or nxt.sublayers():
                 break
             j += 1
             if nxt.activation_name() is not None:
                 act = nxt.activation_name()
-        lo, hi = HIST_RANGES.get(act, (-4.0, 4.0))
-        specs[j].update(
-            probe_row=row, probe_act=activations.ACTIVATIONS[act], hist_lo=lo, hist_hi=hi
-        )
+        lo, hi = activations.REGISTRY[act].hist_range
+        specs[j].update(probe_row=row, probe_act=activations.code(act), hist_lo=lo, hist_hi=hi)
         rows.append(
             FlowRow(
                 name=prefix + layer.name,
@@ -91,3 +84,27 @@ def all_layers(layers: list[Layer]) -> list[Layer]:
         out.append(layer)
         out.extend(all_layers(layer.sublayers()))
     return out
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """Everything the native network of a layer list is built from.
+
+    Attributes:
+        specs: the layer specs (never mutated once planned).
+        rows: the gradient-flow statistics rows.
+        input_dim: the input width.
+        dtype: float32 or float64.
+    """
+
+    specs: list[dict[str, Any]]
+    rows: list[FlowRow]
+    input_dim: int
+    dtype: np.dtype
+
+
+def plan_network(layers: list[Layer], input_dim: int, dtype: Any) -> NetworkPlan:
+    """The ``NetworkPlan`` of a built layer list."""
+    rows: list[FlowRow] = []
+    specs = plan(layers, "", rows, False)
+    return NetworkPlan(specs, rows, int(input_dim), np.dtype(dtype))

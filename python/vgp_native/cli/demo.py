@@ -32,7 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli_common import (
+from .. import plots, report_html
+from ..experiments import CONFIG_KEYS, RESULT_FIELDS, compare
+from ..experiments.sweep import encode_result
+from .common import (
     atomic_write_text,
     csv_text,
     fmt_num,
@@ -141,8 +144,6 @@ def _figures(runs: list[Any], out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import plots
-
     written: list[Path] = []
 
     def save(fig: Any, name: str) -> None:
@@ -227,8 +228,6 @@ def _html(
     runs: list[Any], rows: list[list[str]], lead: list[str], figures: list[Path], epochs: int
 ) -> str:
     """The demo page: the table, the plain-words findings, the figures, the seed's report."""
-    from . import report_html
-
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
     body = []
@@ -269,9 +268,6 @@ def _html(
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the ``demo`` subcommand; return the exit status."""
-    from .experiments import CONFIG_KEYS, RESULT_FIELDS, compare
-    from .experiments.sweep import encode_result
-
     t0 = time.perf_counter()
     out = output_dir(args.out)
     print(

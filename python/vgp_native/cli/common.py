@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .experiments.files import atomic_path, atomic_write_text
+from .._atomic import atomic_open, atomic_write_text
 
 __all__ = [
     "CliError",
     "Progress",
-    "atomic_path",
+    "atomic_open",
     "atomic_write_text",
     "csv_text",
     "flag_message",
@@ -128,8 +128,8 @@ def save_figure(fig: Any, path: Path, dpi: int = 110) -> None:
     import matplotlib.pyplot as plt
 
     try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     finally:
         plt.close(fig)
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from .cli_common import (
+from .._core import __version__
+from .bench import run_bench
+from .common import (
     CliError,
     int_list,
     non_negative_int,
@@ -30,6 +32,9 @@ from .cli_common import (
     positive_int,
     str_list,
 )
+from .demo import run_demo
+from .diagnose import run_diagnose
+from .sweep import run_sweep
 
 __all__ = ["build_parser", "main"]
 
@@ -45,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _add_demo(sub: argparse._SubParsersAction) -> None:
+def _add_demo(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="the seed's experiment and every remedy side by side",
@@ -59,7 +64,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="vgp-demo", help="output directory (./vgp-demo)")
 
 
-def _add_diagnose(sub: argparse._SubParsersAction) -> None:
+def _add_diagnose(sub: Any) -> None:
     p = sub.add_parser(
         "diagnose",
         help="train one network and report its gradient flow",
@@ -90,7 +95,7 @@ def _add_diagnose(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="vgp-diagnose", help="output directory (./vgp-diagnose)")
 
 
-def _add_sweep(sub: argparse._SubParsersAction) -> None:
+def _add_sweep(sub: Any) -> None:
     p = sub.add_parser(
         "sweep",
         help="a grid of configurations x seeds, locally or on a Dask cluster",
@@ -116,7 +121,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="vgp-sweep", help="output directory (./vgp-sweep)")
 
 
-def _add_bench(sub: argparse._SubParsersAction) -> None:
+def _add_bench(sub: Any) -> None:
     p = sub.add_parser(
         "bench",
         help="native kernels and training against numpy and PyTorch",
@@ -138,8 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vgp-native",
         description="See, measure and fix the vanishing gradient problem.",
     )
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"vgp-native {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -152,19 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from .cli_demo import run_demo
-
         return run_demo(args)
     if args.command == "diagnose":
-        from .cli_diagnose import run_diagnose
-
         return run_diagnose(args)
     if args.command == "sweep":
-        from .cli_sweep import run_sweep
-
         return run_sweep(args)
-    from .cli_bench import run_bench
-
     return run_bench(args)
 
 

@@ -8,11 +8,13 @@ loss cannot take are a ValueError naming the argument.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._validation import MODEL_HINT, check_finite, convert, numeric_array
+from .._validation import MODEL_HINT, check_finite, convert, numeric_array
 
 
 def prepare_x(
@@ -89,3 +91,34 @@ def prepare_y(
             f"in [{arr.min()}, {arr.max()}]"
         )
     return arr
+
+
+def validation_set(
+    x_arr: np.ndarray,
+    y_arr: np.ndarray,
+    validation_data: Any,
+    validation_split: float,
+    prepare_x: Callable[[Any, str], np.ndarray],
+    prepare_y: Callable[[Any, int, str], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """The training arrays and the validation pair ``fit`` uses, as Keras splits them.
+
+    ``validation_data`` (``(x_val, y_val)``, converted by ``prepare_x(x, name)``
+    and ``prepare_y(y, n, name)``) wins; otherwise the last
+    ``floor(n * validation_split)`` rows, taken before shuffling, are held out.
+    """
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a tuple (x_val, y_val)")
+        xv = prepare_x(validation_data[0], "validation_data[0]")
+        return x_arr, y_arr, (xv, prepare_y(validation_data[1], xv.shape[0], "validation_data[1]"))
+    if validation_split > 0.0:
+        n_val = math.floor(x_arr.shape[0] * validation_split)
+        if n_val < 1 or n_val >= x_arr.shape[0]:
+            raise ValueError(
+                f"validation_split={validation_split} leaves no training or no validation "
+                f"samples out of {x_arr.shape[0]}"
+            )
+        split = x_arr.shape[0] - n_val
+        return x_arr[:split], y_arr[:split], (x_arr[split:], y_arr[split:])
+    return x_arr, y_arr, None

@@ -1,133 +1,19 @@
-"""Callbacks with Keras hook names: training loop events delivered to user code.
+"""The built-in callbacks: ``History``, ``EarlyStopping``, ``TerminateOnNaN`` (Keras names).
 
-Hooks: ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
-``on_train_batch_begin/end(batch, logs)``, ``on_test_begin/end(logs)``,
-``on_predict_begin/end(logs)``; ``logs`` is a plain dict of floats.
-
-A whole epoch normally runs as one native call. A callback that overrides a
-batch hook switches ``fit`` to a per-batch path (one native call per batch)
-that trains bit-for-bit identically, so batch hooks never change results.
+``fit_callbacks`` adds what every ``fit`` runs besides the user's callbacks.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ._validation import check_float, check_int
-
-if TYPE_CHECKING:
-    from .models import Sequential
-
-_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
-
-
-class Callback:
-    """Base class. Subclass and override the hooks you need.
-
-    Attributes:
-        model: the model being trained (set by ``fit``).
-        params: ``{"epochs", "steps", "verbose", "batch_size", "samples"}``.
-    """
-
-    def __init__(self) -> None:
-        self.model: Sequential | None = None
-        self.params: dict[str, Any] = {}
-
-    def set_model(self, model: Sequential) -> None:
-        self.model = model
-
-    def set_params(self, params: dict[str, Any]) -> None:
-        self.params = params
-
-    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
-        """Called once before the first epoch."""
-
-    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        """Called once after the last epoch."""
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        """Called at the start of each epoch."""
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        """Called at the end of each epoch with the epoch's logs."""
-
-    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        """Called before each training batch (switches fit to the per-batch path)."""
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
-        """Called after each training batch with running epoch averages."""
-
-    def on_test_begin(self, logs: dict[str, float] | None = None) -> None:
-        """Called before evaluation."""
-
-    def on_test_end(self, logs: dict[str, float] | None = None) -> None:
-        """Called after evaluation."""
-
-    def on_predict_begin(self, logs: dict[str, float] | None = None) -> None:
-        """Called before prediction."""
-
-    def on_predict_end(self, logs: dict[str, float] | None = None) -> None:
-        """Called after prediction."""
-
-    @property
-    def implements_batch_hooks(self) -> bool:
-        return any(getattr(type(self), h) is not getattr(Callback, h) for h in _BATCH_HOOKS)
-
-
-class CallbackList:
-    """Dispatches each event to a list of callbacks in order."""
-
-    def __init__(
-        self, callbacks: list[Callback], model: Sequential, params: dict[str, Any]
-    ) -> None:
-        self.callbacks = callbacks
-        for cb in callbacks:
-            cb.set_model(model)
-            cb.set_params(params)
-
-    @property
-    def implements_batch_hooks(self) -> bool:
-        return any(cb.implements_batch_hooks for cb in self.callbacks)
-
-    def __getattr__(self, hook: str) -> Any:
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
-        # The callbacks' bound hooks, without those left as Callback's no-op,
-        # looked up once: fit dispatches a few events per epoch, and on a
-        # small network an epoch takes tens of microseconds.
-        base = getattr(Callback, hook, None)
-        methods = [
-            method
-            for method in (getattr(cb, hook) for cb in self.callbacks)
-            if base is None or getattr(method, "__func__", None) is not base
-        ]
-
-        def call(*args: Any) -> None:
-            for method in methods:
-                method(*args)
-
-        self.__dict__[hook] = call
-        return call
-
-
-def check_callbacks(callbacks: Any) -> list[Callback]:
-    """Validate the ``callbacks`` argument of fit/evaluate/predict."""
-    if callbacks is None:
-        return []
-    if isinstance(callbacks, Callback):
-        return [callbacks]
-    if not isinstance(callbacks, (list, tuple)):
-        raise TypeError(
-            f"callbacks must be a list of Callback objects, received {type(callbacks).__name__}"
-        )
-    for i, cb in enumerate(callbacks):
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks[{i}] must be a Callback, received {type(cb).__name__}")
-    return list(callbacks)
+from .._validation import check_float, check_int
+from .base import Callback, CallbackList
+from .progress import ProgressLogger
 
 
 class History(Callback):
@@ -271,11 +157,30 @@ class TerminateOnNaN(Callback):
             self.model.stop_training = True
 
 
-def __getattr__(name: str) -> Any:
-    # GradientFlow lives with the rest of the gradient-flow code; import lazily
-    # to keep callbacks importable on its own.
-    if name == "GradientFlow":
-        from .flow.recording import GradientFlow
+def fit_callbacks(
+    callbacks: list[Callback],
+    model: Any,
+    *,
+    epochs: int,
+    batch_size: int,
+    samples: int,
+    verbose: int,
+) -> tuple[History, CallbackList]:
+    """The ``History`` of a ``fit`` and the list dispatching its events, as Keras builds them.
 
-        return GradientFlow
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    The user's callbacks come first, then the ``History`` and, when ``verbose``,
+    the progress logger; each gets the model and ``params``
+    (``{"epochs", "steps", "verbose", "batch_size", "samples"}``).
+    """
+    steps = -(-samples // batch_size)
+    history = History()
+    progress = ProgressLogger(verbose, steps, epochs) if verbose else None
+    params = {
+        "epochs": epochs,
+        "steps": steps,
+        "verbose": verbose,
+        "batch_size": batch_size,
+        "samples": samples,
+    }
+    everyone = callbacks + [history] + ([progress] if progress else [])
+    return history, CallbackList(everyone, model, params)

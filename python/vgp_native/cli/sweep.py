@@ -21,7 +21,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_common import (
+from ..experiments import CONFIG_KEYS, RESULT_FIELDS, expand_grid, load_dataset, sweep
+from ..experiments.figures import sweep_heatmap
+from ..experiments.summary import summarize, varying_keys
+from ..experiments.sweep import encode_result
+from .common import (
     CliError,
     Progress,
     atomic_write_text,
@@ -62,8 +66,6 @@ def _grid(args: argparse.Namespace) -> dict[str, list[Any]]:
 
 def _check(grid: dict[str, list[Any]], seeds: int) -> list[dict[str, Any]]:
     """Expand and check the grid and load its data sets up front: errors are usage errors."""
-    from .experiments import expand_grid, load_dataset
-
     try:
         configs = expand_grid(grid, seeds)
         for name in grid["dataset"]:
@@ -126,10 +128,6 @@ def _write_outputs(
     seeds: int,
     epochs: int,
 ) -> list[Path]:
-    from .experiments import CONFIG_KEYS, RESULT_FIELDS
-    from .experiments.figures import sweep_heatmap
-    from .experiments.sweep import encode_result
-
     columns = [*CONFIG_KEYS, *RESULT_FIELDS]
     written = [out / "results.csv", out / "results.json"]
     atomic_write_text(written[0], csv_text(results, columns))
@@ -153,9 +151,6 @@ def _write_outputs(
 
 def run_sweep(args: argparse.Namespace) -> int:
     """Run the ``sweep`` subcommand; return the exit status."""
-    from .experiments import sweep
-    from .experiments.summary import summarize, varying_keys
-
     grid = _grid(args)
     configs = _check(grid, args.seeds)
     client = _connect(args.scheduler) if args.scheduler else None

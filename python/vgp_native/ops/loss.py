@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
-from ._validation import check_shape, float_array, numeric_array
-from ._validation import common_dtype as _dtype_of
+from .. import _core
+from .._validation import check_shape, float_array, numeric_array
+from .._validation import common_dtype as _dtype_of
 
 
 def _target(value: Any, a: np.ndarray, a_name: str) -> np.ndarray:

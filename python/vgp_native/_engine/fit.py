@@ -1,0 +1,213 @@
+"""The epoch loop of ``Sequential.fit``.
+
+Each epoch is one native call (``train_epoch``: gather the shuffled batch,
+forward, fused loss, backward, optimizer step, statistics) unless a callback
+implements batch hooks; then ``fit_batches`` makes one native call per batch,
+with the same permutation and dropout seeds, so both paths train bit for bit
+alike. The permutation and the dropout seeds come from the model's own
+seeded generators, held by its ``Engine``, the explicit state ``run_fit``
+works on. Gradient-flow statistics stay in the network for many epochs and
+reach the callbacks that record them through a ``FlowFeed``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_batch_size, check_float, check_int, check_verbose
+from .feed import FlowFeed
+from .state import Engine
+
+__all__ = ["FitOptions", "fit_batches", "run_fit"]
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """``fit``'s arguments about the loop, checked (see ``Sequential.fit``)."""
+
+    epochs: int
+    initial_epoch: int
+    batch_size: int
+    verbose: int
+    validation_freq: int
+    validation_split: float
+    shuffle: bool
+    validation_batch_size: int = 0
+
+    @classmethod
+    def check(
+        cls,
+        epochs: Any,
+        initial_epoch: Any,
+        batch_size: Any,
+        verbose: Any,
+        validation_freq: Any,
+        validation_split: Any,
+        shuffle: Any,
+    ) -> FitOptions:
+        """The checked options; a ValueError or TypeError naming the first bad argument."""
+        epochs = check_int(epochs, "epochs", minimum=0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", minimum=0)
+        batch_size = check_batch_size(batch_size)
+        verbose = check_verbose(verbose)
+        validation_freq = check_int(validation_freq, "validation_freq", minimum=1)
+        validation_split = check_float(
+            validation_split, "validation_split", minimum=0.0, maximum=1.0, max_inclusive=False
+        )
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be a bool, received {shuffle!r}")
+        return cls(
+            epochs, initial_epoch, batch_size, verbose, validation_freq, validation_split,
+            bool(shuffle), batch_size,
+        )  # fmt: skip
+
+    def with_validation_batch_size(self, value: Any) -> FitOptions:
+        """These options with ``validation_batch_size`` checked (None: ``batch_size``)."""
+        if value is None:
+            return self
+        size = check_batch_size(value, "validation_batch_size")
+        return dataclasses.replace(self, validation_batch_size=size)
+
+
+def run_fit(
+    engine: Engine,
+    x_arr: np.ndarray,
+    y_arr: np.ndarray,
+    val: tuple[np.ndarray, np.ndarray] | None,
+    opts: FitOptions,
+    *,
+    cbs: list[Any],
+    cblist: Any,
+    has_dropout: bool,
+    stop_training: Callable[[], bool],
+) -> None:
+    """Train on ``engine``'s network (arguments already validated).
+
+    Args:
+        engine: the model's native side (network, generators, logs).
+        x_arr, y_arr: prepared training data; val: prepared validation data or None.
+        opts: the loop's options (epochs, batch sizes, shuffling, validation frequency).
+        cbs: the user's callbacks (asked whether they record gradient flow or
+            halt on a non-finite step); cblist: every callback, dispatched in order.
+        has_dropout: whether a layer draws dropout masks (one seed per batch).
+        stop_training: whether a callback asked training to stop.
+    """
+    net = engine.net
+    epochs, initial_epoch, batch_size = opts.epochs, opts.initial_epoch, opts.batch_size
+    n = x_arr.shape[0]
+    steps = -(-n // batch_size)
+    # Gradient-flow statistics: every batch when a callback asks for batches,
+    # one batch per epoch (the first) when callbacks only want epochs, else none.
+    strides = [cb.record_every(steps) for cb in cbs if cb.records_flow]
+    record_every = min(strides) if strides else 0
+    record = record_every > 0
+    halt = any(cb.halts_on_nonfinite for cb in cbs)
+    per_batch = cblist.implements_batch_hooks
+    engine.fit_data = (x_arr, y_arr)
+    net.clear_stats()
+    feed = FlowFeed(net, cbs, record_every, steps) if record else None
+    engine.feed = feed
+    logs: dict[str, float] = {}
+    try:
+        cblist.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cblist.on_epoch_begin(epoch)
+            perm = engine.shuffle_rng.permutation(n) if opts.shuffle else None
+            seeds = (
+                engine.dropout_rng.integers(0, 2**63, size=steps, dtype=np.uint64)
+                if has_dropout
+                else None
+            )
+            if per_batch:
+                loss_sum, metric_sum, rows, halted = fit_batches(
+                    engine,
+                    x_arr,
+                    y_arr,
+                    perm,
+                    batch_size,
+                    seeds,
+                    record_every,
+                    halt,
+                    cblist,
+                    stop_training,
+                )
+            else:
+                loss_sum, metric_sum, rows, halted = net.train_epoch(
+                    x_arr, y_arr, perm, batch_size, seeds, record_every, halt
+                )
+            logs = engine.logs(loss_sum, metric_sum, rows)
+            if halted:
+                logs["loss"] = math.nan
+            if feed is not None:
+                feed.epoch_done(epoch)
+            if val is not None and (epoch + 1 - initial_epoch) % opts.validation_freq == 0:
+                val_logs = engine.evaluate(val[0], val[1], opts.validation_batch_size)
+                for key, value in val_logs.items():
+                    logs[f"val_{key}"] = value
+            cblist.on_epoch_end(epoch, logs)
+            if stop_training():
+                break
+        if feed is not None:
+            feed.flush()
+        cblist.on_train_end(logs)
+    finally:
+        # Also on Ctrl-C or an exception from a callback: the finished epochs'
+        # statistics still reach the callbacks (a report of the run so far),
+        # and those of an unfinished epoch must not stay pending in the
+        # network (the next probe, e.g. flow.analyze, requires none).
+        engine.feed = None
+        if feed is not None and feed.epochs:
+            feed.drain()
+        net.clear_stats()
+        engine.fit_data = None
+
+
+def fit_batches(
+    engine: Engine,
+    x: np.ndarray,
+    y: np.ndarray,
+    perm: np.ndarray | None,
+    batch_size: int,
+    seeds: np.ndarray | None,
+    record_every: int,
+    halt: bool,
+    cblist: Any,
+    stop_training: Callable[[], bool],
+) -> tuple[float, float, int, bool]:
+    """The per-batch path: the same native steps as ``train_epoch``, with batch hooks."""
+    net = engine.net
+    n = x.shape[0]
+    loss_sum = metric_sum = 0.0
+    rows = 0
+    nonfinite_seen = False
+    for b, start in enumerate(range(0, n, batch_size)):
+        cblist.on_train_batch_begin(b)
+        stop = min(start + batch_size, n)
+        seed = int(seeds[b]) if seeds is not None else 0
+        # As train_epoch does: the strided batches, and the first batch of the
+        # epoch whose loss is not finite (re-measured natively) when sparse.
+        record = 0
+        if record_every > 0 and b % record_every == 0:
+            record = 1
+        elif record_every > 1 and not nonfinite_seen:
+            record = 2
+        if perm is None:
+            result = net.train_batch(x[start:stop], y[start:stop], None, seed, record, halt, b)
+        else:
+            result = net.train_batch(x, y, perm[start:stop], seed, record, halt, b)
+        nonfinite_seen = nonfinite_seen or not math.isfinite(result[0])
+        loss_sum += result[0]
+        metric_sum += result[1]
+        rows += result[2]
+        cblist.on_train_batch_end(b, engine.logs(loss_sum, metric_sum, rows))
+        if result[3]:
+            return loss_sum, metric_sum, rows, True
+        if stop_training():
+            break
+    return loss_sum, metric_sum, rows, False
