@@ -222,6 +222,12 @@ def _plateau(ev: Evidence) -> Draft | None:
     return Draft("plateau", text, remedies, fallback, tuple(range(n - t.plateau_epochs, n + 1)))
 
 
+def _names(names: list[str], shown: int = 4) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
 def _events(ev: Evidence) -> Draft | None:
     if not ev.parts.events:
         return None
@@ -232,7 +238,7 @@ def _events(ev: Evidence) -> Draft | None:
             if e["first_epoch"] == e["last_epoch"]
             else f"epochs {e['first_epoch']}-{e['last_epoch']}"
         )
-        where = f" ({', '.join(e['layers'])})" if e["layers"] else ""
+        where = f" ({_names(e['layers'])})" if e["layers"] else ""
         n = e["records"]
         items.append(f"{e['verdict']} in {n} record{'s' if n != 1 else ''}, {span}{where}")
     return Draft(
@@ -248,21 +254,25 @@ def _events(ev: Evidence) -> Draft | None:
 
 def _healthy(ev: Evidence) -> Draft:
     v, t = ev.verdicts, ev.thresholds
-    window = ev.parts.window
+    band = f"within {num(t.vanishing)}..{num(t.exploding)}"
+    start = (
+        f"first/last kernel-gradient ratio {num(v.grad_ratio[0])}, signal ratio "
+        f"{num(v.signal_ratio[0])}, {band}"
+    )
     if ev.snapshot:
-        where = f"at the current weights: first/last kernel-gradient ratio {num(v.grad_ratio[0])}"
-        where += f", signal ratio {num(v.signal_ratio[0])}"
+        text = f"Gradients reach the first layer at the current weights ({start})"
     else:
-        where = (
-            f"at initialization (first/last kernel-gradient ratio {num(v.grad_ratio[0])}, signal "
-            f"ratio {num(v.signal_ratio[0])}) and through the last {len(window)} training records "
-            f"(lowest {num(finite(np.min, v.grad_ratio[window]))} and "
-            f"{num(finite(np.min, v.signal_ratio[window]))})"
+        window = ev.parts.window
+        clean = int(np.sum(v.record[window] == "healthy"))
+        text = (
+            f"Gradients reach the first layer at initialization ({start}) and through "
+            f"training: {clean} of the last {len(window)} training records are healthy"
         )
+        if clean < len(window):
+            text += ", and no condition held in half of them (see the events)"
     return Draft(
         "healthy",
-        f"Gradients reach the first layer {where}, within {num(t.vanishing)}..{num(t.exploding)}; "
-        "no layer saturated or dead beyond its limit.",
+        f"{text}; no layer saturated or dead beyond its limit.",
         [],
         "none needed.",
     )

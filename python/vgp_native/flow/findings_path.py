@@ -257,19 +257,28 @@ def vanishing(ev: Evidence) -> Draft:
     t, v = ev.thresholds, ev.verdicts
     r = ev.part_record("vanishing")
     first, last = ev.rows[0], ev.rows[-1]
+    gr, sr = float(v.grad_ratio[r]), float(v.signal_ratio[r])
+    kernel = (
+        f"the first layer's kernel gradient ({layer_text(0, first.name)}) is {num(gr)} of the "
+        f"last layer's ({layer_text(len(ev.rows) - 1, last.name)})"
+    )
+    signal = (
+        f"the backpropagated signal at the first hidden layer's output is {num(sr)} of the last "
+        "hidden layer's"
+    )
     if v.depth[r] == "vanishing":
         text = f"The gradient fades on its way to the input: {_depth_text(ev, r, grows=False)}"
-    else:
+    elif sr < t.vanishing and not gr < t.vanishing:
         text = (
-            f"The gradient dies on its way to the input: the first layer's kernel gradient "
-            f"({layer_text(0, first.name)}) is {num(v.grad_ratio[r])} of the last layer's "
-            f"({layer_text(len(ev.rows) - 1, last.name)})"
+            f"The backpropagated signal dies on its way to the input: {signal} (limit "
+            f"{num(t.vanishing)}), although {kernel}: the activations shrink layer by layer on "
+            "the way out as the signal does on the way in, so their products, the kernel "
+            "gradients, look even (Glorot & Bengio 2010)"
         )
-        if ev.hidden >= 2 and not math.isnan(v.signal_ratio[r]):
-            text += (
-                f", and the backpropagated signal at the first hidden layer's output is "
-                f"{num(v.signal_ratio[r])} of the last hidden layer's"
-            )
+    else:
+        text = f"The gradient dies on its way to the input: {kernel}"
+        if ev.hidden >= 2 and not math.isnan(sr):
+            text += f", and {signal}"
         text += f" (limit {num(t.vanishing)})"
     text += f" ({ev.at(r)}). Vanishing {ev.parts_text('vanishing')} ({ev.when('vanishing')})."
     if not ev.snapshot and ev.parts.training == "healthy" and len(ev.epoch) > 1:
