@@ -100,8 +100,9 @@ class InitialState:
     rows, in batches of the fit's batch size) runs only when the history is
     first needed, on a native network of its own built from these: the
     model's plan, weights (moving statistics included), loss and optimizer
-    configuration as they were when ``fit`` started. It gives the same numbers, bit for bit, as a probe run on the
-    model itself at that moment, whatever happened to the model since.
+    configuration as they were when ``fit`` started. It gives the same
+    numbers, bit for bit, as a probe run on the model itself at that moment,
+    whatever happened to the model since.
     """
 
     def __init__(self, model: Any) -> None:
