@@ -264,14 +264,15 @@ void Network<T>::optimizer_update(bool record) {
 template <typename T>
 StepResult Network<T>::evaluate(const T* x, const T* y, index_t n, index_t y_width,
                                 index_t batch_size, const std::function<bool()>& should_stop,
-                                bool* stopped) {
+                                bool* stopped, Mode mode) {
   if (batch_size < 1) throw std::invalid_argument("evaluate: batch_size must be >= 1");
+  if (mode == Mode::train) throw std::invalid_argument("evaluate: mode must be infer or probe");
   check_target_width(y_width);
   StopPoller poll(should_stop);
   if (stopped) *stopped = false;
   reserve(std::min(batch_size, n));
   Context<T> ctx;
-  ctx.mode = Mode::infer;
+  ctx.mode = mode;
   ctx.poll = &poll;
   StepResult total;
   try {

@@ -324,8 +324,11 @@ class Network {
                          const std::function<bool()>& should_stop = {},
                          bool* stopped = nullptr, index_t batch_index = 0);
 
+  // Mean loss and metric sums over batches of batch_size rows; mode infer
+  // (moving statistics) or probe (each batch's own statistics, nothing updated).
   StepResult evaluate(const T* x, const T* y, index_t n, index_t y_width, index_t batch_size,
-                      const std::function<bool()>& should_stop, bool* stopped);
+                      const std::function<bool()>& should_stop, bool* stopped,
+                      Mode mode = Mode::infer);
 
   // out: (n, out_features). When `should_stop` fires, out is incomplete and
   // `stopped` is set.

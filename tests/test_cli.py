@@ -85,8 +85,13 @@ def test_demo(vgp, tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("configuration"))
     table = lines[start : lines.index("", start)]
-    assert table[0].split()[:3] == ["configuration", "final", "loss"]
-    assert "seed: 8 sigmoid layers" in table[2] and "vanishing" in table[2]
+    assert table[0].split()[:3] == ["configuration", "loss", "train"]
+    assert table[0].split()[-4:] == ["at", "init", "in", "training"]
+    assert "seed: 8 sigmoid layers" in table[2] and table[2].split()[-2:] == [
+        "vanishing",
+        "vanishing",
+    ]
+    assert "- seed: 8 sigmoid layers: at init vanishing (signal" in proc.stdout
     assert len(table) == 2 + 12 and "30 layers: residual" in table[-1]
     assert "Findings for the seed network" in proc.stdout and "[vanishing]" in proc.stdout
     assert proc.stderr.count("[") >= 12 and "[12/12] 30 layers: residual" in proc.stderr

@@ -14,7 +14,7 @@ from flow_nets import seed_moons, seed_network
 from vgp_native._engine import native_network
 from vgp_native.callbacks import Callback, GradientFlow
 from vgp_native.flow import recording
-from vgp_native.flow.history import FIELDS, batch_update_ratios
+from vgp_native.flow.history import FIELDS, aggregate, batch_update_ratios
 from vgp_native.layers import BatchNormalization, Dense, Dropout, Residual
 from vgp_native.models import Sequential
 from vgp_native.optimizers import SGD, RMSprop
@@ -52,22 +52,28 @@ def _float64() -> Sequential:
 BUILDERS = {"seed": _seed, "mixed": _mixed, "float64": _float64}
 
 
-def _eager_probe(build: Callable[[], Sequential], probe_samples: int) -> tuple[np.ndarray, float]:
+def _eager_probe(
+    build: Callable[[], Sequential], probe_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
     """What GradientFlow's probe at on_train_begin computed: probe_record at the
-    initial weights, on the sample of the training data fit would take."""
+    initial weights, on the sample of the training data fit would take, in
+    batches of fit's batch size (32)."""
     model = build()
     x, y = seed_moons()
     xa = model._prepare_x(x)
     ya = model._prepare_y(y, xa.shape[0])
-    return recording.probe_record(model, *recording.sample_rows(xa, ya, probe_samples))
+    return recording.probe_record(model, *recording.sample_rows(xa, ya, probe_samples), 32)
 
 
-def _assert_probe_is(history: Any, rec: np.ndarray, loss: float) -> None:
+def _assert_probe_is(history: Any, batches: np.ndarray, losses: np.ndarray) -> None:
     assert history.epoch[0] == 0 and history.batch[0] == -1
+    rec = aggregate(batches)
     np.testing.assert_array_equal(history.stats[0], rec[:, :NF])
     np.testing.assert_array_equal(history.hist[0], rec[:, NF:])
-    np.testing.assert_array_equal(history.update_ratio[0], batch_update_ratios(rec[None])[0])
-    assert history.loss[0] == loss
+    np.testing.assert_array_equal(
+        history.update_ratio[0], batch_update_ratios(batches).mean(axis=0)
+    )
+    assert history.loss[0] == losses.mean()
 
 
 @pytest.mark.parametrize("every", ["epoch", "batch"])
@@ -83,9 +89,10 @@ def test_lazy_probe_equals_eager_probe(name: str, every: str) -> None:
     # weights, another optimizer and loss.
     model.set_weights([np.full_like(w, 0.5) for w in model.get_weights()])
     model.compile(loss="mse", optimizer=SGD(learning_rate=1.0))
-    rec, loss = _eager_probe(build, 150)
+    batches, losses = _eager_probe(build, 150)
+    assert batches.shape[0] == 150 // 32  # whole batches of fit's size from the 150-row sample
     history = flow.history
-    _assert_probe_is(history, rec, loss)
+    _assert_probe_is(history, batches, losses)
     assert history.optimizer == optimizer and history.loss_name == build().loss
     assert history.epoch.max() == 3
 
@@ -94,9 +101,11 @@ def test_fit_runs_no_probe_and_the_history_is_built_once(monkeypatch) -> None:
     calls: list[int] = []
     probe = recording.InitialState.probe
 
-    def counted(self: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    def counted(
+        self: Any, x: np.ndarray, y: np.ndarray, batch_size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         calls.append(1)
-        return probe(self, x, y)
+        return probe(self, x, y, batch_size)
 
     monkeypatch.setattr(recording.InitialState, "probe", counted)
     flow = GradientFlow()

@@ -73,7 +73,9 @@ def test_deep_relu_glorot_vanishes_by_signal_he_does_not(moons, seed: int) -> No
 
 def test_thresholds_are_configurable(moons) -> None:
     model = seed_network(0)
-    assert flow.analyze(model, *moons, vanishing=1e-7).verdict == "healthy"
+    # The band and the mean-field depth criterion (6 xi) are both thresholds.
+    assert flow.analyze(model, *moons, vanishing=1e-7).verdict == "vanishing"
+    assert flow.analyze(model, *moons, vanishing=1e-7, trainable_depth=1e3).verdict == "healthy"
     strict = flow.analyze(seed_network(0, activation="relu", init="he_normal"), *moons, dead=0.05)
     assert strict.verdict == "dead"
     with pytest.raises(TypeError, match="unknown threshold"):
@@ -110,8 +112,20 @@ def test_analyze_samples_large_inputs_deterministically() -> None:
 def test_to_dict_has_exactly_the_design_keys(moons) -> None:
     report = flow.analyze(seed_network(0), *moons)
     d = report.to_dict()
-    assert list(d) == ["verdict", "layers", "grad_ratio", "signal_ratio", "findings", "jacobian"]
-    assert d["verdict"] == "vanishing"
+    assert list(d) == [
+        "verdict",
+        "initial_verdict",
+        "training_verdict",
+        "events",
+        "layers",
+        "grad_ratio",
+        "signal_ratio",
+        "findings",
+        "jacobian",
+    ]
+    # A snapshot: all three verdicts are its one verdict.
+    assert d["verdict"] == d["initial_verdict"] == d["training_verdict"] == "vanishing"
+    assert d["events"] == []
     assert len(d["layers"]) == 9
     for row in d["layers"]:
         assert list(row) == DESIGN_LAYER_KEYS
@@ -144,7 +158,10 @@ def test_print_report_is_a_readable_table(moons, capsys) -> None:
     print(report)
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert lines[0] == "Gradient flow: VANISHING (at the current weights)"
+    assert lines[0] == (
+        f"Gradient flow: VANISHING (signal {report.signal_ratio:.1e} at {report.rows[0].name}), "
+        "at the current weights"
+    )
     assert max(len(line) for line in lines) <= WIDTH
     header = next(line for line in lines if line.lstrip().startswith("# layer"))
     assert "g/last" in header and "verdict" in header
@@ -168,8 +185,10 @@ def test_run_report_covers_every_epoch(moons) -> None:
     assert (report.record, report.epoch) == (0, 0)  # the first record with the verdict
     assert report.grad_ratio == pytest.approx(report.grad_ratios[0])
     assert "epochs 0-5 (0 = initialization)" in report.findings[0]
+    assert report.initial_verdict == report.training_verdict == "vanishing"
     text = str(report)
-    assert text.splitlines()[0].startswith("Gradient flow: VANISHING (epoch 0 = initialization")
+    assert text.splitlines()[0].startswith("Gradient flow: VANISHING: at initialization vanishing")
+    assert "; in training vanishing (" in " ".join(text.split())
     with pytest.raises(ValueError, match="recorded nothing"):
         callbacks.GradientFlow().report()
 
@@ -183,10 +202,12 @@ def test_overall_verdict_is_the_most_severe_seen(moons) -> None:
     report = gf.report()
     verdicts = report.record_verdicts
     assert verdicts[0] == "vanishing" and verdicts[-1] != "vanishing"
+    # The two parts: vanishing as initialized, recovered through training.
+    assert report.initial_verdict == "vanishing" and report.training_verdict == "healthy"
     assert report.verdict == "vanishing"
     assert report.epoch == 0
     detached = flow.GradientFlowReport.from_history(gf.history)
     assert detached.jacobian == {}
     assert detached.verdict == report.verdict
     assert detached.findings == report.findings
-    assert "had climbed" in report.findings[0]
+    assert "Training recovered" in report.findings[0]

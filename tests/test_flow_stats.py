@@ -123,7 +123,9 @@ STAT_KEYS = (
 def test_probe_statistics_match_numpy() -> None:
     model, w = _model()
     x, y = _data()
-    rec, loss = flow.probe_record(model, x, y)
+    batches, losses = flow.probe_record(model, x, y, batch_size=len(x))  # one batch: all of x
+    assert batches.shape[0] == 1
+    rec, loss = batches[0], losses[0]
     ref = _reference(w, x, y)
     for key in STAT_KEYS:
         np.testing.assert_allclose(rec[:, FIELDS.index(key)], ref[key], rtol=RTOL, err_msg=key)
@@ -141,7 +143,7 @@ def test_probe_statistics_match_numpy() -> None:
 def test_analyze_rows_match_numpy() -> None:
     model, w = _model()
     x, y = _data()
-    report = flow.analyze(model, x, y)
+    report = flow.analyze(model, x, y, batch_size=len(x))
     ref = _reference(w, x, y)
     for key in ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm", "signal_norm"):
         got = [row[key] for row in report.layers]
@@ -178,7 +180,7 @@ def test_first_step_prediction_follows_adam() -> None:
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-7
     model, w = _model(Adam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps))
     x, y = _data()
-    rec, _ = flow.probe_record(model, x, y)
+    rec = flow.probe_record(model, x, y, batch_size=len(x))[0][0]
     ref = _reference(w, x, y)
     # Keras' Adam, first step from zero moments.
     steps = [

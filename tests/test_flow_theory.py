@@ -59,7 +59,10 @@ def test_seed_network_factor_matches_design(data) -> None:
     assert th["chi1"] == pytest.approx(0.056, abs=5e-4)
     assert th["predicted_factor"] == pytest.approx(0.24, abs=0.005)
     assert th["trainable_depth"] < 8
-    assert any(f.kind == "depth" for f in flow.analyze(model, *data).finding_details)
+    # The vanishing finding puts the prediction next to the measured decay.
+    vanishing = next(f for f in flow.analyze(model, *data).finding_details if f.kind == "vanishing")
+    assert f"chi1 = {th['chi1']:.3g}" in vanishing.evidence
+    assert f"sqrt(chi1) = {th['predicted_factor']:.3g}" in vanishing.evidence
 
 
 def test_theory_is_left_out_where_it_does_not_apply(data) -> None:

@@ -36,7 +36,7 @@ def test_every_fact_is_given(name: str) -> None:
     fields = {f.name for f in dataclasses.fields(ActivationFacts)}
     assert fields == {
         "name", "family", "hist_range", "output_bounds", "saturation_bounds", "critical_init",
-        "phi", "dphi", "phi0", "kappa0", "kappa_inf", "homogeneous", "rising",
+        "phi", "dphi", "phi0", "kappa0", "kappa_inf", "homogeneous", "rising", "dies",
     }  # fmt: skip
     assert facts.name == name and facts.family in activations.FAMILIES
     lo, hi = facts.hist_range
@@ -52,6 +52,9 @@ def test_every_fact_is_given(name: str) -> None:
         assert callable(facts.phi) and callable(facts.dphi)
         for value in (facts.phi0, facts.kappa0, facts.kappa_inf):
             assert np.isfinite(value) and value >= 0.0
+        # "dies": the derivative is exactly zero on the whole off side, nowhere else.
+        x = -np.logspace(-3, 2, 50)
+        assert facts.dies == bool(np.all(facts.dphi(x) == 0.0))
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)

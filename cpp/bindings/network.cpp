@@ -307,9 +307,13 @@ void bind_network_dtype(py::module_& m, const char* name) {
            py::arg("seed") = 0, py::arg("record") = 0, py::arg("halt_on_nonfinite") = false,
            py::arg("batch_index") = 0)
       .def("evaluate",
-           [](PN& s, carray<T> x, carray<T> y, index_t batch_size) {
+           [](PN& s, carray<T> x, carray<T> y, index_t batch_size, const std::string& mode) {
              s.check_xy("evaluate", x, y);
              if (batch_size < 1) throw std::invalid_argument("evaluate: batch_size must be >= 1");
+             const Mode md = parse_mode(mode);
+             if (md == Mode::train) {
+               throw std::invalid_argument("evaluate: mode must be 'infer' or 'probe', received 'train'");
+             }
              const T* px = x.data();
              const T* py_ = y.data();
              const index_t n = x.shape(0), yw = y.shape(1);
@@ -318,12 +322,13 @@ void bind_network_dtype(py::module_& m, const char* name) {
              {
                py::gil_scoped_release nogil;
                std::lock_guard<std::mutex> lock(s.mu);
-               r = s.net->evaluate(px, py_, n, yw, batch_size, signal_poller(), &stopped);
+               r = s.net->evaluate(px, py_, n, yw, batch_size, signal_poller(), &stopped, md);
              }
              if (stopped) throw py::error_already_set();
              return py::make_tuple(r.loss_sum, r.metric_sum, r.rows);
            },
-           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size"))
+           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size"),
+           py::arg("mode") = "infer")
       .def("predict",
            [](PN& s, carray<T> x, index_t batch_size, const std::string& mode) {
              require_ndim("predict", "x", x, 2);

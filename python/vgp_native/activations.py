@@ -98,6 +98,9 @@ class ActivationFacts:
         homogeneous: ``phi(a x) = a phi(x)`` for ``a > 0``: the length map is linear in q.
         rising: ``E[phi(sqrt(q) z)^2] / q`` rises towards ``kappa_inf`` from below
             (``|phi(x)| < x`` for ``x > 0``).
+        dies: ``phi'`` is exactly 0 on the off side, so a unit off for every input
+            gets no gradient and cannot recover (relu; leaky_relu, elu and selu
+            still pass one there).
     """
 
     name: str
@@ -113,6 +116,7 @@ class ActivationFacts:
     kappa_inf: float
     homogeneous: bool = False
     rising: bool = False
+    dies: bool = False
 
     @property
     def code(self) -> int:
@@ -167,7 +171,7 @@ REGISTRY: dict[str, ActivationFacts] = {
         ActivationFacts(
             "relu", "relu", _POSITIVE, None, None, _HE,
             lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(np.float64),
-            0.0, 0.5, 0.5, homogeneous=True,
+            0.0, 0.5, 0.5, homogeneous=True, dies=True,
         ),
         ActivationFacts(
             "leaky_relu", "relu", _WIDE, None, None, _HE,

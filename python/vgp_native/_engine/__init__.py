@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .access import check_compiled, native_network, prepare_inputs, prepare_targets
 from .fit import run_fit
-from .native import build_network, input_gradient, probe_pass
+from .native import build_network, evaluate, input_gradient, probe_pass
 from .plan import FlowRow, NetworkPlan, all_layers, plan_network
 from .state import Engine
 
@@ -24,6 +24,7 @@ __all__ = [
     "all_layers",
     "build_network",
     "check_compiled",
+    "evaluate",
     "input_gradient",
     "native_network",
     "plan_network",

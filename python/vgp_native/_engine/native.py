@@ -104,9 +104,15 @@ def input_gradient(net: Any, x: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return net.input_gradient(x, dy, "infer")
 
 
-def evaluate(net: Any, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float, int]:
-    """``(loss sum, metric sum, rows)`` over ``(x, y)`` in inference mode."""
-    return net.evaluate(x, y, batch_size)
+def evaluate(
+    net: Any, x: np.ndarray, y: np.ndarray, batch_size: int, mode: str = "infer"
+) -> tuple[float, float, int]:
+    """``(loss sum, metric sum, rows)`` over ``(x, y)`` in batches of ``batch_size``.
+
+    ``mode``: "infer" (moving batch-norm statistics, as ``evaluate``) or "probe"
+    (each batch's own statistics, as training sees them, nothing updated).
+    """
+    return net.evaluate(x, y, batch_size, mode)
 
 
 def predict(net: Any, x: np.ndarray, batch_size: int) -> np.ndarray:

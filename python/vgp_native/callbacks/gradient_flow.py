@@ -35,7 +35,8 @@ class GradientFlow(Callback):
             weights against epochs.
         probe_samples: rows of the training data used for the probe at
             initialization (and kept for Jacobians); at most this many, a fixed
-            sample. The probe is one forward/backward pass over them at the
+            sample. The probe passes over them in batches of the fit's batch
+            size (so that it measures what a training record measures) at the
             weights ``fit`` started from, paid once, when the history is first
             needed (not inside ``fit``).
 
@@ -99,7 +100,8 @@ class GradientFlow(Callback):
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
         model = self.model
-        self._run = Recording(self.every, self.probe_samples, model)
+        batch_size = int(self.params.get("batch_size", 32)) if self.params else 32
+        self._run = Recording(self.every, self.probe_samples, model, batch_size)
         if self.n_track:
             picker = np.random.default_rng(1)
             self._track_idx = []

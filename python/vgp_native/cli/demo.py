@@ -44,7 +44,7 @@ from .common import (
     save_figure,
 )
 
-__all__ = ["DEMO_CONFIGS", "demo_table", "run_demo"]
+__all__ = ["DEMO_CONFIGS", "decided_by", "demo_table", "run_demo"]
 
 #: (label, group, configuration) of every network the demo trains, the seed's first.
 #: Groups: "remedy" (the seed's remedies), "init" (Xavier vs naive initialization for
@@ -70,18 +70,21 @@ DEMO_CONFIGS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 GROUPS = {label: group for label, group, _ in DEMO_CONFIGS}
 HEADER = (
     "configuration",
-    "final loss",
-    "train acc",
-    "test acc",
+    "loss",
+    "train",
+    "test",
     "ΔW1",
     "grad ratio",
-    "verdict",
+    "at init",
+    "in training",
 )
 CHANCE_LOSS = math.log(2.0)
 LEGEND = (
-    "ΔW1: ||W1 - W1_init|| / ||W1_init|| of the first kernel; grad ratio: first over last "
-    "layer's\ngradient norm at initialization; verdict: the most severe condition of any epoch "
-    "(report.html)."
+    "loss: final training loss; train, test: accuracy; ΔW1: ||W1 - W1_init|| / ||W1_init|| "
+    "of the first kernel; grad ratio: first over last layer's gradient norm at "
+    "initialization; at init: the verdict on the network as initialized; in training: the "
+    "most severe condition present in at least half of the last 10 epochs (healthy when none "
+    "was)."
 )
 
 
@@ -96,12 +99,31 @@ def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
                 f"{r['final_loss']:.4f}",
                 f"{r['accuracy']:.2f}",
                 f"{r['val_accuracy']:.2f}",
-                f"{r['weight_change']:.3g}",
+                fmt_num(r["weight_change"], 2),
                 f"{r['grad_ratio']:.1e}",
-                r["verdict"],
+                r["initial_verdict"],
+                r["training_verdict"],
             ]
         )
-    return rows, format_table(rows, HEADER, "lrrrrrl")
+    return rows, format_table(rows, HEADER, "lrrrrrll")
+
+
+def decided_by(runs: list[Any]) -> list[str]:
+    """One line per configuration with an unhealthy part: the statistic behind each part."""
+    lines = []
+    for run in runs:
+        rep = run.report
+        parts = [
+            f"{when} {verdict} ({why})"
+            for when, verdict, why in (
+                ("at init", rep.initial_verdict, rep.initial_reason),
+                ("in training", rep.training_verdict, rep.training_reason),
+            )
+            if verdict != "healthy"
+        ]
+        if parts:
+            lines.append(f"{run.label}: {'; '.join(parts)}")
+    return lines
 
 
 def _lead(runs: list[Any], epochs: int) -> list[str]:
@@ -115,11 +137,11 @@ def _lead(runs: list[Any], epochs: int) -> list[str]:
         f"{seed['final_loss']:.3f}"
         + (f", the chance level ln 2 = {CHANCE_LOSS:.3f}," if stalled else "")
         + f" with {seed['val_accuracy']:.0%} test accuracy. At initialization its first layer "
-        f"received {seed['grad_ratio']:.1e} of the last layer's gradient (verdict: "
-        f"{seed['verdict']}).",
+        f"received {seed['grad_ratio']:.1e} of the last layer's gradient (at init: "
+        f"{seed['initial_verdict']}; in training: {seed['training_verdict']}).",
         f"Its first-layer weights changed by {seed['weight_change']:.0%} (||W1 - W1_init|| / "
-        "||W1_init||): with Adam the steps do not shrink with the gradient, so the weights "
-        "move, but along a gradient that carries almost nothing of the loss.",
+        "||W1_init||): with Adam the steps do not shrink with the gradient, so the weights move"
+        + (", but along a gradient that carries almost nothing of the loss." if stalled else "."),
         f"Best remedy at the same depth: {best.label} ({best.result['val_accuracy']:.0%} test "
         f"accuracy, gradient ratio {best.result['grad_ratio']:.1e}).",
     ]
@@ -225,17 +247,23 @@ def _figures(runs: list[Any], out: Path) -> list[Path]:
 
 
 def _html(
-    runs: list[Any], rows: list[list[str]], lead: list[str], figures: list[Path], epochs: int
+    runs: list[Any],
+    rows: list[list[str]],
+    lead: list[str],
+    figures: list[Path],
+    epochs: int,
+    decided: list[str],
 ) -> str:
     """The demo page: the table, the plain-words findings, the figures, the seed's report."""
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
     body = []
     for row, run in zip(rows, runs, strict=True):
-        cells = "".join(f"<td>{esc(c)}</td>" for c in row[1:-1])
+        cells = "".join(f"<td>{esc(c)}</td>" for c in row[1:-2])
         body.append(
             f'<tr><td class="name">{esc(row[0])}</td>{cells}'
-            f"<td>{report_html.badge(run.result['verdict'])}</td></tr>"
+            f"<td>{report_html.badge(run.result['initial_verdict'])}</td>"
+            f"<td>{report_html.badge(run.result['training_verdict'])}</td></tr>"
         )
     imgs = []
     for path in figures:
@@ -251,6 +279,7 @@ def _html(
             f"cross-entropy, {epochs} epochs, batch 32.</p>",
             f"<p>{esc(LEGEND)}</p>",
             f'<table id="demo-table"><tr>{head}</tr>{"".join(body)}</table>',
+            "<ul>" + "".join(f"<li>{esc(line)}</li>" for line in decided) + "</ul>",
             "<h2>What it shows</h2>",
             "".join(f"<p>{esc(line)}</p>" for line in lead),
             "<h2>Figures</h2>",
@@ -295,7 +324,13 @@ def run_demo(args: argparse.Namespace) -> int:
     rows, table = demo_table(runs)
     print()
     print(table)
-    print(f"\n{LEGEND}")
+    decided = decided_by(runs)
+    if decided:
+        print("\nThe statistic behind each verdict that is not healthy:")
+    for line in decided:
+        print(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  "))
+    print()
+    print(textwrap.fill(LEGEND, width=100))
     lead = _lead(runs, args.epochs)
     print("\nWhat it shows:")
     for line in lead:
@@ -311,7 +346,7 @@ def run_demo(args: argparse.Namespace) -> int:
         out / "results.json",
         json.dumps([encode_result(r) for r in results], indent=1, allow_nan=False) + "\n",
     )
-    atomic_write_text(out / "report.html", _html(runs, rows, lead, figures, args.epochs))
+    atomic_write_text(out / "report.html", _html(runs, rows, lead, figures, args.epochs, decided))
     print(
         f"\nwrote {out / 'report.html'}, results.csv, results.json and {len(figures)} figures "
         f"in {out} ({time.perf_counter() - t0:.1f}s)"

@@ -13,7 +13,12 @@ signal_ratio    backpropagated signal ``||dL/dh||`` at the first hidden layer ov
                 the last hidden layer's, at initialization
 weight_change   ``||W1 - W1_init|| / ||W1_init||``: how far the first kernel moved
                 (the seed's ``old_weights`` against ``new_weights``)
-verdict         the gradient-flow report's overall verdict over the run
+verdict         the gradient-flow report's headline verdict: the more severe of
+                the two below
+initial_verdict the network as initialized (the probe before the first update)
+training_verdict
+                the most severe condition that persisted through training (at
+                least half of the last 10 epochs)
 epochs          epochs trained
 seconds         wall time of the training
 ==============  ==================================================================
@@ -39,7 +44,15 @@ from ..models import Sequential
 from .config import CONFIG_KEYS, build_model, check_config, config_label
 from .data import Dataset, load_dataset, split_arrays
 
-__all__ = ["FLOAT_FIELDS", "RESULT_FIELDS", "Run", "compare", "run_config", "run_task"]
+__all__ = [
+    "FLOAT_FIELDS",
+    "RESULT_FIELDS",
+    "VERDICT_FIELDS",
+    "Run",
+    "compare",
+    "run_config",
+    "run_task",
+]
 
 #: Measured fields of a result, after the configuration's keys.
 RESULT_FIELDS: tuple[str, ...] = (
@@ -51,10 +64,14 @@ RESULT_FIELDS: tuple[str, ...] = (
     "signal_ratio",
     "weight_change",
     "verdict",
+    "initial_verdict",
+    "training_verdict",
     "seconds",
 )
+#: The result fields holding verdicts.
+VERDICT_FIELDS: tuple[str, ...] = ("verdict", "initial_verdict", "training_verdict")
 #: Fields of a result (configuration or measured) holding floats: NaN and infinities possible.
-FLOAT_FIELDS: frozenset[str] = frozenset(RESULT_FIELDS) - {"epochs", "verdict"} | {
+FLOAT_FIELDS: frozenset[str] = frozenset(RESULT_FIELDS) - {"epochs", *VERDICT_FIELDS} | {
     "learning_rate",
     "dropout",
 }
@@ -130,6 +147,8 @@ def _measure(
         signal_ratio=_ratio(float(signal[0]), float(signal[-2])) if len(signal) > 1 else 1.0,
         weight_change=_ratio(float(np.linalg.norm(kernel1 - kernel0)), norm0),
         verdict=str(report.verdict),
+        initial_verdict=str(report.initial_verdict),
+        training_verdict=str(report.training_verdict),
         seconds=seconds,
     )
     return result, model, history, flow, report, kernel0

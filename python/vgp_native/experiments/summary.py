@@ -2,8 +2,9 @@
 
 ``summarize`` groups the results of a sweep by configuration (every key but
 the seed) and pools the seeds: mean loss and accuracies, the geometric mean
-of the gradient ratio (ratios spread over orders of magnitude), and the most
-severe verdict seen with how many seeds showed it.
+of the gradient ratio (ratios spread over orders of magnitude), and for each
+verdict (the headline, the initial and the training verdict) the most severe
+seen with how many seeds showed it.
 
 ``trainable_depth`` is the mean-field prediction (Schoenholz et al. 2017) of
 how deep a plain network of that activation and initialization still trains:
@@ -81,7 +82,9 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     Each row holds the configuration's keys (not ``seed``), ``seeds`` (how many),
     ``final_loss``, ``accuracy``, ``val_accuracy`` (means over seeds),
     ``val_accuracy_std``, ``grad_ratio`` (geometric mean), ``verdict`` (the most
-    severe seen), ``verdict_count`` (seeds that showed it) and ``trainable_depth``.
+    severe seen), ``verdict_count`` (seeds that showed it), the same for
+    ``initial_verdict`` and ``training_verdict`` (``initial_verdict_count``,
+    ``training_verdict_count``) and ``trainable_depth``.
     """
     keys = group_keys()
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
@@ -90,7 +93,10 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for members in groups.values():
         first = members[0]
-        worst, count = _worst([str(m["verdict"]) for m in members])
+        verdicts = {}
+        for key in ("verdict", "initial_verdict", "training_verdict"):
+            worst, count = _worst([str(m[key]) for m in members if key in m])
+            verdicts[key], verdicts[f"{key}_count"] = worst, count
         val = np.asarray([m["val_accuracy"] for m in members], dtype=np.float64)
         row = {k: first[k] for k in keys}
         row.update(
@@ -100,8 +106,7 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             val_accuracy=float(np.mean(val)),
             val_accuracy_std=float(np.std(val)),
             grad_ratio=_geomean(m["grad_ratio"] for m in members),
-            verdict=worst,
-            verdict_count=count,
+            **verdicts,
             trainable_depth=trainable_depth(first),
         )
         rows.append(row)

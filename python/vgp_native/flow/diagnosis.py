@@ -1,20 +1,12 @@
 """Findings: what the statistics say, in plain words, with evidence and remedy.
 
-Remedies follow the evidence (DESIGN.md "flow"):
-
-- saturated sigmoid/tanh units: a relu-family activation, or batch
-  normalization before the activation (Ioffe & Szegedy 2015);
-- sigmoid units that are *not* saturated still pass on at most 1/4 of the
-  gradient per layer: the activation itself (Glorot & Bengio 2010);
-- a shrinking signal with healthy (unsaturated, alive) units: the weight scale,
-  i.e. the initialization (Glorot & Bengio 2010; He et al. 2015), predicted by
-  mean-field theory (Schoenholz et al. 2017);
-- dead relu units: leaky_relu or elu, He initialization, a smaller learning rate;
-- exploding gradients: smaller initial weights or learning rate, clipnorm,
-  batch normalization;
-- more layers than the mean-field trainable depth: fewer layers or residual
-  blocks (He et al. 2016);
-- a loss plateau at chance with tiny early gradients: the seed document's symptom.
+Each finding names the layer and the statistic behind it and quotes the
+report's own numbers; a claim holds for the run it is made about. Remedies
+follow the evidence (``findings_path``, ``findings_units``), never propose what
+the network already has (``remedies.Network``), and no two findings of one
+report advise opposite changes (``remedies.resolve``: the more severe finding
+keeps its advice). Findings are made for the conditions the two verdict parts
+report; the others (events) are listed as facts.
 
 The optimizer is part of the diagnosis: Adam and RMSprop divide each gradient
 by its running RMS, so a vanishing gradient still moves the first layer by
@@ -28,16 +20,10 @@ import math
 import numpy as np
 
 from ._text import epochs_text, layer_text, num, pct
-from .findings import (
-    Evidence,
-    Finding,
-    dead_or_saturated,
-    depth,
-    exploding,
-    finite,
-    nonfinite,
-    vanishing,
-)
+from .findings import Draft, Evidence, Finding, finite
+from .findings_path import exploding, learning_rate, nonfinite, vanishing
+from .findings_units import batchnorm_modes, dead, saturated
+from .remedies import render, resolve
 
 __all__ = ["Evidence", "Finding", "chance_loss", "detect_plateau", "diagnose"]
 
@@ -69,11 +55,25 @@ def chance_loss(loss_name: str, y: np.ndarray | None) -> float | None:
     return None
 
 
-def detect_plateau(losses: np.ndarray, epochs: int, tol: float) -> tuple[float, float] | None:
-    """``(first, last)`` loss of the last ``epochs`` epochs when they span less than ``tol``.
+def _trend(window: np.ndarray) -> tuple[float, float]:
+    """``(drop, noise)``: the least-squares fitted fall of ``window`` over its length and
+    the standard deviation of the residuals."""
+    x = np.arange(window.size, dtype=np.float64)
+    slope, intercept = np.polyfit(x, window, 1)
+    noise = float(np.std(window - (slope * x + intercept)))
+    return float(-slope * (window.size - 1)), noise
 
-    The window is the last ``epochs + 1`` epoch losses (``epochs`` changes);
-    None when there are fewer or any is not finite.
+
+def detect_plateau(losses: np.ndarray, epochs: int, tol: float) -> tuple[float, float] | None:
+    """``(first, last)`` loss of the last ``epochs`` epochs when the loss has stopped falling.
+
+    The window is the last ``epochs + 1`` epoch losses. A plateau needs both:
+    they span less than ``tol``, and their least-squares trend does not show
+    a fall that matters: the fitted drop over the window is within twice the
+    residuals' standard deviation (noise), or below ``tol / 4`` (at that rate
+    it would take over four windows to move by ``tol``). A loss that still
+    falls steadily is not on a plateau. None when there are fewer losses or
+    any is not finite.
     """
     losses = np.asarray(losses, dtype=np.float64)
     if losses.size < epochs + 1:
@@ -81,10 +81,13 @@ def detect_plateau(losses: np.ndarray, epochs: int, tol: float) -> tuple[float, 
     window = losses[-(epochs + 1) :]
     if not np.isfinite(window).all() or window.max() - window.min() >= tol:
         return None
+    drop, noise = _trend(window)
+    if drop > 2.0 * noise and drop >= tol / 4:
+        return None
     return float(window[0]), float(window[-1])
 
 
-def _optimizer(ev: Evidence) -> Finding | None:
+def _optimizer(ev: Evidence) -> Draft | None:
     t = ev.thresholds
     cls = str(ev.optimizer.get("class_name", "")).lower()
     name = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}.get(cls)
@@ -105,53 +108,74 @@ def _optimizer(ev: Evidence) -> Finding | None:
     else:
         when = f"on its first step from these weights (RMS step {num(rms)} per weight)"
         verb = "would move"
-    g = num(ev.verdicts.grad_ratio[int(ev.verdicts.records_with("vanishing")[0])])
+    r = ev.part_record("vanishing")
+    g = float(ev.verdicts.grad_ratio[r])
     lr = num(float(ev.optimizer.get("learning_rate", math.nan)))
-    plateau = ""
-    if ev.chance is not None and ev.epoch_losses.size:
-        near = np.abs(ev.epoch_losses - ev.chance) <= t.chance_tol * ev.chance
-        if near.any():
-            plateau = (
-                f" Meanwhile the loss lingered near chance ({num(ev.chance)}) for "
-                f"{int(near.sum())} of {ev.epoch_losses.size} epochs."
-            )
     first = layer_text(0, ev.rows[0].name)
-    if name in ("Adam", "RMSprop") and u0 >= t.frozen_update:
+    losses = (
+        ev.epoch_losses[np.isfinite(ev.epoch_losses)] if ev.epoch_losses.size else ev.epoch_losses
+    )
+    at_chance = (
+        ev.chance is not None
+        and losses.size > 0
+        and bool(np.all(np.abs(losses - ev.chance) <= t.chance_tol * ev.chance))
+    )
+    course = ""
+    if ev.chance is not None and losses.size:
+        course = (
+            f" The loss stayed within {pct(t.chance_tol)} of chance ({num(ev.chance)}) in every "
+            "epoch."
+            if at_chance
+            else f" The training loss went from {num(losses[0])} to {num(losses[-1])} "
+            f"(chance: {num(ev.chance)})."
+        )
+    if g == 0.0:
+        text = (
+            f"{first} receives no gradient at all (exactly 0 {ev.at(r)}): units above it are "
+            f"off for every sample, so no optimizer can move it ({name}'s steps there are "
+            f"||dW||/||W|| = {num(u0)} {when}).{course}"
+        )
+    elif name in ("Adam", "RMSprop") and u0 >= t.frozen_update:
+        steer = (
+            "so they follow a gradient that carries almost nothing of the loss"
+            if at_chance
+            else "which is how the first layer still learns"
+        )
         text = (
             f"With {name} the weights of {first} {verb}: ||dW||/||W|| = {num(u0)} {when} "
-            f"against {num(ul)} for the last layer, although its gradient is {g} of the last "
-            f"layer's. {name} divides each gradient by its own running RMS, so its steps do "
-            f"not shrink with the gradient (a full step is about the learning rate, {lr}, per "
-            "weight): the weights are not frozen, but they follow a gradient that carries "
-            "almost nothing of the loss."
-            f"{plateau}"
+            f"against {num(ul)} for the last layer, although its gradient is {num(g)} of the "
+            f"last layer's ({ev.at(r)}). {name} divides each gradient by its own running RMS, "
+            f"so its steps do not shrink with the gradient (a full step is about the learning "
+            f"rate, {lr}, per weight), {steer}.{course}"
         )
-        remedy = "fix the gradient flow rather than the optimizer (see the vanishing finding)."
     elif u0 < t.frozen_update:
         why = (
             f"{name}'s step is the learning rate ({lr}) times the gradient"
             if name == "SGD"
-            else f"Its gradient entries are below {name}'s epsilon, which then sets the step"
+            else f"its gradient entries are below {name}'s epsilon, which then sets the step"
         )
         text = (
             f"With {name} {first} is frozen: ||dW||/||W|| = {num(u0)} {when} against {num(ul)} "
             f"for the last layer; a thousand such steps change it by {num(1000 * u0)} of its "
-            f"norm. {why}, and its gradient is {g} of the last layer's.{plateau}"
-        )
-        remedy = (
-            "fix the gradient flow (see the vanishing finding); an adaptive optimizer such as "
-            "Adam rescales the steps but does not bring back the lost signal."
+            f"norm. The reason: {why}, and its gradient is {num(g)} of the last layer's."
+            f"{course}"
         )
     else:
         text = (
             f"With {name} {first} moves by ||dW||/||W|| = {num(u0)} {when} against {num(ul)} "
-            f"for the last layer, with a gradient {g} of the last layer's.{plateau}"
+            f"for the last layer, with a gradient {num(g)} of the last layer's ({ev.at(r)})."
+            f"{course}"
         )
-        remedy = "fix the gradient flow (see the vanishing finding)."
-    return Finding("optimizer", text, remedy, layers=(ev.rows[0].name,))
+    return Draft(
+        "optimizer",
+        text,
+        [],
+        "fix the gradient flow rather than the optimizer (see the vanishing finding).",
+        layers=(ev.rows[0].name,),
+    )
 
 
-def _plateau(ev: Evidence, vanished: bool) -> Finding | None:
+def _plateau(ev: Evidence) -> Draft | None:
     t = ev.thresholds
     scale = ev.chance if ev.chance else None
     losses = ev.epoch_losses
@@ -163,74 +187,129 @@ def _plateau(ev: Evidence, vanished: bool) -> Finding | None:
     a, b = found
     level = float(np.mean(losses[-(t.plateau_epochs + 1) :]))
     n = losses.size
+    drop, _ = _trend(losses[-(t.plateau_epochs + 1) :])
     head = (
-        f"The training loss changed by less than {num(t.plateau_tol * scale)} over the last "
-        f"{t.plateau_epochs} epochs ({a:.4f} at epoch {n - t.plateau_epochs} -> {b:.4f} at "
-        f"epoch {n})"
+        f"The training loss has stopped falling: it changed by less than "
+        f"{num(t.plateau_tol * scale)} over the last {t.plateau_epochs} epochs ({num(a)} at "
+        f"epoch {n - t.plateau_epochs} -> {num(b)} at epoch {n}; fitted trend "
+        f"{num(-drop / t.plateau_epochs)} per epoch)"
     )
-    fix = (
-        "the remedies of the vanishing finding"
-        if vanished
-        else "a larger learning rate, or a better initialization or activation"
-    )
+    vanished = "vanishing" in ev.reported()
     if abs(level - scale) <= t.chance_tol * scale:
         seed = (
-            f", together with a first-layer gradient of {num(ev.verdicts.grad_ratio[0])} of "
-            "the last layer's at the start: the seed document's symptom"
-            if vanished
+            f", together with a first-layer gradient of {num(ev.verdicts.grad_ratio[0])} of the "
+            "last layer's at initialization: the seed document's symptom"
+            if vanished and ev.parts.initial == "vanishing"
             else ""
         )
         text = (
-            f"{head} and sits at the chance level {scale:.4f}, the loss of predicting the label "
-            "frequencies (ln 2 = 0.693 for balanced binary labels): the network has learned "
-            f"nothing, the first sign of a vanishing gradient{seed}."
+            f"{head}, at the chance level {num(scale)}, the loss of predicting the label "
+            f"frequencies: the network has learned nothing{seed}."
         )
     elif level > 0.5 * scale:
-        text = f"{head} and stalled at {pct(level / scale)} of the chance level {scale:.4f}."
+        text = f"{head}, at {pct(level / scale)} of the chance level {num(scale)}."
     else:
         return None
-    return Finding(
-        "plateau",
-        text,
-        f"more epochs will not help at this rate; try {fix}.",
-        tuple(range(n - t.plateau_epochs, n + 1)),
+    fallback = (
+        "more epochs will not help at this rate; fix the gradient flow (see the vanishing finding)."
+        if vanished
+        else "more epochs will not help at this rate."
+    )
+    remedies = [] if vanished else [ev.network.larger_lr()]
+    net = ev.network
+    if not vanished:
+        remedies += [x for x in (net.relu_he(),) if x is not None]
+    return Draft("plateau", text, remedies, fallback, tuple(range(n - t.plateau_epochs, n + 1)))
+
+
+def _names(names: list[str], shown: int = 4) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
+def _events(ev: Evidence) -> Draft | None:
+    if not ev.parts.events:
+        return None
+    items = []
+    for e in ev.parts.events:
+        span = (
+            f"epoch {e['first_epoch']}"
+            if e["first_epoch"] == e["last_epoch"]
+            else f"epochs {e['first_epoch']}-{e['last_epoch']}"
+        )
+        where = f" ({_names(e['layers'])})" if e["layers"] else ""
+        n = e["records"]
+        items.append(f"{e['verdict']} in {n} record{'s' if n != 1 else ''}, {span}{where}")
+    return Draft(
+        "events",
+        "Seen in some records but in neither verdict (not at initialization, not persistent "
+        f"through training): {'; '.join(items)}.",
+        [],
+        "none needed: they did not last.",
+        tuple(sorted({e["first_epoch"] for e in ev.parts.events})),
+        tuple(sorted({name for e in ev.parts.events for name in e["layers"]})),
+    )
+
+
+def _healthy(ev: Evidence) -> Draft:
+    v, t = ev.verdicts, ev.thresholds
+    band = f"within {num(t.vanishing)}..{num(t.exploding)}"
+    start = (
+        f"first/last kernel-gradient ratio {num(v.grad_ratio[0])}, signal ratio "
+        f"{num(v.signal_ratio[0])}, {band}"
+    )
+    if ev.snapshot:
+        text = f"Gradients reach the first layer at the current weights ({start})"
+    else:
+        window = ev.parts.window
+        clean = int(np.sum(v.record[window] == "healthy"))
+        text = (
+            f"Gradients reach the first layer at initialization ({start}) and through "
+            f"training: {clean} of the last {len(window)} training records are healthy"
+        )
+        if clean < len(window):
+            text += ", and no condition held in half of them (see the events)"
+    return Draft(
+        "healthy",
+        f"{text}; no layer saturated or dead beyond its limit.",
+        [],
+        "none needed.",
     )
 
 
 def diagnose(ev: Evidence) -> list[Finding]:
     """All findings, most severe first (see the module docstring)."""
-    seen = {
-        verdict
-        for verdict in ("non-finite", "exploding", "vanishing", "dead", "saturated")
-        if ev.verdicts.records_with(verdict).size
-    }
-    out: list[Finding | None] = []
-    if "non-finite" in seen:
-        out.append(nonfinite(ev))
-    if "exploding" in seen:
-        out.append(exploding(ev))
-    if "vanishing" in seen:
-        out.append(vanishing(ev))
-    out.append(depth(ev))
-    if "vanishing" in seen:
-        out.append(_optimizer(ev))
-    out.append(_plateau(ev, "vanishing" in seen))
-    for verdict in ("dead", "saturated"):
-        if verdict in seen:
-            out.append(dead_or_saturated(ev, verdict))
-    findings = [f for f in out if f is not None]
-    if not seen:
-        v = ev.verdicts
-        findings.insert(
-            0,
-            Finding(
-                "healthy",
-                f"Gradients reach the first layer in every record: first/last kernel-gradient "
-                f"ratio {num(finite(np.min, v.grad_ratio))} at the lowest, signal ratio "
-                f"{num(finite(np.min, v.signal_ratio))}"
-                f" (limits {num(ev.thresholds.vanishing)} and {num(ev.thresholds.exploding)}); "
-                "no saturated or dead layer.",
-                "none needed.",
-            ),
+    reported = ev.reported()
+    drafts: list[Draft | None] = []
+    if "non-finite" in reported:
+        drafts.append(nonfinite(ev))
+    drafts.append(learning_rate(ev))
+    if "exploding" in reported:
+        drafts.append(exploding(ev))
+    if "vanishing" in reported:
+        drafts.append(vanishing(ev))
+        drafts.append(_optimizer(ev))
+    if "dead" in reported:
+        drafts.append(dead(ev))
+    if "saturated" in reported:
+        drafts.append(saturated(ev))
+    drafts.append(batchnorm_modes(ev))
+    drafts.append(_plateau(ev))
+    if ev.parts.headline == "healthy":
+        drafts.insert(0, _healthy(ev))
+    drafts.append(_events(ev))
+    kept = [d for d in drafts if d is not None]
+    groups = resolve([d.remedies for d in kept])
+    return [
+        Finding(
+            d.kind,
+            d.evidence,
+            render(group, d.fallback),
+            d.epochs,
+            d.layers,
+            tuple(r.key for r in group),
+            tuple(c for r in group for c in r.changes if c[1]),
         )
-    return findings
+        for d, group in zip(kept, groups, strict=True)
+    ]

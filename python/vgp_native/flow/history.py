@@ -160,6 +160,7 @@ class FlowHistory:
             ``locate_nonfinite``), to the batch even with ``every="epoch"``.
         structure: ``{"batchnorm", "residual", "dropout"}``: whether the model has
             such layers (decides whether mean-field theory applies).
+        batch_size: the batch size the records were measured on (the fit's).
     """
 
     rows: list[RowInfo]
@@ -178,6 +179,7 @@ class FlowHistory:
     sample_y: np.ndarray | None = None
     first_nonfinite: dict[str, Any] | None = None
     structure: dict[str, bool] = field(default_factory=dict)
+    batch_size: int = 32
 
     def field(self, name: str) -> np.ndarray:
         """``(records, rows)`` values of one field, e.g. ``"grad_norm"``."""

@@ -81,8 +81,9 @@ class Recording:
     history is first built.
     """
 
-    def __init__(self, every: str, probe_samples: int, model: Any) -> None:
+    def __init__(self, every: str, probe_samples: int, model: Any, batch_size: int = 32) -> None:
         self.every = every
+        self.batch_size = batch_size
         x, y = sample_rows(*model.engine.fit_data, probe_samples)
         self.sample = (np.array(x, copy=True), np.array(y, copy=True))
         self.layout = Layout(model)
@@ -207,14 +208,14 @@ class Recording:
     def probe_parts(self) -> tuple[_Parts, dict[str, Any] | None]:
         """The record of epoch 0 (the probe at initialization), computed once."""
         if self.probe is None:
-            rec, loss = self.initial.probe(*self.sample)
+            batches, losses = self.initial.probe(*self.sample, self.batch_size)
             self.probe = self._fold(
                 np.zeros(1, dtype=np.int64),
-                rec[None],
-                np.array([loss]),
-                np.array([-1]),
+                batches,
+                losses,
+                np.full(len(losses), -1),
                 np.zeros(1, dtype=np.int64),
-                np.array([loss]),
+                np.array([losses.mean()]),
                 None if self.probe_weights is None else [self.probe_weights],
             )
         return self.probe
@@ -248,6 +249,7 @@ class Recording:
             sample_y=self.sample[1],
             first_nonfinite=probe_where if probe_where is not None else self.first_nonfinite,
             structure=self.layout.structure(),
+            batch_size=self.batch_size,
         )
 
 

@@ -2,12 +2,15 @@
 
 A report is built from recorded statistics: ``GradientFlow().report()`` over a
 training run, or ``analyze(model, X, y)`` at the current weights (one probe
-record). Over a run, the overall verdict is the most severe condition seen in
-any record (non-finite > exploding > vanishing > dead > saturated > healthy);
-the per-layer table, ``grad_ratio`` and ``signal_ratio`` are those of the
-*focus* record, the first record showing that verdict (the last record when
-healthy), so the table always shows the evidence for the verdict. The
-findings say in which epochs each condition was seen.
+record). A run's verdict has two parts (``parts``): ``initial_verdict``, the
+network as initialized, and ``training_verdict``, the most severe condition
+that persisted through training; ``verdict`` is the more severe of the two
+(non-finite > exploding > vanishing > dead > saturated > healthy), and
+``events`` lists the conditions seen in some records that neither part
+reports. The per-layer table, ``grad_ratio`` and ``signal_ratio`` are those
+of the *focus* record, where the headline's evidence is (the probe when the
+initial part decides it), so the table always shows the evidence for the
+verdict. The findings say in which epochs each condition was seen.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from ..plots import report_figures
 from ..report_html import save_html
 from .decay import theory_comparison
 from .diagnosis import Evidence, Finding, chance_loss, diagnose
-from .history import FIELDS, FlowHistory, RowInfo, locate_nonfinite, update_ratios
+from .history import FIELDS, FlowHistory, RowInfo, aggregate, locate_nonfinite, update_ratios
 from .jacobian import jacobian_report
 from .layout import model_structure, row_infos
-from .probe import probe_record, sample_rows
+from .parts import reason, split_verdicts
+from .probe import mode_comparison, probe_record, sample_rows
 from .table import format_report
-from .verdicts import RecordVerdicts, Thresholds, judge
+from .thresholds import DepthContext, Thresholds
+from .verdicts import RecordVerdicts, judge
 
 __all__ = ["LAYER_KEYS", "GradientFlowReport", "analyze", "json_safe"]
 
@@ -81,8 +86,19 @@ class GradientFlowReport:
     """Where the gradient dies, why, and which remedy fixes it.
 
     Attributes:
-        verdict: the overall verdict: "healthy", "saturated", "dead", "vanishing",
-            "exploding" or "non-finite" (the most severe seen in any record).
+        verdict: the headline: "healthy", "saturated", "dead", "vanishing",
+            "exploding" or "non-finite", the more severe of the two parts.
+        initial_verdict: the network as initialized (the probe before the first update).
+        training_verdict: the most severe condition present in at least half of the
+            last 10 training records ("healthy" when none is).
+        events: ``{"verdict", "first_epoch", "last_epoch", "records", "layers"}`` of
+            the conditions seen in some records that neither part reports.
+        initial_reason, training_reason: the statistic that decided each part,
+            e.g. ``"signal 1.4e-06 at dense_1"`` (empty when healthy).
+        modes: for a batch-normalized model, ``{"metric", "train_loss",
+            "train_metric", "infer_loss", "infer_metric", "samples"}`` on the same
+            data in training mode (batch statistics) and inference mode (moving
+            statistics) at the model's current weights; None otherwise.
         layers: one dict per layer that owns a kernel, keys ``LAYER_KEYS``, at the
             focus record. ``update_ratio`` is ``||dW|| / ||W||`` per step (at
             epoch 0 or for ``analyze``: the first step a fresh optimizer takes).
@@ -101,6 +117,7 @@ class GradientFlowReport:
         thresholds: the ``Thresholds`` used.
         rows: ``RowInfo`` per layer row.
         record, epoch, batch: index, epoch and batch of the focus record.
+        parts: the ``parts.VerdictParts`` (window, focus, training record).
         record_verdicts: ``(records,)`` verdict of each record.
         grad_ratios, signal_ratios: ``(records,)`` ratios of each record.
         final_loss: last epoch's training loss (a run) or the probe loss (analyze).
@@ -114,23 +131,51 @@ class GradientFlowReport:
         history: FlowHistory | None,
         thresholds: Thresholds,
         jacobian: dict[str, Any],
+        initial: np.ndarray | None = None,
+        modes: dict[str, Any] | None = None,
     ) -> None:
         self.history = history
         self.data = data
         self.thresholds = thresholds
         self.rows: list[RowInfo] = list(data.rows)
         self.jacobian = jacobian
+        self.modes = modes
+        self.theory = theory_comparison(
+            self.rows, data.structure, data.field("grad_norm")[0], data.field("signal_norm")[0]
+        )
+        snapshot = history is None
         v: RecordVerdicts = judge(
             data.field,
             data.update_ratio,
-            [r.activation for r in self.rows],
+            self.rows,
             thresholds,
             data.loss_name,
+            initial=data.epoch == 0 if initial is None else initial,
+            depth=DepthContext.of(data.structure, self.theory),
         )
         self._verdicts = v
-        self.verdict = v.overall()
-        hits = np.flatnonzero(v.record == self.verdict)
-        self.record = int(hits[0]) if self.verdict != "healthy" else len(v.record) - 1
+        losses = data.epoch_losses
+        self.chance = chance_loss(data.loss_name, data.sample_y)
+        tail = losses[-thresholds.window :]
+        learned = bool(
+            self.chance
+            and tail.size
+            and np.isfinite(tail).all()
+            and tail.mean() < 0.5 * self.chance
+        )
+        parts = split_verdicts(
+            v, data.epoch, self.rows, thresholds, snapshot=snapshot, learned=learned
+        )
+        self.parts = parts
+        self.initial_verdict = parts.initial
+        self.training_verdict = parts.training
+        self.verdict = parts.headline
+        self.events = parts.events
+        self.initial_reason = reason(v, 0, parts.initial, data.field, self.rows, thresholds)
+        self.training_reason = reason(
+            v, parts.training_record, parts.training, data.field, self.rows, thresholds
+        )
+        self.record = parts.focus
         self.epoch = int(data.epoch[self.record])
         self.batch = int(data.batch[self.record])
         self.record_verdicts = v.record
@@ -139,17 +184,13 @@ class GradientFlowReport:
         self.grad_ratio = float(v.grad_ratio[self.record])
         self.signal_ratio = float(v.signal_ratio[self.record])
         self.layers = self._layer_rows(data, v)
-        losses = data.epoch_losses
         self.final_loss = float(losses[-1] if losses.size else data.loss[-1])
-        self.chance = chance_loss(data.loss_name, data.sample_y)
-        self.theory = theory_comparison(
-            self.rows, data.structure, data.field("grad_norm")[0], data.field("signal_norm")[0]
-        )
         evidence = Evidence(
             rows=self.rows,
             field=data.field,
             update_ratio=data.update_ratio,
             verdicts=v,
+            parts=parts,
             epoch=data.epoch,
             thresholds=thresholds,
             optimizer=data.optimizer,
@@ -157,7 +198,9 @@ class GradientFlowReport:
             chance=self.chance,
             theory=self.theory,
             first_nonfinite=data.first_nonfinite,
-            snapshot=history is None,
+            structure=data.structure,
+            modes=modes,
+            snapshot=snapshot,
         )
         self.finding_details: list[Finding] = diagnose(evidence)
         self.findings = [str(f) for f in self.finding_details]
@@ -208,16 +251,26 @@ class GradientFlowReport:
         t = Thresholds.of(**thresholds)
         jac: dict[str, Any] = {}
         samples = check_int(jacobian_samples, "jacobian_samples", minimum=0)
-        if model is not None and history.sample_x is not None and samples:
-            jac = jacobian_report(model, history.sample_x, samples=samples)
-        return cls(history, history=history, thresholds=t, jacobian=jac)
+        modes = None
+        if model is not None and history.sample_x is not None:
+            if samples:
+                jac = jacobian_report(model, history.sample_x, samples=samples)
+            if history.structure.get("batchnorm"):
+                modes = mode_comparison(
+                    model, history.sample_x, history.sample_y, history.batch_size
+                )
+        return cls(history, history=history, thresholds=t, jacobian=jac, modes=modes)
 
     # -- output --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """``{"verdict", "layers", "grad_ratio", "signal_ratio", "findings", "jacobian"}``
-        (DESIGN.md); floats may be NaN or inf (see ``to_json``)."""
+        """``{"verdict", "initial_verdict", "training_verdict", "events", "layers",
+        "grad_ratio", "signal_ratio", "findings", "jacobian"}`` (DESIGN.md); floats
+        may be NaN or inf (see ``to_json``)."""
         return {
             "verdict": self.verdict,
+            "initial_verdict": self.initial_verdict,
+            "training_verdict": self.training_verdict,
+            "events": [dict(e, layers=list(e["layers"])) for e in self.events],
             "layers": [dict(row) for row in self.layers],
             "grad_ratio": self.grad_ratio,
             "signal_ratio": self.signal_ratio,
@@ -241,7 +294,9 @@ class GradientFlowReport:
 
     def __repr__(self) -> str:
         return (
-            f"<GradientFlowReport verdict={self.verdict!r} layers={len(self.layers)} "
+            f"<GradientFlowReport verdict={self.verdict!r} "
+            f"initial_verdict={self.initial_verdict!r} "
+            f"training_verdict={self.training_verdict!r} layers={len(self.layers)} "
             f"grad_ratio={self.grad_ratio:.3g} signal_ratio={self.signal_ratio:.3g}>"
         )
 
@@ -259,26 +314,33 @@ def analyze(
     X: Any,
     y: Any,
     *,
+    batch_size: int = 32,
     max_samples: int = 2048,
     jacobian_samples: int = 64,
     **thresholds: Any,
 ) -> GradientFlowReport:
     """A report at the model's current weights, without training.
 
-    One probe pass (``probe.probe_record``: the whole sample as one batch,
-    batch normalization with batch statistics and no state change, dropout
-    off) gives every statistic; the update ratios are those of the first step
-    a freshly started optimizer would take. The Jacobian spectra use
-    ``jacobian_samples`` inputs in inference mode.
+    The probe (``probe.probe_record``: the sample shuffled once and cut into
+    batches of ``batch_size`` rows, one forward/backward pass each, batch
+    normalization with batch statistics and no state change, dropout off)
+    gives every statistic, averaged over the batches as an epoch's are; the
+    update ratios are those of the first step a freshly started optimizer
+    would take. The Jacobian spectra use ``jacobian_samples`` inputs in
+    inference mode. The three verdicts are the snapshot's; a model that has
+    not been trained yet is judged as an initialization (with the depth
+    criterion of ``flow.verdicts``).
 
     Args:
         model: a compiled ``Sequential``.
         X, y: data (as for ``fit``); at most ``max_samples`` rows are used, the
             same ones every time.
+        batch_size: rows per probe batch (as ``fit``'s; 32).
         max_samples: rows of ``X`` used for the probe.
         jacobian_samples: rows used for the Jacobians (0: no Jacobian).
         **thresholds: ``Thresholds`` fields to override.
     """
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     max_samples = check_int(max_samples, "max_samples", minimum=1)
     jacobian_samples = check_int(jacobian_samples, "jacobian_samples", minimum=0)
     t = Thresholds.of(**thresholds)
@@ -287,18 +349,20 @@ def analyze(
     native_network(model, x.shape[1])
     yy = prepare_targets(model, y, x.shape[0])
     x, yy = sample_rows(x, yy, max_samples)
-    rec, loss = probe_record(model, x, yy)
+    batches, losses = probe_record(model, x, yy, batch_size)
     rows = row_infos(model)
-    where = locate_nonfinite(rec[None])
+    where = locate_nonfinite(batches)
+    structure = model_structure(model)
     nf = len(FIELDS)
+    rec = aggregate(batches)
     data = FlowHistory(
         rows=rows,
         stats=rec[None, :, :nf],
         hist=rec[None, :, nf:],
-        update_ratio=update_ratios(rec[None])[None],
+        update_ratio=update_ratios(batches)[None],
         epoch=np.zeros(1, dtype=np.int64),
         batch=np.full(1, -1, dtype=np.int64),
-        loss=np.array([loss]),
+        loss=np.array([losses.mean()]),
         optimizer={"class_name": type(model.optimizer).__name__, **model.optimizer.get_config()},
         loss_name=model.loss or "",
         sample_x=x,
@@ -312,7 +376,16 @@ def analyze(
             "name": rows[where[1]].name,
             "where": where[2],
         },
-        structure=model_structure(model),
+        structure=structure,
+        batch_size=batch_size,
     )
     jac = jacobian_report(model, x, samples=jacobian_samples)
-    return GradientFlowReport(data, history=None, thresholds=t, jacobian=jac)
+    modes = mode_comparison(model, x, yy, batch_size) if structure.get("batchnorm") else None
+    return GradientFlowReport(
+        data,
+        history=None,
+        thresholds=t,
+        jacobian=jac,
+        initial=np.array([model.history is None]),
+        modes=modes,
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from ._text import num
 
-__all__ = ["WIDTH", "format_report"]
+__all__ = ["WIDTH", "format_report", "verdict_line"]
 
 #: Target line width.
 WIDTH = 100
@@ -106,17 +106,33 @@ def _where(report: Any) -> str:
     epoch = "epoch 0 = initialization" if report.epoch == 0 else f"epoch {report.epoch}"
     if report.batch >= 0:
         epoch += f", batch {report.batch}"
-    which = "the last" if report.verdict == "healthy" else "the first with this verdict"
-    return f"{epoch}; {which} of {total} records"
+    which = "the last" if report.verdict == "healthy" else "the headline's evidence"
+    return f"{epoch}, {which}, of {total} records"
+
+
+def _part(verdict: str, why: str) -> str:
+    return f"{verdict} ({why})" if why else verdict
+
+
+def verdict_line(report: Any) -> str:
+    """``"VANISHING: at initialization vanishing (signal ...); in training ..."``."""
+    head = f"Gradient flow: {report.verdict.upper()}"
+    if report.history is None:
+        why = report.initial_reason
+        return f"{head}{f' ({why})' if why else ''}, at the current weights"
+    return (
+        f"{head}: at initialization {_part(report.initial_verdict, report.initial_reason)}; in "
+        f"training {_part(report.training_verdict, report.training_reason)}"
+    )
 
 
 def format_report(report: Any) -> str:
     """The text ``print(report)`` shows (at most ``WIDTH`` columns)."""
     t = report.thresholds
     head = [
-        f"Gradient flow: {report.verdict.upper()} ({_where(report)})",
-        f"first/last kernel-gradient ratio {num(report.grad_ratio)}, signal ratio "
-        f"{num(report.signal_ratio)} (vanishing < {num(t.vanishing)}, exploding > "
+        verdict_line(report),
+        f"table: {_where(report)}; first/last kernel-gradient ratio {num(report.grad_ratio)}, "
+        f"signal ratio {num(report.signal_ratio)} (vanishing < {num(t.vanishing)}, exploding > "
         f"{num(t.exploding)})",
     ]
     th = report.theory

@@ -31,7 +31,13 @@ from ._blocks import (
     write_atomic,
 )
 
-__all__ = ["render_comparison_html", "render_html", "save_comparison_html", "save_html"]
+__all__ = [
+    "render_comparison_html",
+    "render_html",
+    "save_comparison_html",
+    "save_html",
+    "verdict_html",
+]
 
 
 def _run_facts(report: Any) -> dict[str, Any]:
@@ -43,7 +49,7 @@ def _run_facts(report: Any) -> dict[str, Any]:
         where = "initialization" if report.epoch == 0 else f"epoch {report.epoch}"
         if report.batch >= 0:
             where += f", batch {report.batch}"
-        where += " (first record showing the verdict)" if report.verdict != "healthy" else ""
+        where += " (the headline's evidence)" if report.verdict != "healthy" else ""
     facts: dict[str, Any] = {
         "table and ratios at": where,
         "first/last kernel-gradient ratio": report.grad_ratio,
@@ -76,6 +82,30 @@ def _theory_html(report: Any) -> str:
     return f'<p class="muted">{esc(text)}</p>'
 
 
+def verdict_html(report: Any) -> str:
+    """The headline verdict, its two parts with the statistic behind each, and the events."""
+    rows = [f'<p class="verdict">Verdict: {badge(report.verdict)}</p>']
+    if report.history is not None:
+        items = []
+        for when, verdict, why in (
+            ("at initialization", report.initial_verdict, report.initial_reason),
+            ("in training", report.training_verdict, report.training_reason),
+        ):
+            detail = f' <span class="muted">({esc(why)})</span>' if why else ""
+            items.append(f"<li>{esc(when)}: {badge(verdict)}{detail}</li>")
+        rows.append(f'<ul class="parts">{"".join(items)}</ul>')
+    elif report.initial_reason:
+        rows.append(f'<p class="muted">{esc(report.initial_reason)}, at the current weights</p>')
+    if report.events:
+        events = "".join(
+            f"<li>{badge(e['verdict'])} in {e['records']} record(s), epochs "
+            f"{e['first_epoch']}-{e['last_epoch']}</li>"
+            for e in report.events
+        )
+        rows.append(f'<p>Events (did not persist):</p><ul class="parts">{events}</ul>')
+    return "\n".join(rows)
+
+
 def report_section(
     report: Any, heading: str | None = None, extra_figures: Any = None, level: int = 2
 ) -> str:
@@ -85,7 +115,7 @@ def report_section(
     parts = []
     if heading is not None:
         parts.append(f"<{h}>{esc(heading)}</{h}>")
-    parts.append(f"<p>Overall verdict: {badge(report.verdict)}</p>")
+    parts.append(verdict_html(report))
     parts.append(facts_table(_run_facts(report)))
     findings = list(report.finding_details or report.findings)
     parts.append(f"<{sub}>Findings</{sub}>")
@@ -162,7 +192,8 @@ def render_comparison_html(
     head = "".join(
         f"<th>{h}</th>"
         for h in (
-            "verdict",
+            "at init",
+            "in training",
             "first/last gradient",
             "first/last signal",
             "final loss",
@@ -177,9 +208,10 @@ def render_comparison_html(
         cells += "".join(
             f"<td>{esc(percent(_final(report, k)))}</td>" for k in ("accuracy", "val_accuracy")
         )
-        rows.append(
-            f'<tr><td class="name">{esc(label)}</td><td>{badge(report.verdict)}</td>{cells}</tr>'
+        parts = "".join(
+            f"<td>{badge(v)}</td>" for v in (report.initial_verdict, report.training_verdict)
         )
+        rows.append(f'<tr><td class="name">{esc(label)}</td>{parts}{cells}</tr>')
     summary = f'<table><tr><th class="name">configuration</th>{head}</tr>{"".join(rows)}</table>'
     extra = as_figure_dict(extra_figures)
     overlay = {"comparison": compare(reports, labels)}
