@@ -120,13 +120,30 @@ def test_frozen_is_said_only_of_weights_that_do_not_move(update: float, frozen: 
 
 def test_optimizer_never_blames_a_signal_that_is_exactly_zero_on_epsilon() -> None:
     h = history()
-    h.stats[:, 0, F["grad_norm"]] = 0.0
-    h.stats[:, 1, F["dead"]] = 1.0
+    h.stats[:, 0, F["grad_norm"]] = 0.0  # e.g. zero weights above it
     h.optimizer = {"class_name": "Adam", "learning_rate": 1e-3}
     r = report(h)
     t = text(r, "optimizer")
     assert "receives no gradient at all (exactly 0" in t and "epsilon" not in t
-    assert "ratio 0" in " ".join(r.findings) or "is 0 of the last" in " ".join(r.findings)
+    assert "kernel gradient (layer 1 (dense_0)) is 0 of the last" in " ".join(r.findings)
+
+
+def test_all_units_off_is_dead_not_vanishing() -> None:
+    """A negative bias that keeps every unit of a layer off: the gradient below it is
+    exactly zero; the verdict names the dead layer and the cause, not "vanishing"."""
+    h = history()
+    h.stats[:, 1, F["dead"]] = 1.0
+    h.stats[:, 0, F["grad_norm"]] = 0.0
+    h.stats[:, 0, F["signal_norm"]] = 0.0
+    h.logs = [{"loss": 0.69} for _ in h.logs]
+    for row in h.rows[:-1]:
+        row.bias_initializer = {"class_name": "Constant", "config": {"value": -2.0}}
+    r = report(h)
+    assert (r.initial_verdict, r.training_verdict) == ("dead", "dead")
+    assert r.initial_reason == "dead 100% at dense_1"
+    t = text(r, "dead")
+    assert "no gradient passes below this layer" in t and "the biases start at -2" in t
+    assert "vanishing" not in kinds(r)
 
 
 def test_carries_nothing_only_when_the_loss_stayed_at_chance() -> None:

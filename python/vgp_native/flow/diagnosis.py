@@ -131,9 +131,9 @@ def _optimizer(ev: Evidence) -> Draft | None:
         )
     if ev.field("grad_norm")[r, 0] == 0.0:
         text = (
-            f"{first} receives no gradient at all (exactly 0 {ev.at(r)}): units above it are "
-            f"off for every sample, so no optimizer can move it ({name}'s steps there are "
-            f"||dW||/||W|| = {num(u0)} {when}).{course}"
+            f"{first} receives no gradient at all (exactly 0 {ev.at(r)}): nothing of the loss "
+            f"reaches it, so no optimizer can move it ({name}'s steps there are ||dW||/||W|| = "
+            f"{num(u0)} {when}).{course}"
         )
     elif name in ("Adam", "RMSprop") and u0 >= t.frozen_update:
         steer = (
