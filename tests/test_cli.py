@@ -185,7 +185,7 @@ def test_sweep_local_outputs(vgp, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("] 12/12 100%") == 1 and "] 1/12" in proc.stderr
     header = proc.stdout.splitlines()[0].split()
-    assert header[:2] == ["depth", "activation"] and "verdict" in header
+    assert header[:2] == ["depth", "activation"] and header[-4:] == ["at", "init", "in", "training"]
     rows = _csv_rows(tmp_path / "results.csv")
     assert len(rows) == 12 and list(rows[0]) == [*CONFIG_KEYS, *RESULT_FIELDS]
     assert [(r["depth"], r["activation"], r["seed"]) for r in rows[:4]] == [
@@ -199,8 +199,10 @@ def test_sweep_local_outputs(vgp, tmp_path: Path) -> None:
     assert payload["grid"]["depth"] == [2, 4] and payload["seeds"] == [0, 1, 2]
     assert len(payload["results"]) == 12 and len(payload["summary"]) == 4
     assert payload["summary"][0]["trainable_depth"] == pytest.approx(2.08, abs=0.01)
-    for name in ("heatmap_val_accuracy.png", "heatmap_grad_ratio.png"):
+    for name in ("heatmap_val_accuracy.png", "heatmap_grad_ratio.png", "heatmap_verdicts.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    summary = payload["summary"][0]
+    assert {"initial_verdict", "training_verdict", "initial_verdict_count"} <= set(summary)
     assert len(list((tmp_path / "runs").glob("*.json"))) == 12
     # Rerunning with the same --out trains nothing and gives the same table.
     again = vgp(*SWEEP_ARGS, "--epochs", "4", "--out", str(tmp_path))

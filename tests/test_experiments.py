@@ -22,7 +22,7 @@ from vgp_native.experiments import (
     run_config,
     sweep,
 )
-from vgp_native.experiments.figures import heatmap_grid
+from vgp_native.experiments.figures import heatmap_grid, verdict_grid, verdict_heatmap
 from vgp_native.experiments.files import atomic_write_text, remove_stale_temporaries
 from vgp_native.experiments.summary import summarize, trainable_depth
 from vgp_native.experiments.sweep import decode_result, encode_result
@@ -395,3 +395,26 @@ def test_summarize_and_heatmap_grid() -> None:
     assert theory[1] == pytest.approx(8.66, abs=0.01)  # relu, glorot_uniform: chi1 = 1/2
     with pytest.raises(ValueError, match="metric"):
         heatmap_grid(results, "loss")
+
+
+def test_verdict_grid_pools_both_parts_over_seeds() -> None:
+    """The sweep's verdict heatmap: per cell the most severe part over seeds, and counts."""
+    base = {k: DEFAULTS[k] for k in CONFIG_KEYS}
+    results = []
+    for seed, (initial, training) in enumerate([("vanishing", "healthy"), ("healthy", "dead")]):
+        results.append(
+            base
+            | {"seed": seed, "depth": 8}
+            | dict.fromkeys(RESULT_FIELDS, 0.0)
+            | {"verdict": "vanishing" if seed == 0 else "dead"}
+            | {"initial_verdict": initial, "training_verdict": training}
+        )
+    labels, depths, cells = verdict_grid(results)
+    assert depths == [8] and len(labels) == 1
+    cell = cells[0][0]
+    assert (cell["initial_verdict"], cell["initial_verdict_count"]) == ("vanishing", 1)
+    assert (cell["training_verdict"], cell["training_verdict_count"]) == ("dead", 1)
+    assert cell["verdict"] == "vanishing"
+    fig = verdict_heatmap(results)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["van / dead"]

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..experiments import CONFIG_KEYS, RESULT_FIELDS, expand_grid, load_dataset, sweep
-from ..experiments.figures import sweep_heatmap
+from ..experiments.figures import sweep_heatmap, verdict_heatmap
 from ..experiments.summary import summarize, varying_keys
 from ..experiments.sweep import encode_result
 from .common import (
@@ -93,13 +93,15 @@ def _note(result: dict[str, Any], varying: list[str]) -> str:
     parts = [f"{k}={result[k]}" for k in varying]
     return (
         f"{', '.join(parts)}{', ' if parts else ''}seed {result['seed']}: "
-        f"test acc {fmt_num(result['val_accuracy'], 2)}, verdict {result['verdict']}"
+        f"test acc {fmt_num(result['val_accuracy'], 2)}, at init {result['initial_verdict']}, "
+        f"in training {result['training_verdict']}"
     )
 
 
 def _table(summary: list[dict[str, Any]], varying: list[str]) -> str:
     keys = varying or ["depth", "activation", "init"]
-    header = [*keys, "seeds", "loss", "train acc", "test acc", "grad ratio", "6ξ", "verdict"]
+    header = [*keys, "seeds", "loss", "train acc", "test acc", "grad ratio", "6ξ", "at init"]
+    header.append("in training")
     rows = []
     for row in summary:
         xi6 = row["trainable_depth"]
@@ -113,10 +115,11 @@ def _table(summary: list[dict[str, Any]], varying: list[str]) -> str:
                 + (f" ±{row['val_accuracy_std']:.2f}" if row["seeds"] > 1 else ""),
                 fmt_num(row["grad_ratio"], 2),
                 "-" if xi6 is None else fmt_num(xi6, 1),
-                f"{row['verdict']} ({row['verdict_count']}/{row['seeds']})",
+                f"{row['initial_verdict']} ({row['initial_verdict_count']}/{row['seeds']})",
+                f"{row['training_verdict']} ({row['training_verdict_count']}/{row['seeds']})",
             ]
         )
-    align = "l" * len(keys) + "rrrrrrl"
+    align = "l" * len(keys) + "rrrrrrll"
     return format_table(rows, header, align)
 
 
@@ -146,6 +149,9 @@ def _write_outputs(
         path = out / f"heatmap_{metric}.png"
         save_figure(sweep_heatmap(results, metric), path)
         written.append(path)
+    path = out / "heatmap_verdicts.png"
+    save_figure(verdict_heatmap(results), path)
+    written.append(path)
     return written
 
 

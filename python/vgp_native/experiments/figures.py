@@ -20,7 +20,7 @@ import numpy as np
 
 from .summary import summarize, varying_keys
 
-__all__ = ["METRICS", "heatmap_grid", "sweep_heatmap"]
+__all__ = ["METRICS", "heatmap_grid", "sweep_heatmap", "verdict_grid", "verdict_heatmap"]
 
 #: Quantities a sweep heatmap can show: (title, colour-bar label, log scale).
 METRICS: dict[str, tuple[str, str, bool]] = {
@@ -173,5 +173,95 @@ def sweep_heatmap(
     ax.set_xlim(-0.5, len(depths) - 0.5)
     if drawn:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+#: Short names of the verdicts in heatmap cells.
+SHORT = {
+    "healthy": "ok",
+    "saturated": "sat",
+    "dead": "dead",
+    "vanishing": "van",
+    "exploding": "exp",
+    "non-finite": "nan",
+}
+#: Cell colours by the headline verdict (Okabe-Ito; healthy a light grey).
+VERDICT_COLOURS = {
+    "healthy": "#E6E6E6",
+    "saturated": "#F0E442",
+    "dead": "#999999",
+    "vanishing": "#56B4E9",
+    "exploding": "#E69F00",
+    "non-finite": "#D55E00",
+}
+
+
+def verdict_grid(
+    results: Sequence[Mapping[str, Any]],
+) -> tuple[list[str], list[int], list[list[dict[str, Any] | None]]]:
+    """``(row_labels, depths, cells)``: each cell the pooled summary row of a
+    configuration at a depth (its ``verdict``, ``initial_verdict``,
+    ``training_verdict`` and their counts over seeds), None where not run."""
+    if not results:
+        raise ValueError("results is empty: nothing to draw")
+    summary = summarize(results)
+    keys = [k for k in varying_keys(results) if k != "depth"]
+    depths = sorted({int(r["depth"]) for r in summary})
+    labels: list[str] = []
+    for row in summary:
+        if (label := _row_label(row, keys)) not in labels:
+            labels.append(label)
+    cells: list[list[dict[str, Any] | None]] = [[None] * len(depths) for _ in labels]
+    for row in summary:
+        cells[labels.index(_row_label(row, keys))][depths.index(int(row["depth"]))] = row
+    return labels, depths, cells
+
+
+def verdict_heatmap(results: Sequence[Mapping[str, Any]], ax: Any = None) -> Any:
+    """The two-part verdict over depth (columns) x configuration (rows); return the Figure.
+
+    Each cell is coloured by the headline verdict (the more severe part; the
+    most severe over seeds) and reads "initial / training" in short words
+    (ok, sat, dead, van, exp, nan).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    labels, depths, cells = verdict_grid(results)
+    if ax is None:
+        width = 3.0 + 1.1 * len(depths) + 0.07 * max(map(len, labels))
+        fig = plt.figure(figsize=(width, 1.8 + 0.42 * len(labels)))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    order = list(VERDICT_COLOURS)
+    codes = np.full((len(labels), len(depths)), np.nan)
+    for (i, j), cell in np.ndenumerate(np.array(cells, dtype=object)):
+        if cell is not None:
+            codes[i, j] = order.index(cell["verdict"])
+    cmap = ListedColormap([VERDICT_COLOURS[v] for v in order])
+    ax.imshow(
+        np.ma.masked_invalid(codes), aspect="auto", cmap=cmap, vmin=-0.5, vmax=len(order) - 0.5
+    )
+    for (i, j), cell in np.ndenumerate(np.array(cells, dtype=object)):
+        text = "-"
+        if cell is not None:
+            text = f"{SHORT[cell['initial_verdict']]} / {SHORT[cell['training_verdict']]}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(depths)), [str(d) for d in depths])
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("depth (hidden Dense layers)")
+    ax.set_title("Verdict at initialization / in training (colour: the more severe)")
+    handles = [Patch(color=VERDICT_COLOURS[v], label=v) for v in order]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncol=len(order),
+        fontsize=8,
+        frameon=False,
+    )
     fig.tight_layout()
     return fig

@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
-from ._text import epochs_text, layer_text, num, pct
-from .findings import Draft, Evidence, Finding, finite
+from ._text import layer_text, num, pct
+from .findings import Draft, Evidence, Finding
 from .findings_path import exploding, learning_rate, nonfinite, vanishing
 from .findings_units import batchnorm_modes, dead, saturated
 from .remedies import render, resolve
@@ -94,19 +94,19 @@ def _optimizer(ev: Evidence) -> Draft | None:
     if name is None or not len(ev.rows):
         return None
     train = np.flatnonzero(ev.epoch > 0)
-    records = train if train.size else np.zeros(1, dtype=np.int64)
-    u0 = finite(np.median, ev.update_ratio[records, 0])
-    ul = finite(np.median, ev.update_ratio[records, -1])
-    size = ev.rows[0].fan_in * ev.rows[0].fan_out
-    rms = finite(np.median, ev.field("update_norm")[records, 0]) / math.sqrt(size)
+    # The steps of a training record: the training part's when it is vanishing, else the last.
+    if not train.size:
+        step = 0
+    elif ev.parts.training == "vanishing":
+        step = ev.parts.training_record
+    else:
+        step = int(train[-1])
+    u0, ul = float(ev.update_ratio[step, 0]), float(ev.update_ratio[step, -1])
     if train.size:
-        when = (
-            f"per step (median over {epochs_text(ev.epoch[train].tolist())}; RMS step "
-            f"{num(rms)} per weight)"
-        )
+        when = f"per step ({ev.at(step)})"
         verb = "keep moving"
     else:
-        when = f"on its first step from these weights (RMS step {num(rms)} per weight)"
+        when = "on its first step from these weights"
         verb = "would move"
     r = ev.part_record("vanishing")
     g = float(ev.verdicts.grad_ratio[r])
@@ -129,11 +129,11 @@ def _optimizer(ev: Evidence) -> Draft | None:
             else f" The training loss went from {num(losses[0])} to {num(losses[-1])} "
             f"(chance: {num(ev.chance)})."
         )
-    if g == 0.0:
+    if ev.field("grad_norm")[r, 0] == 0.0:
         text = (
-            f"{first} receives no gradient at all (exactly 0 {ev.at(r)}): units above it are "
-            f"off for every sample, so no optimizer can move it ({name}'s steps there are "
-            f"||dW||/||W|| = {num(u0)} {when}).{course}"
+            f"{first} receives no gradient at all (exactly 0 {ev.at(r)}): nothing of the loss "
+            f"reaches it, so no optimizer can move it ({name}'s steps there are ||dW||/||W|| = "
+            f"{num(u0)} {when}).{course}"
         )
     elif name in ("Adam", "RMSprop") and u0 >= t.frozen_update:
         steer = (
@@ -156,8 +156,8 @@ def _optimizer(ev: Evidence) -> Draft | None:
         )
         text = (
             f"With {name} {first} is frozen: ||dW||/||W|| = {num(u0)} {when} against {num(ul)} "
-            f"for the last layer; a thousand such steps change it by {num(1000 * u0)} of its "
-            f"norm. The reason: {why}, and its gradient is {num(g)} of the last layer's."
+            "for the last layer; a thousand such steps change it by less than 1% of its norm. "
+            f"The reason: {why}, and its gradient is {num(g)} of the last layer's."
             f"{course}"
         )
     else:
@@ -187,12 +187,11 @@ def _plateau(ev: Evidence) -> Draft | None:
     a, b = found
     level = float(np.mean(losses[-(t.plateau_epochs + 1) :]))
     n = losses.size
-    drop, _ = _trend(losses[-(t.plateau_epochs + 1) :])
     head = (
         f"The training loss has stopped falling: it changed by less than "
         f"{num(t.plateau_tol * scale)} over the last {t.plateau_epochs} epochs ({num(a)} at "
-        f"epoch {n - t.plateau_epochs} -> {num(b)} at epoch {n}; fitted trend "
-        f"{num(-drop / t.plateau_epochs)} per epoch)"
+        f"epoch {n - t.plateau_epochs} -> {num(b)} at epoch {n}), and its fitted trend over "
+        "them is within their noise or too slow to matter"
     )
     vanished = "vanishing" in ev.reported()
     if abs(level - scale) <= t.chance_tol * scale:
@@ -210,11 +209,8 @@ def _plateau(ev: Evidence) -> Draft | None:
         text = f"{head}, at {pct(level / scale)} of the chance level {num(scale)}."
     else:
         return None
-    fallback = (
-        "more epochs will not help at this rate; fix the gradient flow (see the vanishing finding)."
-        if vanished
-        else "more epochs will not help at this rate."
-    )
+    text += " More epochs will not help at this rate."
+    fallback = "fix the gradient flow (see the vanishing finding)." if vanished else "none left."
     remedies = [] if vanished else [ev.network.larger_lr()]
     net = ev.network
     if not vanished:

@@ -109,8 +109,8 @@ def learning_rate(ev: Evidence) -> Draft | None:
     return Draft(
         "learning-rate",
         f"One step changed {layer_text(k, name)} by {num(u)} of its norm ({ev.at(r)}; "
-        f"||dW||/||W||), {num(u / 1e-3)} times the 1e-3 per step of healthy training: the "
-        f"learning rate ({num(lr)}) is too large for this network{then}.",
+        f"||dW||/||W||), far above the 1e-3 per step of healthy training: the learning rate "
+        f"({num(lr)}) is too large for this network{then}.",
         offer(ev.network.smaller_lr(), ev.network.clipping()),
         "lower the learning rate.",
         (int(ev.epoch[r]),),
@@ -137,11 +137,9 @@ def _depth_text(ev: Evidence, r: int, grows: bool) -> str:
             f"layer and networks train up to about {num(k)} xi = "
             f"{num(k * th['depth_scale'])} layers; this one has {h} hidden layers"
         )
-    xi = 1.0 / abs(2.0 * math.log(float(v.signal_factor[r])))
     return (
-        f"{moved} ({per}): at that rate networks train up to about {num(k)} xi = "
-        f"{num(k * xi)} layers (xi = 1/|ln f^2|, Schoenholz et al. 2017), fewer than the "
-        f"{h - 1} this one crosses"
+        f"{moved} ({per}): a change beyond e^3 over the network, which mean field puts past "
+        f"its trainable depth of about {num(k)} xi (xi = 1/|ln f^2|; Schoenholz et al. 2017)"
     )
 
 

@@ -49,7 +49,12 @@ def dead(ev: Evidence) -> Draft:
         f"{pct(value)} of the {row.fan_out} relu units of {layer_text(k, row.name)} are off for "
         f"every sample of a batch {ev.parts_text('dead')} ({ev.at(r)}); a healthy layer of that "
         f"width has at most {pct(limit)} off (half, the mean-field limit, plus three binomial "
-        "standard deviations). Off units pass no gradient and cannot recover."
+        "standard deviations). Off units pass no gradient and cannot recover"
+    )
+    text += (
+        ": with all of them off, no gradient passes below this layer at all."
+        if value >= 1.0
+        else "."
     )
     if net.bias_mean < 0:
         text += (

@@ -120,6 +120,8 @@ class GradientFlowReport:
         parts: the ``parts.VerdictParts`` (window, focus, training record).
         record_verdicts: ``(records,)`` verdict of each record.
         grad_ratios, signal_ratios: ``(records,)`` ratios of each record.
+        signal_factors: ``(records,)`` per-layer factor of the signal on its way to the
+            input, ``signal_ratio ** (1 / (hidden - 1))``.
         final_loss: last epoch's training loss (a run) or the probe loss (analyze).
         chance: loss of predicting the label frequencies (None if unknown).
     """
@@ -181,6 +183,7 @@ class GradientFlowReport:
         self.record_verdicts = v.record
         self.grad_ratios = v.grad_ratio
         self.signal_ratios = v.signal_ratio
+        self.signal_factors = v.signal_factor
         self.grad_ratio = float(v.grad_ratio[self.record])
         self.signal_ratio = float(v.signal_ratio[self.record])
         self.layers = self._layer_rows(data, v)

@@ -27,7 +27,9 @@ vanishing   ``grad_ratio < vanishing`` or ``signal_ratio < vanishing`` (1e-3, th
             under a non-zero last one; at initialization also the depth
             criterion below
 dead        a relu layer whose units are off for every sample of a batch
-            beyond what a healthy layer shows (see ``dead_limit``)
+            beyond what a healthy layer shows (see ``dead_limit``); a layer
+            with all its units off cuts the gradient to exactly zero below
+            it, and that is this condition, not a vanishing one
 saturated   a sigmoid/tanh layer with at least ``saturated`` (0.9) of its
             outputs within 1e-2 of the bounds
 healthy     none of the above
@@ -269,10 +271,23 @@ def judge(
     values = np.stack([grad, signal, np.asarray(field("weight_norm")), judged_update], axis=-1)
     nonfinite = (bad_counts > 0) | ~np.isfinite(values).all(axis=-1)
 
+    facts = [activations.REGISTRY.get(r.activation) for r in rows]
+    outside = np.array([not r.in_residual for r in rows], dtype=bool)
+    can_die = np.array([f is not None and f.dies for f in facts], dtype=bool) & outside
+    bounded = (
+        np.array([f is not None and f.family == "saturating" for f in facts], dtype=bool) & outside
+    )
+    if n_rows and FUSED_OUTPUTS.get(loss_name) == rows[-1].activation:
+        bounded[-1] = False
     with np.errstate(invalid="ignore"):
         path_exploding = (grad_ratio > t.exploding) | (signal_ratio > t.exploding)
         path_vanishing = (grad_ratio < t.vanishing) | (signal_ratio < t.vanishing)
         path_vanishing |= (grad[:, 0] == 0.0) & (grad[:, -1] > 0.0)
+        # A layer whose units are all off for the whole batch cuts the gradient to
+        # exactly zero below it: that is the dead condition, not a vanishing one.
+        all_off = (can_die[None, :] & (np.asarray(field("dead")) >= 1.0)).any(axis=1)
+        cut = (grad[:, 0] == 0.0) | (signal_ratio == 0.0)
+        path_vanishing &= ~(all_off & cut)
         ctx = depth or DepthContext(applies=False)
         # The depth criterion, where the band has not already named the condition.
         depth_names = np.array(
@@ -295,14 +310,6 @@ def judge(
         vanishing = path_vanishing[:, None] & beyond_lo
         vanishing[:, 0] |= path_vanishing
 
-    facts = [activations.REGISTRY.get(r.activation) for r in rows]
-    outside = np.array([not r.in_residual for r in rows], dtype=bool)
-    can_die = np.array([f is not None and f.dies for f in facts], dtype=bool) & outside
-    bounded = (
-        np.array([f is not None and f.family == "saturating" for f in facts], dtype=bool) & outside
-    )
-    if n_rows and FUSED_OUTPUTS.get(loss_name) == rows[-1].activation:
-        bounded[-1] = False
     limits = np.array([dead_limit(r.fan_out, t) for r in rows])
     dead = can_die[None, :] & (np.asarray(field("dead")) > limits[None, :] - 1e-12)
     saturated = bounded[None, :] & (np.asarray(field("saturated")) >= t.saturated)
