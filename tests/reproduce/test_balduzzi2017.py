@@ -32,9 +32,9 @@ def test_plain_networks_shatter_residual_ones_do_not(measured: dict[str, Any]) -
 def test_decay_fits(measured: dict[str, Any]) -> None:
     """The fitted rates, measured: plain decays exponentially but slower than the paper's
     2^-L at lag 1 on this grid; residual decays sublinearly, slower than L^-1/2."""
-    b, alpha = measured["plain_factor"], measured["residual_alpha"]
+    b, alpha = measured["plain_fit"]["factor"], measured["residual_fit"]["alpha"]
     assert 0.5 < b < 1.0
-    assert measured["plain_fit_points"] >= 3
+    assert measured["plain_fit"]["points"] >= 3
     assert 0.0 < alpha < 0.5
     claims = preset.claims(measured)
     assert claims[1]["holds"] == (0.5 / np.sqrt(2) <= b <= 0.5 * np.sqrt(2))
@@ -47,9 +47,12 @@ def test_decay_fits(measured: dict[str, Any]) -> None:
 
 def test_fits_recover_known_rates() -> None:
     depths = np.arange(1, 9)
-    factor, used = preset.fit_exponential(depths, 0.9 * 0.5**depths, floor=1e-4)
-    assert factor == pytest.approx(0.5) and used == 8
-    assert preset.fit_power(depths, 2.0 * depths**-0.5) == pytest.approx(0.5)
+    fit = preset.fit_exponential(depths, 0.9 * 0.5**depths, floor=1e-4)
+    assert fit == pytest.approx({"factor": 0.5, "amplitude": 0.9, "points": 8})
+    assert preset.fit_exponential(depths, 0.5**depths, floor=0.1)["points"] == 3
+    assert preset.fit_power(depths, 2.0 * depths**-0.5) == pytest.approx(
+        {"alpha": 0.5, "amplitude": 2.0}
+    )
 
 
 def test_claims_and_figures_follow_the_contract(measured: dict[str, Any]) -> None:
