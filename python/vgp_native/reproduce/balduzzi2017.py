@@ -44,14 +44,13 @@ import math
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from .. import flow
 from ..initializers import RandomNormal
 from ..layers import Activation, BatchNormalization, Dense, Residual
 from ..models import Sequential
 from ..optimizers import SGD
+from ._figure import PALETTE, panels, seeds_from
 
 NAME = "balduzzi2017"
 PAPER = (
@@ -147,7 +146,7 @@ def measure(quick: bool, seed: int) -> dict[str, Any]:
     """Mean lag-1 autocorrelation per depth for both kinds, the fits, and example gradients."""
     size = _sizes(quick)
     x = np.linspace(LO, HI, GRID)
-    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(size["seeds"])]
+    seeds = seeds_from(seed, size["seeds"])
     out: dict[str, Any] = {"x": x, "floor": 2.0 / math.sqrt(GRID), "examples": {}}
     for kind in ("plain", "residual"):
         means = []
@@ -210,43 +209,44 @@ def claims(m: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
+def figures(m: dict[str, Any]) -> list[tuple[str, Any]]:
     """Fig. 1 (gradients along the grid) and the decay of ``r_1`` with depth."""
     x = m["x"]
-    grad = Figure(figsize=(10.5, 3.0), dpi=100, layout="constrained")
-    panels = [
-        (("plain", SHALLOW), "(a) 1-layer plain", "#0072B2"),
-        (("plain", PLAIN_DEEP), "(b) 24-layer plain", "#D55E00"),
-        (("residual", RES_DEEP), "(c) 50-block residual", "#009E73"),
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    grad, grad_axes = panels(3, width=3.5, height=3.0)
+    examples = [
+        (("plain", SHALLOW), "(a) 1-layer plain", PALETTE[0]),
+        (("plain", PLAIN_DEEP), "(b) 24-layer plain", PALETTE[1]),
+        (("residual", RES_DEEP), "(c) 50-block residual", PALETTE[2]),
     ]
-    for ax, (key, title, colour) in zip(grad.subplots(1, 3), panels, strict=True):
+    for ax, (key, title, colour) in zip(grad_axes, examples, strict=True):
         ax.plot(x, m["examples"][key], color=colour, lw=0.9)
-        ax.set_title(f"{title}: r_1 = {_r1(m, *key):.2f}", fontsize=10)
+        ax.set_title(f"{title} (mean r_1 {_r1(m, *key):.2f})", fontsize=10)
         ax.set_xlabel("input x")
     grad.axes[0].set_ylabel("dy/dx at initialization")
 
-    decay = Figure(figsize=(10.0, 3.6), dpi=100, layout="constrained")
-    left, right = decay.subplots(1, 2)
+    decay, (left, right) = panels(2, width=5.0, height=3.6)
     d = np.asarray(m["plain"]["depths"], dtype=float)
     r = np.asarray(m["plain"]["r1"])
-    left.plot(d, r, "o-", color="#D55E00", label="plain, measured")
+    left.plot(d, r, "o-", color=PALETTE[1], label="plain, measured")
     left.plot(d, 2.0**-d, "k--", lw=1, label="2^-L (Theorem 1)")
     fit = m["plain_fit"]
     if math.isfinite(fit["factor"]):
         label = f"fit A b^L, b = {fit['factor']:.2f}"
-        left.plot(d, fit["amplitude"] * fit["factor"] ** d, ":", color="#D55E00", label=label)
+        left.plot(d, fit["amplitude"] * fit["factor"] ** d, ":", color=PALETTE[1], label=label)
     left.axhspan(-m["floor"], m["floor"], color="0.85", label="white-noise band")
     left.set(xlabel="depth L (layers)", ylabel="lag-1 autocorrelation r_1", ylim=(-0.25, 1.05))
     left.legend(fontsize=8, loc="upper right")
     left.set_title("plain relu networks", fontsize=10)
     d = np.asarray(m["residual"]["depths"], dtype=float)
     r = np.asarray(m["residual"]["r1"])
-    right.loglog(d, r, "s-", color="#009E73", label="residual, measured")
+    right.loglog(d, r, "s-", color=PALETTE[2], label="residual, measured")
     right.loglog(d, r[0] * d**-0.5, "k--", lw=1, label="L^-1/2 (Theorem 3)")
     fit = m["residual_fit"]
     if math.isfinite(fit["alpha"]):
         label = f"fit A L^-alpha, alpha = {fit['alpha']:.2f}"
-        right.loglog(d, fit["amplitude"] * d ** -fit["alpha"], ":", color="#009E73", label=label)
+        right.loglog(d, fit["amplitude"] * d ** -fit["alpha"], ":", color=PALETTE[2], label=label)
     right.set_yticks([0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
     right.yaxis.set_major_formatter(ScalarFormatter())
     right.yaxis.set_minor_formatter(NullFormatter())
@@ -256,7 +256,7 @@ def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
     return [("gradients", grad), ("decay", decay)]
 
 
-def run(quick: bool, seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, Figure]]]:
+def run(quick: bool, seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, Any]]]:
     """The claims and figures (see the module docstring for the sizes)."""
     m = measure(quick, seed)
     return claims(m), figures(m)

@@ -27,7 +27,6 @@ import math
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .. import ops
 from ..callbacks import Callback
@@ -36,6 +35,7 @@ from ..initializers import RandomNormal
 from ..layers import Activation, BatchNormalization, Dense
 from ..models import Sequential
 from ..optimizers import SGD
+from ._figure import PALETTE, panels
 
 NAME = "ioffe2015"
 PAPER = (
@@ -230,19 +230,18 @@ def claims(m: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
+def figures(m: dict[str, Any]) -> list[tuple[str, Any]]:
     """Fig. 1 (a)-(c) and the seed network's loss with and without batch normalization."""
     spe = m["steps_per_epoch"]
-    fig = Figure(figsize=(11.0, 3.4), dpi=100, layout="constrained")
-    acc, p_plain, p_bn = fig.subplots(1, 3)
+    fig, (acc, p_plain, p_bn) = panels(3, width=3.7, height=3.4)
     steps = np.arange(1, m["epochs"] + 1) * spe
-    acc.plot(steps, m["plain"]["val_accuracy"], color="#D55E00", label="without BN")
-    acc.plot(steps, m["bn"]["val_accuracy"], color="#0072B2", label="with BN")
+    acc.plot(steps, m["plain"]["val_accuracy"], color=PALETTE[1], label="without BN")
+    acc.plot(steps, m["bn"]["val_accuracy"], color=PALETTE[0], label="with BN")
     acc.set(xlabel="training steps", ylabel="test accuracy", ylim=(0, 1.02))
     acc.set_title("(a) test accuracy (8x8 digits)", fontsize=10)
     acc.legend(fontsize=8, loc="lower right")
     rec_steps = np.arange(m["epochs"] + 1) * spe
-    lines = ("#009E73", "#000000", "#CC79A7")
+    lines = (PALETTE[2], PALETTE[6], PALETTE[3])
     for ax, key, title in ((p_plain, "plain", "(b) without BN"), (p_bn, "bn", "(c) with BN")):
         for k, (p, colour) in enumerate(zip(PERCENTILES, lines, strict=True)):
             ax.plot(rec_steps, m[key]["percentiles"][:, k, 0], color=colour, label=f"{p:.0f}th")
@@ -253,10 +252,9 @@ def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
     high = max(p_plain.get_ylim()[1], p_bn.get_ylim()[1])
     p_plain.set_ylim(low, high)
     p_bn.set_ylim(low, high)
-    seed = Figure(figsize=(5.0, 3.4), dpi=100, layout="constrained")
-    ax = seed.subplots()
-    ax.plot(m["seed"]["loss"], color="#D55E00", label="seed network (8 sigmoid layers)")
-    ax.plot(m["seed_bn"]["loss"], color="#0072B2", label="with batch normalization")
+    seed, (ax,) = panels(1, width=5.0, height=3.4)
+    ax.plot(m["seed"]["loss"], color=PALETTE[1], label="seed network (8 sigmoid layers)")
+    ax.plot(m["seed_bn"]["loss"], color=PALETTE[0], label="with batch normalization")
     ax.axhline(CHANCE, color="0.5", ls="--", lw=1, label="chance, ln 2")
     ax.set(xlabel="epoch", ylabel="training loss", ylim=(0, None))
     ax.legend(fontsize=8, loc="lower left")
@@ -264,7 +262,7 @@ def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
     return [("figure1", fig), ("seed_network", seed)]
 
 
-def run(quick: bool, seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, Figure]]]:
+def run(quick: bool, seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, Any]]]:
     """The claims and figures (see the module docstring for the sizes)."""
     m = measure(quick, seed)
     return claims(m), figures(m)

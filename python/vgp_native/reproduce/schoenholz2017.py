@@ -25,7 +25,6 @@ import math
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .. import flow
 from ..datasets import make_circles
@@ -33,6 +32,7 @@ from ..initializers import RandomNormal
 from ..layers import Dense
 from ..models import Sequential
 from ..optimizers import SGD
+from ._figure import panels
 
 NAME = "schoenholz2017"
 PAPER = "Schoenholz, Gilmer, Ganguli & Sohl-Dickstein (2017), Deep Information Propagation, ICLR"
@@ -133,7 +133,7 @@ def claims(m: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
+def figures(m: dict[str, Any]) -> list[tuple[str, Any]]:
     """The accuracy heatmap over sigma_w^2 x depth with the 6 xi curve (the paper's Fig. 5)."""
     sigmas, depths = np.asarray(m["sigmas"]), np.asarray(m["depths"], dtype=float)
 
@@ -141,8 +141,7 @@ def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
         mid = (v[1:] + v[:-1]) / 2
         return np.r_[v[0] - (mid[0] - v[0]), mid, v[-1] + (v[-1] - mid[-1])]
 
-    fig = Figure(figsize=(6.4, 4.4), dpi=100, layout="constrained")
-    ax = fig.subplots()
+    fig, (ax,) = panels(1, width=6.4, height=4.4)
     mesh = ax.pcolormesh(
         edges(sigmas), edges(depths), m["accuracy"], cmap="viridis", vmin=0.4, vmax=1.0
     )
@@ -163,7 +162,7 @@ def figures(m: dict[str, Any]) -> list[tuple[str, Figure]]:
     return [("heatmap", fig)]
 
 
-def run(quick: bool, seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, Figure]]]:
+def run(quick: bool, seed: int) -> tuple[list[dict[str, Any]], list[tuple[str, Any]]]:
     """The claims and figures (see the module docstring for the sizes)."""
     m = measure(quick, seed)
     return claims(m), figures(m)
