@@ -34,7 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from .._validation import check_bool, check_int
-from . import glorot2010, he2015, saxe2014
+from . import glorot2010, he2015, pennington2017, saxe2014
 from ._report import CLAIM_KEYS, RESULT_KEYS, check_claims, format_result, index_page, write_result
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: The presets, in the order of the papers' argument.
-_PRESETS: tuple[ModuleType, ...] = (glorot2010, he2015, saxe2014)
+_PRESETS: tuple[ModuleType, ...] = (glorot2010, he2015, saxe2014, pennington2017)
 _REGISTRY: dict[str, ModuleType] = {module.NAME: module for module in _PRESETS}
 
 
