@@ -12,7 +12,16 @@ from matplotlib.figure import Figure
 from vgp_native import reproduce
 from vgp_native.reproduce import _report
 
-PRESETS = ["glorot2010", "he2015", "saxe2014", "pennington2017"]
+PRESETS = [
+    "glorot2010",
+    "he2015",
+    "ioffe2015",
+    "saxe2014",
+    "schoenholz2017",
+    "pennington2017",
+    "he2016",
+    "balduzzi2017",
+]
 
 
 def _fake(name: str, holds: bool = True) -> types.ModuleType:

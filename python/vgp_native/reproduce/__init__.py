@@ -34,7 +34,16 @@ from types import ModuleType
 from typing import Any
 
 from .._validation import check_bool, check_int
-from . import glorot2010, he2015, pennington2017, saxe2014
+from . import (
+    balduzzi2017,
+    glorot2010,
+    he2015,
+    he2016,
+    ioffe2015,
+    pennington2017,
+    saxe2014,
+    schoenholz2017,
+)
 from ._report import CLAIM_KEYS, RESULT_KEYS, check_claims, format_result, index_page, write_result
 
 __all__ = [
@@ -49,7 +58,16 @@ __all__ = [
 ]
 
 #: The presets, in the order of the papers' argument.
-_PRESETS: tuple[ModuleType, ...] = (glorot2010, he2015, saxe2014, pennington2017)
+_PRESETS: tuple[ModuleType, ...] = (
+    glorot2010,
+    he2015,
+    ioffe2015,
+    saxe2014,
+    schoenholz2017,
+    pennington2017,
+    he2016,
+    balduzzi2017,
+)
 _REGISTRY: dict[str, ModuleType] = {module.NAME: module for module in _PRESETS}
 
 
