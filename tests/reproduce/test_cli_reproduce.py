@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,28 @@ def test_all_writes_an_index(tmp_path, monkeypatch, capsys) -> None:
 def test_no_name_lists(args, capsys) -> None:
     assert cli.main(["reproduce", *args]) == 0
     assert "pennington2017" in capsys.readouterr().out
+
+
+def test_a_missing_optional_dependency(tmp_path, monkeypatch, capsys) -> None:
+    def needs_sklearn(quick: bool, seed: int):
+        raise ImportError("this preset needs scikit-learn: pip install scikit-learn")
+
+    fast = reproduce.preset("saxe2014")
+    missing = types.ModuleType("missing")
+    missing.NAME, missing.PAPER, missing.SUMMARY = "missing", "P (2000)", "S."
+    missing.run = needs_sklearn
+    monkeypatch.setattr(reproduce, "_REGISTRY", {"missing": missing, "saxe2014": fast})
+    # Alone: after the progress line, a one-line error and exit status 2.
+    assert cli.main(["reproduce", "missing", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "running missing (full, seed 0) ...",
+        "vgp-native reproduce: error: missing: this preset needs scikit-learn: "
+        "pip install scikit-learn",
+    ]
+    # Within all: skipped with a note, the others run.
+    assert cli.main(["reproduce", "all", "--quick", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "skipped missing: this preset needs scikit-learn" in captured.err
+    assert "3 of 3 claims hold over 1 papers" in captured.out
+    assert "missing" not in (tmp_path / "index.html").read_text()
