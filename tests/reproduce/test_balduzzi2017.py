@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from _contract import check_result
 
-from vgp_native import reproduce
 from vgp_native.reproduce import balduzzi2017 as preset
 
 
@@ -59,8 +58,6 @@ def test_fits_recover_known_rates() -> None:
 
 
 def test_the_contract(measured: dict[str, Any], tmp_path: Path, monkeypatch: Any) -> None:
-    # run() finds the preset whether or not the registry lists it yet.
-    monkeypatch.setitem(reproduce._REGISTRY, preset.NAME, preset)
     result = check_result(preset, measured, tmp_path, monkeypatch)
     assert len(result["claims"]) == 4
     assert [Path(p).name for p in result["figures"]] == ["gradients.png", "decay.png"]

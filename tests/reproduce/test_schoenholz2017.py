@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from _contract import check_result
 
-from vgp_native import flow, reproduce
+from vgp_native import flow
 from vgp_native.reproduce import schoenholz2017 as preset
 
 
@@ -40,8 +40,6 @@ def test_accuracies_and_depth_scales(measured: dict[str, Any]) -> None:
 
 
 def test_the_contract(measured: dict[str, Any], tmp_path: Path, monkeypatch: Any) -> None:
-    # run() finds the preset whether or not the registry lists it yet.
-    monkeypatch.setitem(reproduce._REGISTRY, preset.NAME, preset)
     result = check_result(preset, measured, tmp_path, monkeypatch)
     assert len(result["claims"]) == 2
     assert [Path(p).name for p in result["figures"]] == ["heatmap.png"]
