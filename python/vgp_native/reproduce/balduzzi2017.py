@@ -54,8 +54,9 @@ from ._figure import PALETTE, panels, seeds_from
 
 NAME = "balduzzi2017"
 PAPER = (
-    "Balduzzi, Frean, Leary, Lewis, Ma & McWilliams (2017), The shattered gradients "
-    "problem: If resnets are the answer, then what is the question?, ICML (PMLR 70)"
+    "David Balduzzi, Marcus Frean, Lennox Leary, J. P. Lewis, Kurt Wan-Duo Ma and Brian "
+    "McWilliams (2017), The shattered gradients problem: If resnets are the answer, then "
+    "what is the question?, ICML 2017 (PMLR 70)"
 )
 SUMMARY = (
     "The input gradient dy/dx of plain and residual relu networks (He init, batch "

@@ -47,7 +47,10 @@ from ..optimizers import SGD
 from ._figure import PALETTE, panels, seeds_from
 
 NAME = "he2016"
-PAPER = "He, Zhang, Ren & Sun (2016), Deep Residual Learning for Image Recognition, CVPR"
+PAPER = (
+    "Kaiming He, Xiangyu Zhang, Shaoqing Ren and Jian Sun (2016), Deep Residual Learning "
+    "for Image Recognition, CVPR 2016"
+)
 SUMMARY = (
     "Plain and residual batch-normalized relu MLPs of 20 and 56 Dense layers (width 32) "
     "on two spirals instead of CIFAR-10 convnets, SGD with momentum for 4800 steps "

@@ -39,8 +39,8 @@ from ._figure import PALETTE, panels
 
 NAME = "ioffe2015"
 PAPER = (
-    "Ioffe & Szegedy (2015), Batch Normalization: Accelerating Deep Network Training by "
-    "Reducing Internal Covariate Shift, ICML (PMLR 37)"
+    "Sergey Ioffe and Christian Szegedy (2015), Batch Normalization: Accelerating Deep "
+    "Network Training by Reducing Internal Covariate Shift, ICML 2015 (PMLR 37:448-456)"
 )
 SUMMARY = (
     "Fig. 1 rerun on the 8x8 scikit-learn digits instead of MNIST (3 x 100 sigmoid MLP, "

@@ -35,7 +35,10 @@ from ..optimizers import SGD
 from ._figure import panels
 
 NAME = "schoenholz2017"
-PAPER = "Schoenholz, Gilmer, Ganguli & Sohl-Dickstein (2017), Deep Information Propagation, ICLR"
+PAPER = (
+    "Samuel S. Schoenholz, Justin Gilmer, Surya Ganguli and Jascha Sohl-Dickstein (2017), "
+    "Deep Information Propagation, ICLR 2017"
+)
 SUMMARY = (
     "tanh networks of width 32 over sigma_w^2 1-4 x depth 4-96 (sigma_b^2 = 0.05), 800 "
     "SGD steps on two circles instead of MNIST/CIFAR-10 with wide layers to depth 300; "
