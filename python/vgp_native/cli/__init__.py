@@ -10,6 +10,7 @@ Subcommands::
                          --norms none,batchnorm [--residual none,identity] [--widths ...]
                          [--datasets ...] --seeds 3 [--epochs N] [--scheduler ADDRESS] [--out DIR]
     vgp-native bench     [--quick] [--json PATH]
+    vgp-native reproduce [NAME|all] [--quick] [--out DIR] [--seed S] [--list]
 
 Exit status: 0 on success, 2 for a usage or data error (one line on stderr,
 no traceback), 130 when interrupted with Ctrl-C.
@@ -34,6 +35,7 @@ from .common import (
 )
 from .demo import run_demo
 from .diagnose import run_diagnose
+from .reproduce import add_reproduce_parser, run_reproduce
 from .sweep import run_sweep
 
 __all__ = ["build_parser", "main"]
@@ -150,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_diagnose(sub)
     _add_sweep(sub)
     _add_bench(sub)
+    add_reproduce_parser(sub)
     return parser
 
 
@@ -160,6 +163,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_diagnose(args)
     if args.command == "sweep":
         return run_sweep(args)
+    if args.command == "reproduce":
+        return run_reproduce(args)
     return run_bench(args)
 
 

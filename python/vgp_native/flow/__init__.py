@@ -10,6 +10,8 @@
   (Schoenholz et al. 2017); ``to_dict``, ``to_json``, ``plot``, ``save_html``.
 - ``Thresholds``: the documented, configurable limits of the verdicts.
 - ``compare_depths(deeper, shallower)``: degradation (He et al. 2016).
+- ``gradient_correlation(model, X)``: dy/dx along a 1-D input grid and its
+  autocorrelation: shattered gradients (Balduzzi et al. 2017).
 - ``theory``: mean-field formulas (``mean_field``, ``gradient_factor``, ...).
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from . import theory
 from .compare import compare_depths
+from .correlation import gradient_correlation
 from .diagnosis import Finding, chance_loss, detect_plateau
 from .history import FIELDS, HIST_BINS, FlowHistory, RowInfo
 from .jacobian import input_output_jacobian, jacobian_report, segment_jacobians
@@ -38,6 +41,7 @@ __all__ = [
     "chance_loss",
     "compare_depths",
     "detect_plateau",
+    "gradient_correlation",
     "input_output_jacobian",
     "jacobian_report",
     "json_safe",
