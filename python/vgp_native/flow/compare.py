@@ -27,7 +27,9 @@ def compare_depths(deeper: Any, shallower: Any, **thresholds: Any) -> Finding | 
 
     Returns:
         A "degradation" finding when the deeper network has more kernel layers,
-        no vanishing, exploding or non-finite record, and a final training loss
+        a training verdict that is not vanishing, exploding or non-finite (its
+        gradients flowed through training, whatever they did at initialization),
+        and a final training loss
         above the shallower one's by more than ``degradation_margin`` times the
         chance-level loss (or times the shallower loss when the chance level
         is unknown); None otherwise (when the deeper network's gradient does
@@ -43,7 +45,7 @@ def compare_depths(deeper: Any, shallower: Any, **thresholds: Any) -> Finding | 
             f"deeper has {len(deep.layers)} kernel layers, shallower {len(shallow.layers)}: "
             "pass the deeper network first"
         )
-    if deep.verdict in ("vanishing", "exploding", "non-finite"):
+    if deep.training_verdict in ("vanishing", "exploding", "non-finite"):
         return None
     a, b = deep.final_loss, shallow.final_loss
     if not (math.isfinite(a) and math.isfinite(b)):
@@ -54,9 +56,10 @@ def compare_depths(deeper: Any, shallower: Any, **thresholds: Any) -> Finding | 
     return Finding(
         "degradation",
         f"The {len(deep.layers)}-layer network ends at a training loss of {a:.4f}, worse than "
-        f"the {len(shallow.layers)}-layer network's {b:.4f}, although its gradients are healthy "
-        f"(verdict {deep.verdict}; first/last kernel-gradient ratio {num(deep.grad_ratio)}, "
-        f"signal ratio {num(deep.signal_ratio)}): the extra plain layers make the network "
+        f"the {len(shallow.layers)}-layer network's {b:.4f}, although its gradients flow through "
+        f"training (training verdict {deep.training_verdict}; at the last record first/last "
+        f"kernel-gradient ratio {num(deep.grad_ratios[-1])}, signal ratio "
+        f"{num(deep.signal_ratios[-1])}): the extra plain layers make the network "
         "harder to optimize, not a vanishing gradient (He et al. 2016).",
         "use residual blocks (layers.Residual) so that the extra layers can start as the "
         "identity, or keep the shallower network.",
