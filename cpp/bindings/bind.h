@@ -17,6 +17,16 @@
 #include "common.h"
 #include "ops/activation.h"
 
+// pybind11 gives its types hidden visibility, and with them every template
+// instantiated over them. A class the binding files share that is
+// instantiated over such types (their lambdas) is declared hidden as well, or
+// GCC warns that it is more visible than its members (-Wattributes).
+#if defined(__GNUC__)
+#define VGP_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define VGP_HIDDEN
+#endif
+
 namespace vgp::bind {
 
 namespace py = pybind11;
