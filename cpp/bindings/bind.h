@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <initializer_list>
+#include <optional>
 #include <sstream>
 #include <utility>
 #include <stdexcept>
@@ -16,6 +17,16 @@
 
 #include "common.h"
 #include "ops/activation.h"
+
+// pybind11 gives its types hidden visibility, and with them every template
+// instantiated over them. A class the binding files share that is
+// instantiated over such types (their lambdas) is declared hidden as well, or
+// GCC warns that it is more visible than its members (-Wattributes).
+#if defined(__GNUC__)
+#define VGP_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define VGP_HIDDEN
+#endif
 
 namespace vgp::bind {
 
@@ -145,6 +156,28 @@ inline ops::Act require_act(const char* op, int code, bool elementwise_only) {
   return static_cast<ops::Act>(code);
 }
 
+// An optional array argument (None: absent).
+template <typename T>
+using opt = std::optional<carray<T>>;
+
+template <typename T>
+const T* data_or_null(const opt<T>& a) {
+  return a ? a->data() : nullptr;
+}
+
+// Output pointer of an optional output of the given shape, or null.
+template <typename T>
+T* out_or_null(const char* op, const char* name, opt<T>& a, std::initializer_list<index_t> dims) {
+  if (!a) return nullptr;
+  require_shape(op, name, *a, dims);
+  return out_ptr(op, name, *a);
+}
+
+template <typename T>
+const py::array* array_or_null(const opt<T>& a) {
+  return a ? &*a : nullptr;
+}
+
 // Runs f() with the GIL released; f must not touch Python objects.
 template <typename F>
 auto without_gil(F&& f) {
@@ -154,6 +187,7 @@ auto without_gil(F&& f) {
 
 void bind_ops_gemm(py::module_& m);
 void bind_ops_core(py::module_& m);
+void bind_ops_batchnorm(py::module_& m);
 void bind_ops_train(py::module_& m);
 void bind_network(py::module_& m);
 void bind_codes(py::module_& m);

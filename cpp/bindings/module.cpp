@@ -24,6 +24,7 @@ PYBIND11_MODULE(_core, m) {
       py::arg("n"), "Set the number of threads the native kernels use.");
   vgp::bind::bind_ops_gemm(m);
   vgp::bind::bind_ops_core(m);
+  vgp::bind::bind_ops_batchnorm(m);
   vgp::bind::bind_ops_train(m);
   vgp::bind::bind_network(m);
   vgp::bind::bind_codes(m);

@@ -14,9 +14,6 @@ namespace vgp::bind {
 namespace {
 
 template <typename T>
-using opt = std::optional<carray<T>>;
-
-template <typename T>
 using RowSum = double (*)(const T*, const T*, index_t, index_t);
 template <typename T>
 using LossBackward = void (*)(const T*, const T*, T*, index_t, index_t, double);

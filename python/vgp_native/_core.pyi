@@ -186,7 +186,7 @@ METRIC_CODES: dict[str, int]
 OPTIMIZER_CODES: dict[str, int]
 LAYER_KINDS: tuple[str, ...]
 
-# the native executor (cpp/network.h): Network32 for float32 models, Network64 for float64
+# the native executor (cpp/network/): Network32 for float32 models, Network64 for float64
 STAT_FIELDS: tuple[str, ...]
 HIST_BINS: int
 

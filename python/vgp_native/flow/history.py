@@ -2,7 +2,7 @@
 
 Per row (a layer that owns a kernel) and batch the native pass records the
 fields in ``FIELDS`` followed by ``HIST_BINS`` histogram counts (see
-``cpp/network.h``); ``aggregate`` turns a run of batches into one record.
+``cpp/network/stats.h``); ``aggregate`` turns a run of batches into one record.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-// GradientBuffers: the few buffers a backward pass hands its gradients
-// through (see network.h).
-#include <algorithm>
+#include "network/gradient_buffers.h"
 
-#include "network.h"
+#include <algorithm>
 
 namespace vgp {
 

@@ -3,143 +3,57 @@
 // loop and the single-batch entry point both go through step(), so a
 // callback that asks for per-batch control gets bit-for-bit the same
 // training as a whole native epoch.
-#include "network.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 
+#include "network/network.h"
+
 namespace vgp {
 
-namespace {
-
-// True when every element is finite: a sum of x * 0 is NaN iff some x is NaN
-// or infinite, and the loop vectorizes.
 template <typename T>
-bool all_finite(const std::vector<T>& v) {
-  T sum = T(0);
-  for (const T x : v) sum += x * T(0);
-  return std::isfinite(sum);
-}
-
-}  // namespace
-
-template <typename T>
-void Network<T>::restore_backup() {
-  // Copy back in place: Python holds views of these buffers.
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    std::copy(backup_[i].begin(), backup_[i].end(), params_[i]->value.begin());
-  }
-}
-
-template <typename T>
-std::uint64_t Network<T>::weights_hash() const {
-  // FNV-1a over the values' bit patterns: tells whether the weights are
-  // still bit for bit those an update produced.
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const Param<T>* p : params_) {
-    for (const T v : p->value) {
-      Bits b;
-      std::memcpy(&b, &v, sizeof b);
-      h = (h ^ static_cast<std::uint64_t>(b)) * 0x100000001b3ull;
-    }
-  }
-  return h;
-}
-
-template <typename T>
-void Network<T>::commit_state() {
-  for (auto& l : layers_) l->commit_state();
-}
-
-template <typename T>
-bool Network<T>::gradients_finite() const {
-  for (const Param<T>* p : params_) {
-    if (p->trainable && !all_finite(p->grad)) return false;
-  }
-  return true;
-}
-
-template <typename T>
-bool Network<T>::weights_finite() const {
-  for (const Param<T>* p : params_) {
-    if (!all_finite(p->value)) return false;
-  }
-  return true;
-}
-
-template <typename T>
-StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, index_t y_width,
-                            std::uint64_t seed, int record_mode, bool halt_on_nonfinite,
-                            StopPoller* poll) {
+StepResult Network<T>::step(const T* xb, const T* yb, index_t batch, std::uint64_t seed,
+                            int record_mode, bool halt_on_nonfinite, StopPoller* poll) {
   const bool can_record = stats_.rows > 0;
   bool record = can_record && record_mode == kRecordOn;
-  Context<T> ctx;
-  ctx.mode = Mode::train;
-  ctx.seed = seed;
-  StepResult r;
-  // Interruptible up to the end of backward; from here on nothing throws
-  // Interrupted, so an update is never half applied.
-  const auto passes = [&](bool measure) {
-    ctx.stats = measure ? &stats_ : nullptr;
-    ctx.poll = poll;
-    if (measure) std::fill(stats_.current.begin(), stats_.current.end(), 0.0);
-    r = StepResult{};
-    forward(xb, batch, ctx);
-    loss_forward_backward(yb, batch, y_width, true, r);
-    backward(dout_.data(), batch, false, fused_, ctx, nullptr);
-    ctx.poll = nullptr;
-  };
-  passes(record);
-  if (!record && can_record && record_mode == kRecordIfNonfinite && !std::isfinite(r.loss_sum)) {
+  StepResult r = train_passes(xb, yb, batch, seed, record, poll);
+  if (can_record && record_mode == kRecordIfNonfinite && !std::isfinite(r.loss_sum)) {
     // Same weights, same batch, same dropout seed, moving averages not yet
     // committed: the second pass reproduces the first, measuring.
     record = true;
-    passes(true);
+    r = train_passes(xb, yb, batch, seed, true, poll);
   }
-  if (record) {
-    for (auto& l : layers_) l->record_kernel_stats(stats_);
-  }
-  // The moving averages the forward pass computed are committed together with
-  // the update, so a halted step changes no state at all.
-  if (!halt_on_nonfinite) {
-    optimizer_update(record);
-    commit_state();
-  } else if (!std::isfinite(r.loss_sum) || !gradients_finite()) {
-    // The weights this step started from already overflow the forward or
-    // backward pass, although they came out of a finite update: in an
-    // exploding network the previous step is the blow-up (finite, but huge).
-    // Go back to the weights from before it, the last ones whose passes were
-    // finite, when the current weights are still exactly what that step
-    // produced (Python may have set others since: then keep them).
-    if (backup_valid_ && weights_hash() == updated_hash_) restore_backup();
-    backup_valid_ = false;
-    r.halted = true;
+  if (record) record_kernel_stats();
+  if (halt_on_nonfinite) {
+    r.halted = !guard_.apply(params_, r.loss_sum, [&] { apply_update(record); });
   } else {
-    // A finite gradient can still overflow the weights (a huge step), and a
-    // finite loss can come with moving variances beyond the dtype's range:
-    // keep the state from before the step and put it back if it does.
-    if (backup_.size() != params_.size()) backup_.resize(params_.size());
-    for (std::size_t i = 0; i < params_.size(); ++i) backup_[i] = params_[i]->value;
-    optimizer_update(record);
-    commit_state();
-    if (!weights_finite()) {
-      restore_backup();
-      backup_valid_ = false;
-      r.halted = true;
-    } else {
-      updated_hash_ = weights_hash();
-      backup_valid_ = true;
-    }
+    apply_update(record);
   }
-  if (record) {
-    stats_.record.insert(stats_.record.end(), stats_.current.begin(), stats_.current.end());
-    stats_.losses.push_back(r.loss_sum / static_cast<double>(batch));
-    stats_.batch_ids.push_back(batch_id_);
-  }
+  if (record) stats_.append(r.loss_sum / static_cast<double>(batch), batch_id_);
   return r;
+}
+
+template <typename T>
+StepResult Network<T>::train_passes(const T* xb, const T* yb, index_t batch, std::uint64_t seed,
+                                    bool measure, StopPoller* poll) {
+  // Interruptible up to the end of backward; from there on nothing throws
+  // Interrupted, so an update is never half applied.
+  Context<T> ctx;
+  ctx.mode = Mode::train;
+  ctx.seed = seed;
+  ctx.stats = measure ? &stats_ : nullptr;
+  ctx.poll = poll;
+  if (measure) stats_.begin_batch();
+  return forward_backward(xb, yb, batch, ctx);
+}
+
+template <typename T>
+void Network<T>::apply_update(bool record) {
+  // The moving averages the forward pass computed are committed together with
+  // the update, so a step that is not applied changes no state at all.
+  optimizer_.update(record ? &stats_ : nullptr);
+  for (auto& l : layers_) l->commit_state();
 }
 
 template <typename T>
@@ -168,7 +82,7 @@ StepResult Network<T>::gather_and_step(const T* x, const T* y, index_t y_width,
     xb = xbuf_.data();
     yb = ybuf_.data();
   }
-  return step(xb, yb, count, y_width, seed, record, halt_on_nonfinite, poll);
+  return step(xb, yb, count, seed, record, halt_on_nonfinite, poll);
 }
 
 template <typename T>
