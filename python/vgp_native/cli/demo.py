@@ -156,6 +156,17 @@ def _lead(runs: list[Any], epochs: int) -> list[str]:
             + (f"{', '.join(trained)} still train" if trained else "none of them trains")
             + f"; the plain sigmoid network's gradient ratio falls to {ratio:.0e}."
         )
+    for run in runs[1:]:
+        for finding in run.report.finding_details:
+            if finding.kind == "batchnorm":
+                m = run.report.modes
+                lines.append(
+                    f"{run.label}: healthy gradients, but it predicts at "
+                    f"{m['infer_metric']:.0%} accuracy on its own training data with the "
+                    f"moving batch-norm statistics, against {m['train_metric']:.0%} in training "
+                    "mode: the moving averages disagree with the statistics it was trained with "
+                    "(its report's batchnorm finding)."
+                )
     return lines
 
 

@@ -137,16 +137,16 @@ def _optimizer(ev: Evidence) -> Draft | None:
         )
     elif name in ("Adam", "RMSprop") and u0 >= t.frozen_update:
         steer = (
-            "so they follow a gradient that carries almost nothing of the loss"
+            "here they follow a gradient that carries almost nothing of the loss"
             if at_chance
-            else "which is how the first layer still learns"
+            else "that is how the first layer still learns"
         )
         text = (
             f"With {name} the weights of {first} {verb}: ||dW||/||W|| = {num(u0)} {when} "
             f"against {num(ul)} for the last layer, although its gradient is {num(g)} of the "
             f"last layer's ({ev.at(r)}). {name} divides each gradient by its own running RMS, "
             f"so its steps do not shrink with the gradient (a full step is about the learning "
-            f"rate, {lr}, per weight), {steer}.{course}"
+            f"rate, {lr}, per weight); {steer}.{course}"
         )
     elif u0 < t.frozen_update:
         why = (

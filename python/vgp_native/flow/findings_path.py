@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .. import activations
-from ._text import layer_text, num, pct
+from ._text import epochs_text, layer_text, num, pct
 from .findings import Draft, Evidence, finite
 from .remedies import Remedy, offer
 
@@ -190,7 +190,9 @@ def exploding(ev: Evidence) -> Draft:
     return Draft(
         "exploding",
         f"Gradients grow toward the input: {'; '.join(parts)} ({ev.at(r)}). Exploding "
-        f"{ev.parts_text('exploding')} ({ev.when('exploding')}).{scale}",
+        f"{ev.parts_text('exploding')}"
+        + ("." if ev.snapshot else f": {epochs_text(ev.epochs_with('exploding'))}.")
+        + scale,
         remedies,
         "see the learning-rate finding.",
         tuple(ev.epochs_with("exploding")),
@@ -264,21 +266,25 @@ def vanishing(ev: Evidence) -> Draft:
         f"the backpropagated signal at the first hidden layer's output is {num(sr)} of the last "
         "hidden layer's"
     )
+    where = "" if ev.snapshot else f", {ev.at(r)}"
     if v.depth[r] == "vanishing":
-        text = f"The gradient fades on its way to the input: {_depth_text(ev, r, grows=False)}"
+        text = (
+            f"The gradient fades on its way to the input: {_depth_text(ev, r, grows=False)}{where}"
+        )
     elif sr < t.vanishing and not gr < t.vanishing:
         text = (
             f"The backpropagated signal dies on its way to the input: {signal} (limit "
-            f"{num(t.vanishing)}), although {kernel}: the activations shrink layer by layer on "
-            "the way out as the signal does on the way in, so their products, the kernel "
-            "gradients, look even (Glorot & Bengio 2010)"
+            f"{num(t.vanishing)}{where}), although {kernel}: the activations shrink layer by "
+            "layer on the way out as the signal does on the way in, so their products, the "
+            "kernel gradients, look even (Glorot & Bengio 2010)"
         )
     else:
         text = f"The gradient dies on its way to the input: {kernel}"
         if ev.hidden >= 2 and not math.isnan(sr):
             text += f", and {signal}"
-        text += f" (limit {num(t.vanishing)})"
-    text += f" ({ev.at(r)}). Vanishing {ev.parts_text('vanishing')} ({ev.when('vanishing')})."
+        text += f" (limit {num(t.vanishing)}{where})"
+    text += f". Vanishing {ev.parts_text('vanishing')}"
+    text += "." if ev.snapshot else f": {epochs_text(ev.epochs_with('vanishing'))}."
     if not ev.snapshot and ev.parts.training == "healthy" and len(ev.epoch) > 1:
         e = int(ev.epoch[-1])
         text += (
