@@ -153,7 +153,7 @@ class GradientFlowReport:
             thresholds,
             data.loss_name,
             initial=data.epoch == 0 if initial is None else initial,
-            depth=DepthContext.of(data.structure, self.theory),
+            depth=DepthContext.of(data.structure, self.theory, self.rows),
         )
         self._verdicts = v
         losses = data.epoch_losses

@@ -149,8 +149,12 @@ class DepthContext:
     depth_scale: float | None = None
 
     @classmethod
-    def of(cls, structure: dict[str, bool], theory: dict[str, Any] | None) -> DepthContext:
-        applies = not structure.get("batchnorm")
+    def of(
+        cls, structure: dict[str, bool], theory: dict[str, Any] | None, rows: Any = ()
+    ) -> DepthContext:
+        """From the model's structure, its mean-field comparison and its rows (a row
+        whose kernel a normalizing layer follows counts as normalization too)."""
+        applies = not (structure.get("batchnorm") or any(r.normalized for r in rows))
         if theory is None:
             return cls(applies)
         return cls(applies, float(theory["chi1"]), float(theory["depth_scale"]))
