@@ -107,10 +107,10 @@ def test_save_html_holds_everything_and_writes_atomically(seed_report, tmp_path)
     for row in seed_report.layers:
         assert f'<td class="name">{row["name"]}</td>' in text
     # Engineering notation of the first layer's gradient norm, the theory and the Jacobian.
-    assert plots.eng(seed_report.layers[0]["grad_norm"]) in parsed.cells
-    assert plots.eng(seed_report.theory["chi1"]) in parsed.cells
+    assert plots.num(seed_report.layers[0]["grad_norm"]) in parsed.cells
+    assert plots.num(seed_report.theory["chi1"]) in parsed.cells
     isometry = seed_report.jacobian["input_output"]["isometry"]
-    assert plots.eng(isometry) in parsed.cells
+    assert plots.num(isometry) in parsed.cells
     assert "Adam" in parsed.cells  # the optimizer of the run
 
 

@@ -24,8 +24,8 @@ an overlay gets the same colour in every panel. Heatmaps use viridis.
 
 from __future__ import annotations
 
+from .._format import num, percent
 from ._common import PALETTE
-from ._format import eng, percent
 from .boundary import decision_boundary
 from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
 from .spectrum import jacobian_spectrum, jacobian_summary, predicted_vs_measured
@@ -37,12 +37,12 @@ __all__ = [
     "activation_histograms",
     "compare",
     "decision_boundary",
-    "eng",
     "find_plateaus",
     "gradient_norms",
     "heatmap",
     "jacobian_spectrum",
     "jacobian_summary",
+    "num",
     "percent",
     "predicted_vs_measured",
     "report_figures",

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import activations
+from .._format import num, percent
 from . import _common as c
-from ._format import eng, percent
 
 #: Axis labels of the per-layer fields (the quantities and their units).
 FIELD_LABELS: dict[str, str] = {
@@ -125,7 +125,7 @@ def gradient_norms(
             marker=c.marker(i),
             linewidth=1.8,
             markersize=5,
-            label=f"{label} (first/last{' hidden' * (field == 'signal_norm')} {eng(ratio, 2)})",
+            label=f"{label} (first/last{' hidden' * (field == 'signal_norm')} {num(ratio, 2)})",
         )
         _mark_nonfinite(ax, x, values, c.color(i))
     if chi1 is not None:
@@ -269,7 +269,7 @@ def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
         note = (
             "weights became NaN/Inf"
             if not np.isfinite(moved).all()
-            else f"mean |ΔW| {eng(float(moved.mean()) if moved.size else math.nan, 2)}"
+            else f"mean |ΔW| {num(float(moved.mean()) if moved.size else math.nan, 2)}"
         )
         ax.set_title(f"{row.name} ({row.activation}): {note}", fontsize=9)
         ax.tick_params(labelsize=8)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .._format import num
 from . import _common as c
-from ._format import eng
 
 
 def _numeric_scalar(value: Any) -> bool:
@@ -125,7 +125,7 @@ def jacobian_spectrum(report_or_singular_values: Any, fig: Any = None) -> Any:
         ax.set_xscale("log")
         ax.set_xlim(min(mid / half, 1.0) / 2.0, max(mid * half, 1.0) * 2.0)
         ax.axvline(1.0, color="#555555", linestyle="--", linewidth=1.2, label="isometry (σ = 1)")
-        lines = [f"{label}: {eng(summary[k])}" for k, label in _SHOWN if k in summary]
+        lines = [f"{label}: {num(summary[k])}" for k, label in _SHOWN if k in summary]
         ax.set_xlabel("singular value σ of ∂output/∂input (log scale)")
         ax.set_ylabel("count (over samples and directions)")
         ax.set_title("Input-output Jacobian spectrum")

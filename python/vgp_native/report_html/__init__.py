@@ -1,7 +1,7 @@
 """A gradient-flow report as one self-contained HTML file, readable offline in any browser.
 
 The page holds the verdict (a coloured badge that also spells the word), the
-findings, the per-layer table (engineering notation, each layer's verdict
+findings, the per-layer table (significant digits, each layer's verdict
 highlighted), the mean-field comparison, the Jacobian summary and every figure
 of ``vgp_native.plots.report_figures``, embedded as base64 PNG. CSS is inline;
 there are no scripts and no external URLs. All text is HTML-escaped. Files are
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._format import num, percent
 from ..flow.decay import why_not_plain
 from ..plots import compare, jacobian_summary, report_figures
-from ..plots._format import eng, percent
 from ._blocks import (
     as_figure_dict,
     badge,
@@ -204,7 +204,7 @@ def render_comparison_html(
     rows = []
     for label, report in zip(labels, reports, strict=True):
         values = [report.grad_ratio, report.signal_ratio, report.final_loss]
-        cells = "".join(f"<td>{esc(eng(v))}</td>" for v in values)
+        cells = "".join(f"<td>{esc(num(v))}</td>" for v in values)
         cells += "".join(
             f"<td>{esc(percent(_final(report, k)))}</td>" for k in ("accuracy", "val_accuracy")
         )

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_write_text
-from ..plots._format import eng, percent
+from .._format import num, percent
 
 #: Badge colours per verdict (Okabe-Ito); the badge also carries the word.
 VERDICT_COLOURS: dict[str, str] = {
@@ -26,14 +26,14 @@ VERDICT_COLOURS: dict[str, str] = {
 }
 #: Per-layer table columns: (row key, header, formatter).
 COLUMNS: tuple[tuple[str, str, Any], ...] = (
-    ("grad_norm", "‖∂L/∂W‖", eng),
-    ("grad_mean_abs", "mean |∂L/∂W|", eng),
-    ("grad_max_abs", "max |∂L/∂W|", eng),
-    ("weight_norm", "‖W‖", eng),
-    ("update_ratio", "‖ΔW‖/‖W‖", eng),
-    ("signal_norm", "‖∂L/∂h‖", eng),
-    ("act_mean", "act. mean", eng),
-    ("act_std", "act. std", eng),
+    ("grad_norm", "‖∂L/∂W‖", num),
+    ("grad_mean_abs", "mean |∂L/∂W|", num),
+    ("grad_max_abs", "max |∂L/∂W|", num),
+    ("weight_norm", "‖W‖", num),
+    ("update_ratio", "‖ΔW‖/‖W‖", num),
+    ("signal_norm", "‖∂L/∂h‖", num),
+    ("act_mean", "act. mean", num),
+    ("act_std", "act. std", num),
     ("saturated", "saturated", percent),
     ("dead", "dead", percent),
     ("nonfinite", "non-finite", lambda v: "-" if v is None else str(int(v))),
@@ -159,7 +159,7 @@ def value_html(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return esc(int(value))
     if isinstance(value, (float, np.floating)):
-        return esc(eng(value))
+        return esc(num(value))
     if isinstance(value, (Sequence, np.ndarray)):
         flat = np.asarray(value, dtype=object).ravel()
         shown = ", ".join(value_html(v) for v in flat[:12])
