@@ -116,6 +116,10 @@ def test_demo(vgp, tmp_path: Path) -> None:
         'id="demo-table"' in page and "relu + he_normal" in page and "30 layers: batch norm" in page
     )
     assert page.count("data:image/png;base64,") >= 6
+    # The page reads on a phone: tables scroll in their box; captions are words; it does
+    # not point at itself.
+    assert page.count("<table") == page.count('<div class="table-wrap">')
+    assert "(report.html)" not in page and ".png</figcaption>" not in page
     assert not list(tmp_path.glob(".*"))
 
 

@@ -12,38 +12,43 @@ from hypothesis import strategies as st
 from vgp_native._format import fixed, num, percent, plus_minus
 
 NUM_CASES = [
-    # (value, digits, trim, expected)
-    (0.0721, 2, True, "0.072"),  # not 72e-3
-    (0.767, 2, True, "0.77"),  # not 767e-3
-    (1.254e-19, 2, True, "1.3e-19"),  # not 125e-21
-    (3.7e-06, 2, True, "3.7e-6"),
-    (0.0035, 2, True, "0.0035"),  # a small ratio never prints as 0
-    (0.6901, 3, True, "0.69"),
-    (0.6901, 3, False, "0.690"),  # not 690e-3
-    (0.001, 3, True, "0.001"),
+    # (value, digits, trim, expected); trim None: trailing zeros only where rounded.
+    (0.0721, 2, None, "0.072"),  # not 72e-3
+    (0.767, 2, None, "0.77"),  # not 767e-3
+    (1.254e-19, 2, None, "1.3e-19"),  # not 125e-21
+    (3.7e-06, 2, None, "3.7e-6"),
+    (0.0035, 2, None, "0.0035"),  # a small ratio never prints as 0
+    (0.6899, 3, None, "0.690"),  # not 690e-3; the zero is a digit of the rounded value
+    (0.6899, 3, True, "0.69"),
+    (0.6931, 3, None, "0.693"),
+    (0.001, 3, None, "0.001"),  # exact: no trailing zeros
+    (float(np.float32(0.001)), 3, None, "0.001"),
     (0.001, 3, False, "0.00100"),
-    (0.00099996, 3, True, "0.001"),  # rounding carries into fixed point
-    (0.00099, 2, True, "9.9e-4"),
-    (99999.7, 3, True, "1e5"),  # rounding carries into scientific notation
-    (99999.7, 3, False, "1.00e5"),
-    (123456.0, 3, True, "1.23e5"),
-    (12345.6, 3, True, "12346"),  # digits left of the point stay
-    (2.5e4, 3, True, "25000"),
-    (-0.0721, 2, True, "-0.072"),
-    (-2.5e-7, 3, True, "-2.5e-7"),
-    (1.0, 3, True, "1"),
+    (0.5, 3, None, "0.5"),
+    (0.00099996, 3, None, "0.00100"),  # rounding carries into fixed point
+    (0.00099, 2, None, "9.9e-4"),
+    (1e-5, 3, None, "1e-5"),
+    (1.00004e-5, 3, None, "1.00e-5"),
+    (99999.7, 3, None, "1.00e5"),  # rounding carries into scientific notation
+    (123456.0, 3, None, "1.23e5"),
+    (12345.6, 3, None, "12346"),  # digits left of the point stay
+    (2.5e4, 3, None, "25000"),
+    (-0.0721, 2, None, "-0.072"),
+    (-2.5e-7, 3, None, "-2.5e-7"),
+    (1.0, 3, None, "1"),
     (1.0, 3, False, "1.00"),
-    (3.4, 2, True, "3.4"),
-    (np.float32(0.5), 3, True, "0.5"),
-    (64, 3, True, "64"),
-    (np.int64(3), 3, True, "3"),
-    (0.0, 3, True, "0"),
-    (-0.0, 3, True, "0"),
-    (None, 3, True, "-"),
-    (math.nan, 3, True, "nan"),
-    (math.inf, 3, True, "inf"),
-    (-math.inf, 3, True, "-inf"),
-    ("n/a", 3, True, "n/a"),
+    (0.9996, 3, None, "1.00"),
+    (3.4, 2, None, "3.4"),
+    (np.float32(0.5), 3, None, "0.5"),
+    (64, 3, None, "64"),
+    (np.int64(3), 3, None, "3"),
+    (0.0, 3, None, "0"),
+    (-0.0, 3, None, "0"),
+    (None, 3, None, "-"),
+    (math.nan, 3, None, "nan"),
+    (math.inf, 3, None, "inf"),
+    (-math.inf, 3, None, "-inf"),
+    ("n/a", 3, None, "n/a"),
 ]
 
 

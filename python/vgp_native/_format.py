@@ -4,8 +4,9 @@ Rules (``num``): a number keeps ``digits`` significant digits; it is written in
 fixed point between ``SMALL`` (1e-3) and ``LARGE`` (1e5), and in scientific
 notation with a one-digit mantissa outside (``3.7e-6``, ``1.2e5``), never in
 engineering steps (``72e-3``). A non-zero value never prints as ``0``: 0.0035
-at two digits is ``0.0035``. Trailing zeros are dropped (``0.69``, ``0.001``)
-unless ``trim=False`` asks for exactly ``digits`` digits (``0.690``). Columns
+at two digits is ``0.0035``. Trailing zeros are kept where they are digits of
+a rounded value (0.6899 is ``0.690``) and dropped where the number is exact
+(``0.001``, ``0.5``, ``1``); ``trim`` forces either. Columns
 that need aligned decimals use ``fixed`` and ``plus_minus`` (``0.90 ± 0.00``),
 and fractions ``percent`` (``97.3%``, ``<0.1%``).
 
@@ -62,11 +63,11 @@ def _strip(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def num(value: Any, digits: int = 3, trim: bool = True) -> str:
+def num(value: Any, digits: int = 3, trim: bool | None = None) -> str:
     """A number with ``digits`` significant digits, fixed point in [1e-3, 1e5).
 
     ``num(0.0721, 2)`` is ``"0.072"``, ``num(3.7e-06, 2)`` ``"3.7e-6"``,
-    ``num(0.6901)`` ``"0.69"`` (``"0.690"`` with ``trim=False``),
+    ``num(0.6899)`` ``"0.690"``, ``num(0.001)`` ``"0.001"``,
     ``num(1.25e-19, 2)`` ``"1.3e-19"``, ``num(123456.0)`` ``"1.23e5"``,
     ``num(0.0035, 2)`` ``"0.0035"``. Digits left of the point are never rounded
     away (``num(12345.6)`` is ``"12346"``).
@@ -74,7 +75,9 @@ def num(value: Any, digits: int = 3, trim: bool = True) -> str:
     Args:
         value: a real number, None, or a string (returned as it is).
         digits: significant digits (at least 1).
-        trim: drop trailing zeros after the point.
+        trim: drop trailing zeros after the point (True), keep them (False), or
+            drop them only when the shorter number is the value (None: to 1e-6,
+            so a float32 0.001 counts as 0.001).
     """
     digits = _check_count(digits, "digits", 1)
     text, x = _special(value)
@@ -85,10 +88,17 @@ def num(value: Any, digits: int = 3, trim: bool = True) -> str:
     power = int(exponent)
     sign = "-" if x < 0 else ""
     if SMALL <= abs(float(f"{mantissa}e{power}")) < LARGE:
-        decimals = max(0, digits - 1 - power)
-        body = f"{abs(x):.{decimals}f}"
-        return sign + (_strip(body) if trim else body)
-    return f"{sign}{_strip(mantissa) if trim else mantissa}e{power}"
+        body = f"{abs(x):.{max(0, digits - 1 - power)}f}"
+        return sign + (_strip(body) if _trims(trim, body, x) else body)
+    short = _strip(mantissa) if _trims(trim, f"{mantissa}e{power}", x) else mantissa
+    return f"{sign}{short}e{power}"
+
+
+def _trims(trim: bool | None, text: str, x: float) -> bool:
+    """Whether to drop trailing zeros: as asked, or (None) when the value is that number."""
+    if trim is not None:
+        return trim
+    return math.isclose(float(text), abs(x), rel_tol=1e-6)
 
 
 def fixed(value: Any, decimals: int = 2) -> str:

@@ -76,11 +76,13 @@ def load_data(name: str) -> Any:
         raise CliError(f"--dataset: {exc}") from None
 
 
-_EMBEDDED_PNG = re.compile(r'<img alt="([^"<>]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+_EMBEDDED_PNG = re.compile(
+    r'<img alt="[^"<>]*" data-name="([^"<>]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"'
+)
 
 
-def _png_name(alt: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", html.unescape(alt).lower()).strip("_") + ".png"
+def _png_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", html.unescape(name).lower()).strip("_") + ".png"
 
 
 def write_figures(run: Any, out: Path, page: str) -> list[Path]:
@@ -96,8 +98,8 @@ def write_figures(run: Any, out: Path, page: str) -> list[Path]:
     matplotlib.use("Agg")
     written = []
     embedded = _EMBEDDED_PNG.findall(page)
-    for alt, data in embedded:
-        path = out / _png_name(alt)
+    for name, data in embedded:
+        path = out / _png_name(name)
         with atomic_open(path, "wb") as fh:
             fh.write(base64.b64decode(data))
         written.append(path)

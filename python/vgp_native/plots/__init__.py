@@ -11,7 +11,8 @@ Colours follow the Okabe-Ito colour-blind-safe palette; configuration ``i`` of
 an overlay gets the same colour in every panel. Heatmaps use viridis.
 
 - ``gradient_norms``: gradient norm per layer, log scale, several models overlaid.
-- ``heatmap``: a recorded field, layers x epochs.
+- ``heatmap``: a recorded field, layers x epochs; ``heatmaps``: several runs on one
+  shared colour scale.
 - ``weights_vs_epochs``: the seed's "weights vs epochs" plot.
 - ``training_curves``: loss/accuracy per epoch with plateaus and the chance level.
 - ``activation_histograms``: per-layer activation histograms (saturation shows).
@@ -25,14 +26,16 @@ an overlay gets the same colour in every panel. Heatmaps use viridis.
 from __future__ import annotations
 
 from .._format import num, percent
-from ._common import PALETTE
+from ._common import MARKERS, PALETTE
 from .boundary import decision_boundary
-from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
+from .heatmap import heatmap, heatmaps
+from .layers import activation_histograms, gradient_norms, weights_vs_epochs
 from .spectrum import jacobian_spectrum, jacobian_summary, predicted_vs_measured
 from .summary import compare, report_figures
 from .training import find_plateaus, training_curves
 
 __all__ = [
+    "MARKERS",
     "PALETTE",
     "activation_histograms",
     "compare",
@@ -40,6 +43,7 @@ __all__ = [
     "find_plateaus",
     "gradient_norms",
     "heatmap",
+    "heatmaps",
     "jacobian_spectrum",
     "jacobian_summary",
     "num",

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from . import _common as c
-from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
+from .heatmap import heatmap
+from .layers import activation_histograms, gradient_norms, weights_vs_epochs
 from .spectrum import jacobian_parts, jacobian_spectrum, predicted_vs_measured
 from .training import chance_level, curves, draw_chance, plot_loss, training_curves
 
