@@ -31,12 +31,13 @@ from .boundary import decision_boundary
 from .heatmap import heatmap, heatmaps
 from .layers import activation_histograms, gradient_norms, weights_vs_epochs
 from .spectrum import jacobian_spectrum, jacobian_summary, predicted_vs_measured
-from .summary import compare, report_figures
+from .summary import FigureSet, compare, report_figures
 from .training import find_plateaus, training_curves
 
 __all__ = [
     "MARKERS",
     "PALETTE",
+    "FigureSet",
     "activation_histograms",
     "compare",
     "decision_boundary",

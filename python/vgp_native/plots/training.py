@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._format import num
 from . import _common as c
 
 #: Default plateau rule: the loss's trend moves it by less than this fraction of its level ...
@@ -195,7 +196,7 @@ def chance_level(data: Curves) -> tuple[float | None, str]:
         return None, ""
     named = math.isclose(level, math.log(max(2, data.n_outputs)), rel_tol=1e-3)
     name = f"ln {max(2, data.n_outputs)}" if named else "label frequencies"
-    return level, f"chance level {level:.3f} ({name})"
+    return level, f"chance level {num(level)} ({name})"
 
 
 def _overlapping(

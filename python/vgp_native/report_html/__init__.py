@@ -25,6 +25,7 @@ from ._blocks import (
     figures_html,
     finding_html,
     flatten,
+    fragment,
     image_html,
     jacobian_layers,
     layer_table,
@@ -36,8 +37,10 @@ from ._blocks import (
 __all__ = [
     "badge",
     "findings_block",
+    "fragment",
     "image_html",
     "render_comparison_html",
+    "render_fragment",
     "render_html",
     "report_section",
     "save_comparison_html",
@@ -182,6 +185,16 @@ def render_html(report: Any, title: str | None = None, extra_figures: Any = None
     """
     title = "Gradient-flow report" if title is None else str(title)
     return page(title, report_section(report, None, extra_figures))
+
+
+def render_fragment(report: Any, title: str | None = None) -> str:
+    """One report as HTML to place inside another page: a notebook's rich display.
+
+    The content of ``render_html`` (figures embedded) in a ``div`` that carries its
+    own scoped style: no scripts, no external files, nothing styled outside it.
+    """
+    title = "Gradient-flow report" if title is None else str(title)
+    return fragment(report_section(report, None, None, level=3), title)
 
 
 def save_html(report: Any, path: Any, title: str | None = None, extra_figures: Any = None) -> str:

@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -288,7 +289,32 @@ def layer_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return table_html(f"<tr>{head}<th>verdict</th></tr>{''.join(body)}")
 
 
+#: Class of the element that holds a fragment (a notebook's rich display).
+SCOPE = "vgp-native"
+
+
+def scoped_css(scope: str = SCOPE) -> str:
+    """The page's style rules applied inside ``.scope`` only (``body`` becomes the scope),
+    so an inline fragment styles itself and nothing around it."""
+
+    def prefix(match: re.Match[str]) -> str:
+        selectors = [sel.strip() for sel in match.group(2).split(",")]
+        scoped = [f".{scope}" if sel == "body" else f".{scope} {sel}" for sel in selectors]
+        return f"{match.group(1)}{','.join(scoped)}{{"
+
+    rules = re.sub(r"(^|[{}])\s*([^{}@]+)\{", prefix, _CSS.strip())
+    return rules + f"\n.{scope}{{margin:0;max-width:none;padding:0}}"
+
+
+def fragment(body: str, title: str | None = None) -> str:
+    """Self-contained HTML to place inside another page (a notebook cell's output):
+    its own scoped style, no scripts, no external files."""
+    head = f"<h2>{esc(title)}</h2>" if title else ""
+    return f'<div class="{SCOPE}"><style>{scoped_css()}</style>{head}{body}</div>'
+
+
 def page(title: str, body: str) -> str:
+    """A whole self-contained page: the style, the title and ``body``."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
