@@ -97,11 +97,12 @@ def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
         rows.append(
             [
                 run.label,
-                f"{r['final_loss']:.4f}",
-                f"{r['accuracy']:.2f}",
-                f"{r['val_accuracy']:.2f}",
-                fmt_num(r["weight_change"], 2),
-                f"{r['grad_ratio']:.1e}",
+                fixed(r["final_loss"], 4),
+                fixed(r["accuracy"]),
+                fixed(r["val_accuracy"]),
+                num(r["weight_change"]),
+                # Two significant digits; scientific notation only for tiny ratios.
+                num(r["grad_ratio"], 2),
                 r["initial_verdict"],
                 r["training_verdict"],
             ]
