@@ -39,7 +39,6 @@ from ..experiments.sweep import encode_result
 from .common import (
     atomic_write_text,
     csv_text,
-    fmt_num,
     format_table,
     output_dir,
     save_figure,
@@ -354,7 +353,7 @@ def run_demo(args: argparse.Namespace) -> int:
     def progress(i: int, n: int, run: Any) -> None:
         r = run.result
         print(
-            f"[{i:2d}/{n}] {run.label:<26} loss {fmt_num(r['final_loss'], 4):>7}  "
+            f"[{i:2d}/{n}] {run.label:<26} loss {fixed(r['final_loss'], 4):>7}  "
             f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} ({r['seconds']:.2f}s)",
             file=sys.stderr,
             flush=True,

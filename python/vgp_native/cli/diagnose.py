@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import plots
+from .._format import fixed, num
 from ..experiments import check_config, load_dataset, run_config
 from ..experiments.sweep import encode_result
 from ..report_html import render_html
@@ -26,7 +27,6 @@ from .common import (
     atomic_open,
     atomic_write_text,
     flag_message,
-    fmt_num,
     output_dir,
     save_figure,
 )
@@ -128,9 +128,9 @@ def run_diagnose(args: argparse.Namespace) -> int:
         f"{args.epochs} epochs in {r['seconds']:.2f}s"
     )
     print(
-        f"final loss {fmt_num(r['final_loss'], 4)}, train accuracy {fmt_num(r['accuracy'], 3)}, "
-        f"test accuracy {fmt_num(r['val_accuracy'], 3)}, first-layer weight change "
-        f"{fmt_num(r['weight_change'], 3)}\n"
+        f"final loss {fixed(r['final_loss'], 4)}, train accuracy {fixed(r['accuracy'], 3)}, "
+        f"test accuracy {fixed(r['val_accuracy'], 3)}, first-layer weight change "
+        f"{num(r['weight_change'])}\n"
     )
     print(run.report)
     page = render_html(run.report, title=f"Gradient-flow report: {run.label} on {data.name}")
