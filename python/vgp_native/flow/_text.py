@@ -12,15 +12,15 @@ __all__ = ["epochs_text", "layer_text", "num", "pct"]
 def num(value: float, short: bool = False) -> str:
     """A number as the package writes numbers (``vgp_native._format.num``, 3 digits).
 
-    Fixed point from 1e-3 to 1e5, scientific notation outside (``3.7e-6``);
-    ``short`` keeps it within 7 characters (2 digits where 3 would not fit) and
-    writes NaN as ``nan`` (else ``n/a``).
+    Fixed point from 1e-3 to 1e5, scientific notation outside (``3.69e-6``);
+    ``short`` (table cells) keeps a column's numbers apart: 2 digits in scientific
+    notation (``3.7e-6``), at most 7 characters, and NaN as ``nan`` (else ``n/a``).
     """
     value = float(value)
     if math.isnan(value):
         return "nan" if short else "n/a"
     text = _num(value, 3)
-    return _num(value, 2) if short and len(text) > 7 else text
+    return _num(value, 2) if short and ("e" in text or len(text) > 7) else text
 
 
 def pct(fraction: float) -> str:

@@ -43,7 +43,7 @@ _COLUMNS = (
 
 
 def _short(value: float) -> str:
-    """At most 7 characters: ``1.23e-6``, ``0.153``, ``123``."""
+    """At most 7 characters: ``1.2e-6``, ``0.00103``, ``0.153``, ``123``."""
     return num(value, short=True)
 
 
