@@ -226,3 +226,17 @@ def test_plateau_shading_covers_the_flat_stretch_not_the_drift() -> None:
     spans = [p for p in fig.axes[0].patches if p.get_label() == "loss plateau"]
     assert len(spans) == 1
     assert spans[0].get_x() == first + 1 and spans[0].get_width() == last - first
+
+
+def test_report_plateau_shading_spans_the_whole_flat_stretch() -> None:
+    # The seed network lingers at ln 2 from about epoch 8; the report's plateau finding
+    # speaks of its last 10 epochs, the shading covers the whole flat stretch around them.
+    report = train(epochs=30, track=False).report
+    stated = [f for f in report.finding_details if f.kind == "plateau"]
+    assert stated, report.findings
+    first_stated = min(stated[0].epochs)
+    fig = plots.training_curves(report)
+    spans = [p for p in fig.axes[0].patches if p.get_label() == "loss plateau"]
+    assert len(spans) == 1
+    start, end = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
+    assert start < first_stated - 5 and end >= first_stated
