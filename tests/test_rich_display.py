@@ -13,8 +13,13 @@ import pytest
 
 from _plotdata import seed_model, train
 from vgp_native import plots
-from vgp_native._notebook import NotebookProgress, in_notebook, progress_callback, summary_rows
-from vgp_native._progress import ProgressLogger
+from vgp_native._summary import summary_rows
+from vgp_native.callbacks.progress import (
+    NotebookProgress,
+    ProgressLogger,
+    in_notebook,
+    progress_callback,
+)
 from vgp_native.experiments import SweepResults, sweep
 from vgp_native.layers import BatchNormalization, Dense, Residual
 from vgp_native.models import Sequential
