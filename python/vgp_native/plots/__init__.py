@@ -19,8 +19,9 @@ an overlay gets the same colour in every panel. Heatmaps use viridis.
 - ``decision_boundary``: a model's prediction over 2-D inputs.
 - ``jacobian_spectrum``: Jacobian singular values and the isometry summary.
 - ``predicted_vs_measured``: mean-field decay against the measured one.
-- ``report_figures``: every figure that applies to a report; ``compare``: several
-  configurations side by side.
+- ``report_figures``: every figure that applies to a report, as a ``FigureSet`` (a dict
+  that a notebook shows as images, once each); ``compare``: several configurations
+  side by side.
 """
 
 from __future__ import annotations
