@@ -35,8 +35,9 @@ def summary_table_html(results: list[dict[str, Any]]) -> str:
     Columns: the keys that vary (depth, activation and init when none does), the
     number of seeds, the mean final loss, mean training and test accuracy (test as
     mean ± standard deviation over seeds), the geometric-mean first/last gradient
-    ratio at initialization, the mean-field trainable depth 6ξ and the most severe
-    verdict with how many seeds showed it.
+    ratio at initialization, the mean-field trainable depth 6ξ and the two parts of
+    the verdict (at initialization, in training), each the most severe over the
+    seeds with how many showed it.
     """
     esc = html.escape
     if not results:
@@ -44,20 +45,23 @@ def summary_table_html(results: list[dict[str, Any]]) -> str:
     summary = summarize(results)
     keys = varying_keys(results) or ["depth", "activation", "init"]
     head = "".join(f'<th class="name">{esc(k)}</th>' for k in keys)
-    head += "".join(f"<th>{esc(h)}</th>" for h, _ in _COLUMNS) + "<th>verdict</th>"
+    head += "".join(f"<th>{esc(h)}</th>" for h, _ in _COLUMNS)
+    head += "<th>at init</th><th>in training</th>"
     rows = []
     for row in summary:
         cells = "".join(f'<td class="name">{esc(str(row[k]))}</td>' for k in keys)
         cells += "".join(f'<td class="num">{esc(cell(row))}</td>' for _, cell in _COLUMNS)
-        seen = f" {row['verdict_count']}/{row['seeds']}"
-        cells += f'<td class="num">{badge(row["verdict"])}{esc(seen)}</td>'
+        for part in ("initial_verdict", "training_verdict"):
+            seen = f" {row[f'{part}_count']}/{row['seeds']}"
+            cells += f'<td class="num">{badge(row[part])}{esc(seen)}</td>'
         rows.append(f"<tr>{cells}</tr>")
     n = len(results)
     note = (
         f'<p class="muted note">{n} run{"s" * (n != 1)}, {len(summary)} configuration'
         f"{'s' * (len(summary) != 1)}; grad ratio: first over last layer's gradient norm "
         "at initialization (geometric mean over seeds); 6ξ: mean-field trainable depth of "
-        "a plain network; verdict: the most severe over seeds, with how many showed it.</p>"
+        "a plain network; at init, in training: the two parts of the verdict, the most "
+        "severe over seeds, with how many showed it.</p>"
     )
     return fragment(table_html(f"<tr>{head}</tr>{''.join(rows)}") + note, "Sweep results")
 
