@@ -160,7 +160,7 @@ def test_print_report_is_a_readable_table(moons, capsys) -> None:
     text = capsys.readouterr().out
     lines = text.splitlines()
     assert lines[0] == (
-        f"Gradient flow: VANISHING (signal {report.signal_ratio:.1e} at {report.rows[0].name}), "
+        f"Gradient flow: VANISHING (signal {num(report.signal_ratio)} at {report.rows[0].name}), "
         "at the current weights"
     )
     assert max(len(line) for line in lines) <= WIDTH
