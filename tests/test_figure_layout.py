@@ -22,7 +22,7 @@ from vgp_native import plots
 from vgp_native.cli.demo import DEMO_CONFIGS, demo_figures
 from vgp_native.experiments import compare
 from vgp_native.experiments.config import check_config
-from vgp_native.experiments.figures import sweep_heatmap
+from vgp_native.experiments.figures import sweep_heatmap, verdict_heatmap
 from vgp_native.flow import analyze
 
 matplotlib.use("Agg")
@@ -177,7 +177,9 @@ def _sweep_results() -> list[dict]:
                     "grad_ratio": ratio,
                     "signal_ratio": 1.0,
                     "weight_change": 0.1,
-                    "verdict": "healthy",
+                    "verdict": "vanishing" if act == "sigmoid" and depth > 2 else "healthy",
+                    "initial_verdict": "vanishing" if act == "sigmoid" and depth > 2 else "healthy",
+                    "training_verdict": "healthy",
                     "seconds": 0.1,
                 }
             )
@@ -240,3 +242,16 @@ def test_report_plateau_shading_spans_the_whole_flat_stretch() -> None:
     assert len(spans) == 1
     start, end = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
     assert start < first_stated - 5 and end >= first_stated
+
+
+@pytest.mark.parametrize("rows", [2, 1])
+def test_verdict_heatmap_keeps_its_labels_inside(rows) -> None:
+    results = [r for r in _sweep_results() if rows == 2 or r["activation"] == "tanh"]
+    fig = verdict_heatmap(results)
+    assert_inside(fig, "verdict heatmap")
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    legend = ax.get_legend() or fig.legends[0]
+    box = legend.get_window_extent(renderer)
+    assert not _overlaps(box, ax.xaxis.label.get_window_extent(renderer))
+    assert not any(_overlaps(box, t.get_window_extent(renderer)) for t in ax.get_xticklabels())

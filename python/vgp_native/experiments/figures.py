@@ -190,15 +190,22 @@ def sweep_heatmap(
     ax.set_title(title)
     ax.set_xlim(-0.5, len(depths) - 0.5)
     ax.set_ylim(len(labels) - 0.5, -0.5)
-    if drawn and own:
-        # Below everything, in a strip of its own: never over the axis label.
-        fig.legend(loc="lower center", fontsize=8, frameon=False)
-        fig.tight_layout(rect=(0.0, 0.3 / fig.get_figheight(), 1.0, 1.0))
-        return fig
     if drawn:
-        ax.legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
+        _legend_below(fig, ax, own)
+    else:
+        fig.tight_layout()
     return fig
+
+
+def _legend_below(fig: Any, ax: Any, own: bool, **legend: Any) -> None:
+    """The legend in a strip of its own under the axes (never over the axis label) when
+    the figure is ours; in the axes' corner when drawing into a caller's axes."""
+    if not own:
+        ax.legend(loc="lower left", fontsize=8, **legend)
+        fig.tight_layout()
+        return
+    fig.legend(loc="lower center", fontsize=8, frameon=False, **legend)
+    fig.tight_layout(rect=(0.0, 0.35 / fig.get_figheight(), 1.0, 1.0))
 
 
 #: Short names of the verdicts in heatmap cells.
@@ -254,9 +261,10 @@ def verdict_heatmap(results: Sequence[Mapping[str, Any]], ax: Any = None) -> Any
     from matplotlib.patches import Patch
 
     labels, depths, cells = verdict_grid(results)
-    if ax is None:
+    own = ax is None
+    if own:
         width = 3.0 + 1.1 * len(depths) + 0.07 * max(map(len, labels))
-        fig = plt.figure(figsize=(width, 1.8 + 0.42 * len(labels)))
+        fig = plt.figure(figsize=(width, max(2.8, 1.8 + 0.42 * len(labels))))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -279,13 +287,5 @@ def verdict_heatmap(results: Sequence[Mapping[str, Any]], ax: Any = None) -> Any
     ax.set_xlabel("depth (hidden Dense layers)")
     ax.set_title("Verdict at initialization / in training (colour: the more severe)")
     handles = [Patch(color=VERDICT_COLOURS[v], label=v) for v in order]
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
-        ncol=len(order),
-        fontsize=8,
-        frameon=False,
-    )
-    fig.tight_layout()
+    _legend_below(fig, ax, own, handles=handles, ncol=len(order) if own else 2)
     return fig
