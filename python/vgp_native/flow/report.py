@@ -304,11 +304,7 @@ class GradientFlowReport:
         )
 
     def plot(self) -> Any:
-        """Matplotlib figures of this report (``vgp_native.plots.report_figures``).
-
-        Returns a dict name -> Figure (a ``plots.FigureSet``); in a notebook, as a
-        cell's last expression, it shows each figure once and prints no repr.
-        """
+        """Figures by name (``plots.report_figures``); a notebook shows each once, no repr."""
         return report_figures(self)
 
     def _repr_html_(self) -> str:
