@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -116,6 +117,10 @@ def test_demo(vgp, tmp_path: Path) -> None:
         'id="demo-table"' in page and "relu + he_normal" in page and "30 layers: batch norm" in page
     )
     assert page.count("data:image/png;base64,") >= 6
+    # The page reads on a phone: tables scroll in their box; captions are words; it does
+    # not point at itself.
+    assert page.count("<table") == page.count('<div class="table-wrap">')
+    assert "(report.html)" not in page and ".png</figcaption>" not in page
     assert not list(tmp_path.glob(".*"))
 
 
@@ -186,6 +191,12 @@ def test_sweep_local_outputs(vgp, tmp_path: Path) -> None:
     assert proc.stderr.count("] 12/12 100%") == 1 and "] 1/12" in proc.stderr
     header = proc.stdout.splitlines()[0].split()
     assert header[:2] == ["depth", "activation"] and header[-4:] == ["at", "init", "in", "training"]
+    # Numbers as the package writes them: test accuracy as "0.54 ± 0.03" on every row,
+    # a gradient ratio with two significant digits and never "0".
+    table = proc.stdout.splitlines()[2:6]
+    assert all(re.search(r" \d\.\d\d ± \d\.\d\d ", line) for line in table), table
+    ratios = [re.search(r"± \d\.\d\d +(\S+)", line).group(1) for line in table]
+    assert all(float(r) != 0 for r in ratios), ratios
     rows = _csv_rows(tmp_path / "results.csv")
     assert len(rows) == 12 and list(rows[0]) == [*CONFIG_KEYS, *RESULT_FIELDS]
     assert [(r["depth"], r["activation"], r["seed"]) for r in rows[:4]] == [

@@ -49,7 +49,7 @@ def test_learning_rate_finding_on_a_step_as_large_as_the_weights() -> None:
     assert "learning-rate" in kinds(r)
     t = text(r, "learning-rate")
     assert "by 3 of its norm" in t and "in epoch 5" in t and "1e-3 per step" in t
-    assert "a smaller learning rate (e.g. 1.0e-04 instead of 1.0e-03)" in t
+    assert "a smaller learning rate (e.g. 1e-4 instead of 0.001)" in t
     near = history()
     near.update_ratio[5, 2] = 0.5  # large but no divergence and below one step's worth
     assert "learning-rate" not in kinds(report(near))
@@ -90,7 +90,7 @@ def test_exploding_finding_and_its_near_miss() -> None:
     h.stats[0, 0, F["grad_norm"]] = 200.0  # 2000x the last layer's
     r = report(h)
     assert r.initial_verdict == "exploding" and "exploding" in kinds(r)
-    assert "2.0e+03x the last's" in text(r, "exploding")
+    assert "2000x the last's" in text(r, "exploding")
     near = history()
     near.stats[0, 0, F["grad_norm"]] = 50.0  # 500x: inside the band, no depth criterion
     assert "exploding" not in kinds(report(near))
@@ -101,7 +101,7 @@ def test_vanishing_and_optimizer_findings_and_their_near_miss() -> None:
     vanish(h, slice(0, 21))
     r = report(h)
     assert kinds(r)[:2] == ["vanishing", "optimizer"]
-    assert "1.0e-05 of the last layer's" in text(r, "vanishing")
+    assert "1e-5 of the last layer's" in text(r, "vanishing")
     near = history()
     near.stats[:, 0, F["grad_norm"]] = 2e-4  # 2e-3 of the last layer's: not vanishing
     assert not {"vanishing", "optimizer"} & set(kinds(report(near)))
@@ -285,6 +285,8 @@ def _candidates(r: flow.GradientFlowReport) -> np.ndarray:
     values += [[100 * float(v) for v in (r.modes or {}).values() if isinstance(v, float)]]
     lr = float(data.optimizer.get("learning_rate", 0.0))
     values += [[lr, lr / 10]]
+    # The plateau finding's limit: plateau_tol of the chance-level loss.
+    values += [[r.thresholds.plateau_tol * (r.chance or 0.0)]]
     return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
 
 

@@ -79,7 +79,7 @@ def test_initial_part_is_the_probe_alone() -> None:
         "healthy",
         "vanishing",
     )
-    assert r.initial_reason == "grad 1.0e-05 at dense_0"
+    assert r.initial_reason == "grad 1e-5 at dense_0"
     assert r.record == 0 and r.grad_ratio == pytest.approx(1e-5)
 
 

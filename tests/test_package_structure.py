@@ -18,7 +18,7 @@ import vgp_native
 PACKAGE = Path(vgp_native.__file__).resolve().parent
 NAME = "vgp_native"
 #: Heavy optional or lazily loaded dependencies a function may import on first use.
-LAZY_ALLOWED = ("matplotlib", "distributed", "dask", "sklearn", "torch")
+LAZY_ALLOWED = ("matplotlib", "distributed", "dask", "sklearn", "torch", "IPython")
 MAX_LINES = 400
 
 

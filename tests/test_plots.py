@@ -65,16 +65,11 @@ def test_importing_the_package_does_not_import_matplotlib() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_eng_formats_in_engineering_notation() -> None:
-    # 7.3167e-7 = 731.67e-9 -> three significant digits "732e-9"; 0.0561 -> "56.1e-3".
-    assert plots.eng(7.3167e-7) == "732e-9"
-    assert plots.eng(0.0561) == "56.1e-3"
-    assert plots.eng(12.5) == "12.5"
-    assert plots.eng(-2.5e4) == "-25.0e3"
-    assert plots.eng(999.96) == "1.00e3"  # rounding carries into the next exponent
-    assert [plots.eng(v) for v in (0.0, math.nan, math.inf, None)] == ["0", "nan", "inf", "-"]
-    assert plots.eng(64) == "64" and plots.eng(np.int64(3)) == "3"
-    assert plots.percent(0.973) == "97.3%"
+def test_plots_and_pages_share_the_package_formatter() -> None:
+    from vgp_native import _format
+
+    assert plots.num is _format.num and plots.percent is _format.percent
+    assert plots.num(0.0721, 2) == "0.072"
 
 
 def test_gradient_norms_overlays_one_log_line_per_model(seed_run, relu_run, residual_run) -> None:
@@ -106,7 +101,7 @@ def test_gradient_norms_theory_line_falls_by_sqrt_chi1(seed_run) -> None:
     assert "backpropagated signal" in ax.get_ylabel()
     # The legend's ratio is the report's signal ratio: first over last hidden layer.
     signal = hist.field("signal_norm")[0]
-    ratio = plots.eng(signal[0] / signal[-2], 2)
+    ratio = plots.num(signal[0] / signal[-2], 2)
     assert ax.get_legend().get_texts()[0].get_text() == f"model (first/last hidden {ratio})"
 
 
@@ -220,7 +215,7 @@ def test_weights_vs_epochs_shows_sgd_frozen_first_layer() -> None:
     fig = plots.weights_vs_epochs(hist)
     moved = np.nanmean(np.abs(hist.weights[-1, 0] - hist.weights[0, 0]))
     assert moved < 1e-4
-    assert plots.eng(moved, 2) in fig.axes[0].get_title()
+    assert plots.num(moved, 2) in fig.axes[0].get_title()
 
 
 def test_weights_vs_epochs_needs_tracked_weights() -> None:
@@ -328,8 +323,8 @@ def test_jacobian_spectrum_from_a_report(seed_run) -> None:
     counts = sum(p.get_height() for p in io_ax.patches)
     assert counts == len(jac["input_output"]["singular_values"])
     text = io_ax.get_legend().get_title().get_text()
-    assert f"isometry score: {plots.eng(jac['input_output']['isometry'])}" in text
-    assert f"mean σ²: {plots.eng(jac['input_output']['mean_sq'])}" in text
+    assert f"isometry score: {plots.num(jac['input_output']['isometry'])}" in text
+    assert f"mean σ²: {plots.num(jac['input_output']['mean_sq'])}" in text
     assert f"inputs: {jac['samples']}" in text
     names = [t.get_text() for t in layer_ax.get_xticklabels()]
     assert names == [layer["name"] for layer in jac["layers"]]

@@ -39,14 +39,15 @@ class _Checker(HTMLParser):
             self.imgs.append(dict(attrs)["src"])
         if tag not in _VOID:
             self.stack.append(tag)
-        self._in_td = tag == "td"
+        self._in_td = self._in_td or tag == "td"  # a cell's text may sit in a span
 
     def handle_endtag(self, tag) -> None:
         if not self.stack or self.stack[-1] != tag:
             self.errors.append(f"unexpected </{tag}> with open {self.stack[-3:]}")
         else:
             self.stack.pop()
-        self._in_td = False
+        if tag == "td":
+            self._in_td = False
 
     def handle_data(self, data) -> None:
         if self._in_td:
@@ -107,10 +108,10 @@ def test_save_html_holds_everything_and_writes_atomically(seed_report, tmp_path)
     for row in seed_report.layers:
         assert f'<td class="name">{row["name"]}</td>' in text
     # Engineering notation of the first layer's gradient norm, the theory and the Jacobian.
-    assert plots.eng(seed_report.layers[0]["grad_norm"]) in parsed.cells
-    assert plots.eng(seed_report.theory["chi1"]) in parsed.cells
+    assert plots.num(seed_report.layers[0]["grad_norm"]) in parsed.cells
+    assert plots.num(seed_report.theory["chi1"]) in parsed.cells
     isometry = seed_report.jacobian["input_output"]["isometry"]
-    assert plots.eng(isometry) in parsed.cells
+    assert plots.num(isometry) in parsed.cells
     assert "Adam" in parsed.cells  # the optimizer of the run
 
 
@@ -175,3 +176,28 @@ def test_save_comparison_html(seed_report, relu_snapshot, tmp_path) -> None:
     assert plots.percent(seed_report.history.logs[-1]["accuracy"]) in parsed.cells
     with pytest.raises(ValueError, match="equally long"):
         report_html.render_comparison_html([seed_report], labels)
+
+
+def test_page_fits_a_phone(seed_report) -> None:
+    # What a 390 px screen needs and a test can see: the viewport tag, every table in
+    # a box that scrolls sideways, numbers that never break, figures that shrink,
+    # captions in words and human column headers.
+    text = report_html.render_html(seed_report)
+    parsed = _parse(text)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
+    css = re.search(r"<style>(.*?)</style>", text, re.S).group(1)
+    assert re.search(r"\.table-wrap\{[^}]*overflow-x:auto", css)
+    assert re.search(r"\.num[^{]*\{[^}]*white-space:nowrap", css)
+    assert re.search(r"figure img\{[^}]*max-width:100%", css)
+    assert "@media (max-width:600px)" in css
+    assert parsed.tags.count("table") == text.count('<div class="table-wrap"><table')
+    # Every per-layer number sits in a cell or span that does not wrap.
+    grad = plots.num(seed_report.layers[0]["grad_norm"])
+    assert f'<td class="num">{html.escape(grad)}</td>' in text
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
+    assert captions and all(" " in c and not c.endswith(".png") for c in captions)
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", text)
+    assert not [h for h in headers if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", h)]
+    assert "isometry score" in headers and "std of ln σ" in headers
+    for kind in ("verdict", "findings", "layers", "theory", "jacobian", "figures"):
+        assert f'<section class="{kind}">' in text

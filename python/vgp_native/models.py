@@ -29,7 +29,7 @@ from ._engine import (
 from ._engine.data import validation_set
 from ._engine.fit import FitOptions
 from ._engine.native import gradients
-from ._summary import print_summary
+from ._summary import print_summary, summary_html
 from ._validation import (
     check_batch_size,
     check_int,
@@ -379,6 +379,10 @@ class Sequential:
     def save(self, path: str) -> None:
         """Write the configuration and weights to one ``.npz`` file, atomically."""
         save_model(self, path)
+
+    def _repr_html_(self) -> str:
+        """The summary table as HTML, for Jupyter (``summary()`` prints it as text)."""
+        return summary_html(self)
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)} dtype={self.dtype.name}>"

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import check_float, check_int
 from .base import Callback, CallbackList
-from .progress import ProgressLogger
+from .progress import progress_callback
 
 
 class History(Callback):
@@ -174,7 +174,7 @@ def fit_callbacks(
     """
     steps = -(-samples // batch_size)
     history = History()
-    progress = ProgressLogger(verbose, steps, epochs) if verbose else None
+    progress = progress_callback(verbose, steps, epochs)
     params = {
         "epochs": epochs,
         "steps": steps,

@@ -23,7 +23,6 @@ __all__ = [
     "atomic_write_text",
     "csv_text",
     "flag_message",
-    "fmt_num",
     "format_table",
     "int_list",
     "non_negative_int",
@@ -150,24 +149,6 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     return value
-
-
-def fmt_num(value: Any, digits: int = 3) -> str:
-    """A compact number: fixed point in [1e-3, 1e4), scientific outside, "nan" when undefined."""
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return value
-    value = float(value)
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return f"{value:.{max(digits - 1, 1)}e}"
 
 
 def format_table(

@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import plots, report_html
+from .._format import fixed, num
 from ..experiments import CONFIG_KEYS, RESULT_FIELDS, compare
 from ..experiments.sweep import encode_result
 from .common import (
     atomic_write_text,
     csv_text,
-    fmt_num,
     format_table,
     output_dir,
     save_figure,
@@ -96,11 +96,12 @@ def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
         rows.append(
             [
                 run.label,
-                f"{r['final_loss']:.4f}",
-                f"{r['accuracy']:.2f}",
-                f"{r['val_accuracy']:.2f}",
-                fmt_num(r["weight_change"], 2),
-                f"{r['grad_ratio']:.1e}",
+                fixed(r["final_loss"], 4),
+                fixed(r["accuracy"]),
+                fixed(r["val_accuracy"]),
+                num(r["weight_change"]),
+                # Two significant digits; scientific notation only for tiny ratios.
+                num(r["grad_ratio"], 2),
                 r["initial_verdict"],
                 r["training_verdict"],
             ]
@@ -137,13 +138,13 @@ def _lead(runs: list[Any], epochs: int) -> list[str]:
         f"{seed['final_loss']:.3f}"
         + (f", the chance level ln 2 = {CHANCE_LOSS:.3f}," if stalled else "")
         + f" with {seed['val_accuracy']:.0%} test accuracy. At initialization its first layer "
-        f"received {seed['grad_ratio']:.1e} of the last layer's gradient (at init: "
+        f"received {num(seed['grad_ratio'], 2)} of the last layer's gradient (at init: "
         f"{seed['initial_verdict']}; in training: {seed['training_verdict']}).",
         f"Its first-layer weights changed by {seed['weight_change']:.0%} (||W1 - W1_init|| / "
         "||W1_init||): with Adam the steps do not shrink with the gradient, so the weights move"
         + (", but along a gradient that carries almost nothing of the loss." if stalled else "."),
         f"Best remedy at the same depth: {best.label} ({best.result['val_accuracy']:.0%} test "
-        f"accuracy, gradient ratio {best.result['grad_ratio']:.1e}).",
+        f"accuracy, gradient ratio {num(best.result['grad_ratio'], 2)}).",
     ]
     deep = [run for run in runs if GROUPS.get(run.label) == "deep"]
     if deep:
@@ -154,7 +155,7 @@ def _lead(runs: list[Any], epochs: int) -> list[str]:
         lines.append(
             "At 30 layers: "
             + (f"{', '.join(trained)} still train" if trained else "none of them trains")
-            + f"; the plain sigmoid network's gradient ratio falls to {ratio:.0e}."
+            + f"; the plain sigmoid network's gradient ratio falls to {num(ratio, 1)}."
         )
     for run in runs[1:]:
         for finding in run.report.finding_details:
@@ -170,56 +171,47 @@ def _lead(runs: list[Any], epochs: int) -> list[str]:
     return lines
 
 
-def _figures(runs: list[Any], out: Path) -> list[Path]:
-    """Draw and save the demo's figures; return their paths."""
-    import matplotlib
+#: Each figure the demo draws: file name and the caption the report gives it.
+FIGURES: dict[str, str] = {
+    "gradient_norms": "Kernel-gradient norm per layer at initialization: the seed network "
+    "against each remedy, with the mean-field prediction (dashed).",
+    "gradient_norms_init": "Kernel-gradient norm per layer at initialization: tanh with "
+    "Xavier (Glorot) against naive normal initializations.",
+    "gradient_norms_deep": "Kernel-gradient norm per layer at initialization, 30 layers: "
+    "only the strong remedies keep the gradient.",
+    "heatmaps": "Kernel-gradient norm, layers × epochs, of the seed network and three "
+    "remedies, on one colour scale.",
+    "loss_curves": "Training loss per epoch of every network; flat at ln 2 is the seed's symptom.",
+    "weights_vs_epochs": "Sampled kernel weights of each layer of the seed network against epochs.",
+    "decision_boundaries": "Decision boundaries of the networks of 8 layers or fewer, on "
+    "the test points.",
+}
+#: Titles of the three gradient-norm overlays, by demo group.
+OVERLAY_TITLES = {
+    "remedy": "Seed network (8 sigmoid layers) and its remedies",
+    "init": "tanh networks: Xavier vs naive initialization",
+    "deep": "30-layer networks",
+}
 
-    matplotlib.use("Agg")
+
+def _loss_curves(runs: list[Any], shallow: list[Any], deep: list[Any]) -> Any:
+    """Training loss of every network; each 8-layer network has its own colour and marker,
+    and a 30-layer network takes the colour of its 8-layer counterpart."""
     import matplotlib.pyplot as plt
 
-    written: list[Path] = []
-
-    def save(fig: Any, name: str) -> None:
-        path = out / name
-        save_figure(fig, path, dpi=90)
-        written.append(path)
-
-    def group(name: str) -> list[Any]:
-        return [run for run in runs if GROUPS.get(run.label) == name]
-
-    shallow = [run for run in runs if GROUPS.get(run.label) != "deep"]
-    overlays = (
-        (group("remedy"), "gradient_norms.png", getattr(runs[0].report, "theory", None)),
-        (group("init"), "gradient_norms_init.png", None),
-        (group("deep"), "gradient_norms_deep.png", None),
-    )
-    for members, name, theory in overlays:
-        if members:
-            fig = plots.gradient_norms(
-                [run.flow for run in members], labels=[run.label for run in members], theory=theory
-            )
-            save(fig, name)
-
-    fig, axes = plt.subplots(2, 2, figsize=(13, 8))
-    for ax, run in zip(axes.ravel(), group("remedy")[:1] + group("remedy")[2:], strict=False):
-        plots.heatmap(run.flow, ax=ax)
-        ax.set_title(f"{run.label}: gradient norm, layers x epochs", fontsize=10)
-    fig.tight_layout()
-    save(fig, "heatmaps.png")
-
     def family(run: Any) -> int:
-        """Colour index: a 30-layer network takes the colour of its 8-layer counterpart."""
+        if run in shallow:
+            return shallow.index(run)
         key = {k: v for k, v in run.config.items() if k != "depth"}
         for i, other in enumerate(shallow):
             if {k: v for k, v in other.config.items() if k != "depth"} == key:
                 return i
         return len(shallow)
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
-    n_colours = len(plots.PALETTE)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharey=True)
     for ax, members, title in (
         (axes[0], shallow, "8 layers or fewer"),
-        (axes[1], group("deep"), "30 layers"),
+        (axes[1], deep, "30 layers"),
     ):
         for run in members:
             i = family(run)
@@ -227,33 +219,77 @@ def _figures(runs: list[Any], out: Path) -> list[Path]:
             ax.plot(
                 range(1, len(loss) + 1),
                 loss,
-                ("-", "-.", "--")[i // n_colours % 3],
-                color=plots.PALETTE[i % n_colours],
+                color=plots.PALETTE[i % len(plots.PALETTE)],
+                marker=plots.MARKERS[i % len(plots.MARKERS)],
+                markevery=max(1, len(loss) // 8),
+                markersize=5,
                 label=run.label,
                 linewidth=1.6,
             )
-        ax.axhline(CHANCE_LOSS, color="#555555", linestyle=":", label="chance (ln 2)")
+        ax.axhline(CHANCE_LOSS, color="#555555", linestyle=":", label="chance level (ln 2)")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_title(f"Training loss per epoch, {title}")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="lower left")
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel("binary cross-entropy (log scale); flat at ln 2: the seed's symptom")
+    axes[0].set_ylabel("training loss (cross-entropy, log scale)")
     fig.tight_layout()
-    save(fig, "loss_curves.png")
+    return fig
 
-    save(plots.weights_vs_epochs(runs[0].flow), "weights_vs_epochs.png")
 
-    fig, axes = plt.subplots(2, 4, figsize=(13.2, 6.2))
+def demo_figures(runs: list[Any]) -> dict[str, Any]:
+    """The demo's figures, by name (``FIGURES``), from its runs (``compare``'s results)."""
+    import matplotlib.pyplot as plt
+
+    def group(name: str) -> list[Any]:
+        return [run for run in runs if GROUPS.get(run.label) == name]
+
+    figures: dict[str, Any] = {}
+    shallow = [run for run in runs if GROUPS.get(run.label) != "deep"]
+    overlays = (
+        ("remedy", "gradient_norms", getattr(runs[0].report, "theory", None)),
+        ("init", "gradient_norms_init", None),
+        ("deep", "gradient_norms_deep", None),
+    )
+    for name, key, theory in overlays:
+        members = group(name)
+        if members:
+            figures[key] = plots.gradient_norms(
+                [run.flow for run in members],
+                labels=[run.label for run in members],
+                theory=theory,
+                title=OVERLAY_TITLES[name],
+            )
+    remedies = group("remedy")[:1] + group("remedy")[2:]
+    if remedies:
+        figures["heatmaps"] = plots.heatmaps(
+            [run.flow for run in remedies], labels=[run.label for run in remedies]
+        )
+    figures["loss_curves"] = _loss_curves(runs, shallow, group("deep"))
+    figures["weights_vs_epochs"] = plots.weights_vs_epochs(runs[0].flow, label=runs[0].label)
+    fig, axes = plt.subplots(2, 4, figsize=(13.2, 6.4))
     for ax, run in zip(axes.ravel(), shallow, strict=False):
         plots.decision_boundary(run.model, run.data.x_test, run.data.y_test, ax=ax, resolution=60)
-        ax.set_title(f"{run.label}\ntest acc {run.result['val_accuracy']:.2f}", fontsize=9)
+        ax.set_title(f"{run.label}\ntest accuracy {fixed(run.result['val_accuracy'])}", fontsize=9)
         ax.set_xlabel("")
         ax.set_ylabel("")
     for ax in axes.ravel()[len(shallow) :]:
         ax.set_visible(False)
     fig.tight_layout()
-    save(fig, "decision_boundaries.png")
+    figures["decision_boundaries"] = fig
+    return figures
+
+
+def _figures(runs: list[Any], out: Path) -> list[Path]:
+    """Draw and save the demo's figures (``out/<name>.png``); return their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    written: list[Path] = []
+    for name, fig in demo_figures(runs).items():
+        path = out / f"{name}.png"
+        save_figure(fig, path, dpi=90)
+        written.append(path)
     return written
 
 
@@ -267,10 +303,10 @@ def _html(
 ) -> str:
     """The demo page: the table, the plain-words findings, the figures, the seed's report."""
     esc = html.escape
-    head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
+    head = '<th class="name">' + "</th><th>".join(esc(h) for h in HEADER) + "</th>"
     body = []
     for row, run in zip(rows, runs, strict=True):
-        cells = "".join(f"<td>{esc(c)}</td>" for c in row[1:-2])
+        cells = "".join(f'<td class="num">{esc(c)}</td>' for c in row[1:-2])
         body.append(
             f'<tr><td class="name">{esc(row[0])}</td>{cells}'
             f"<td>{report_html.badge(run.result['initial_verdict'])}</td>"
@@ -279,17 +315,15 @@ def _html(
     imgs = []
     for path in figures:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
-        imgs.append(
-            f'<figure><img alt="{esc(path.stem)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{esc(path.name)}</figcaption></figure>"
-        )
+        caption = FIGURES.get(path.stem, path.stem.replace("_", " "))
+        imgs.append(report_html.image_html(f"data:image/png;base64,{data}", caption, path.stem))
     section = "\n".join(
         [
             "<h2>The seed's experiment and its remedies</h2>",
             f"<p>make_moons(250, noise=0.05, random_state=42), 80/20 split, Adam, binary "
             f"cross-entropy, {epochs} epochs, batch 32.</p>",
             f"<p>{esc(LEGEND)}</p>",
-            f'<table id="demo-table"><tr>{head}</tr>{"".join(body)}</table>',
+            report_html.table_html(f"<tr>{head}</tr>{''.join(body)}", table_id="demo-table"),
             "<ul>" + "".join(f"<li>{esc(line)}</li>" for line in decided) + "</ul>",
             "<h2>What it shows</h2>",
             "".join(f"<p>{esc(line)}</p>" for line in lead),
@@ -319,7 +353,7 @@ def run_demo(args: argparse.Namespace) -> int:
     def progress(i: int, n: int, run: Any) -> None:
         r = run.result
         print(
-            f"[{i:2d}/{n}] {run.label:<26} loss {fmt_num(r['final_loss'], 4):>7}  "
+            f"[{i:2d}/{n}] {run.label:<26} loss {fixed(r['final_loss'], 4):>7}  "
             f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} ({r['seconds']:.2f}s)",
             file=sys.stderr,
             flush=True,

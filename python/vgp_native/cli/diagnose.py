@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import plots
+from .._format import fixed, num
 from ..experiments import check_config, load_dataset, run_config
 from ..experiments.sweep import encode_result
 from ..report_html import render_html
@@ -26,7 +27,6 @@ from .common import (
     atomic_open,
     atomic_write_text,
     flag_message,
-    fmt_num,
     output_dir,
     save_figure,
 )
@@ -76,11 +76,13 @@ def load_data(name: str) -> Any:
         raise CliError(f"--dataset: {exc}") from None
 
 
-_EMBEDDED_PNG = re.compile(r'<img alt="([^"<>]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+_EMBEDDED_PNG = re.compile(
+    r'<img alt="[^"<>]*" data-name="([^"<>]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"'
+)
 
 
-def _png_name(alt: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", html.unescape(alt).lower()).strip("_") + ".png"
+def _png_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", html.unescape(name).lower()).strip("_") + ".png"
 
 
 def write_figures(run: Any, out: Path, page: str) -> list[Path]:
@@ -96,8 +98,8 @@ def write_figures(run: Any, out: Path, page: str) -> list[Path]:
     matplotlib.use("Agg")
     written = []
     embedded = _EMBEDDED_PNG.findall(page)
-    for alt, data in embedded:
-        path = out / _png_name(alt)
+    for name, data in embedded:
+        path = out / _png_name(name)
         with atomic_open(path, "wb") as fh:
             fh.write(base64.b64decode(data))
         written.append(path)
@@ -126,9 +128,9 @@ def run_diagnose(args: argparse.Namespace) -> int:
         f"{args.epochs} epochs in {r['seconds']:.2f}s"
     )
     print(
-        f"final loss {fmt_num(r['final_loss'], 4)}, train accuracy {fmt_num(r['accuracy'], 3)}, "
-        f"test accuracy {fmt_num(r['val_accuracy'], 3)}, first-layer weight change "
-        f"{fmt_num(r['weight_change'], 3)}\n"
+        f"final loss {fixed(r['final_loss'], 4)}, train accuracy {fixed(r['accuracy'], 3)}, "
+        f"test accuracy {fixed(r['val_accuracy'], 3)}, first-layer weight change "
+        f"{num(r['weight_change'])}\n"
     )
     print(run.report)
     page = render_html(run.report, title=f"Gradient-flow report: {run.label} on {data.name}")

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._format import fixed, num, plus_minus
 from ..experiments import CONFIG_KEYS, RESULT_FIELDS, expand_grid, load_dataset, sweep
 from ..experiments.figures import sweep_heatmap, verdict_heatmap
 from ..experiments.summary import summarize, varying_keys
@@ -31,7 +32,6 @@ from .common import (
     atomic_write_text,
     csv_text,
     flag_message,
-    fmt_num,
     format_table,
     output_dir,
     save_figure,
@@ -93,7 +93,7 @@ def _note(result: dict[str, Any], varying: list[str]) -> str:
     parts = [f"{k}={result[k]}" for k in varying]
     return (
         f"{', '.join(parts)}{', ' if parts else ''}seed {result['seed']}: "
-        f"test acc {fmt_num(result['val_accuracy'], 2)}, at init {result['initial_verdict']}, "
+        f"test acc {fixed(result['val_accuracy'])}, at init {result['initial_verdict']}, "
         f"in training {result['training_verdict']}"
     )
 
@@ -109,12 +109,13 @@ def _table(summary: list[dict[str, Any]], varying: list[str]) -> str:
             [
                 *[row[k] for k in keys],
                 row["seeds"],
-                fmt_num(row["final_loss"]),
-                fmt_num(row["accuracy"], 2),
-                f"{fmt_num(row['val_accuracy'], 2)}"
-                + (f" ±{row['val_accuracy_std']:.2f}" if row["seeds"] > 1 else ""),
-                fmt_num(row["grad_ratio"], 2),
-                "-" if xi6 is None else fmt_num(xi6, 1),
+                num(row["final_loss"]),
+                fixed(row["accuracy"]),
+                plus_minus(row["val_accuracy"], row["val_accuracy_std"])
+                if row["seeds"] > 1
+                else fixed(row["val_accuracy"]),
+                num(row["grad_ratio"], 2),
+                "-" if xi6 is None else num(xi6),
                 f"{row['initial_verdict']} ({row['initial_verdict_count']}/{row['seeds']})",
                 f"{row['training_verdict']} ({row['training_verdict_count']}/{row['seeds']})",
             ]

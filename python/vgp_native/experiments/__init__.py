@@ -8,7 +8,8 @@
   (result dict, trained model, history, gradient-flow record and report).
 - ``sweep(grid, seeds, epochs, executor=None)``: every configuration of a grid
   for every seed, on a local process pool, any ``concurrent.futures.Executor``
-  or a ``dask.distributed.Client``; returns one result dict per run
+  or a ``dask.distributed.Client``; returns one result dict per run in a
+  ``SweepResults`` list, which a notebook shows as the summary table
   (see :mod:`vgp_native.experiments.sweep`).
 
 Example::
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from .config import CONFIG_KEYS, DEFAULTS, build_model, check_config, config_label
 from .data import BUILTIN_DATASETS, Dataset, load_dataset
+from .results import SweepResults
 from .runner import RESULT_FIELDS, Run, compare, run_config
 from .sweep import expand_grid, is_dask_client, sweep
 
@@ -32,6 +34,7 @@ __all__ = [
     "RESULT_FIELDS",
     "Dataset",
     "Run",
+    "SweepResults",
     "build_model",
     "check_config",
     "compare",

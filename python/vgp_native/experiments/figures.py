@@ -18,21 +18,27 @@ from typing import Any
 
 import numpy as np
 
+from .._format import fixed, num
 from .summary import summarize, varying_keys
 
 __all__ = ["METRICS", "heatmap_grid", "sweep_heatmap", "verdict_grid", "verdict_heatmap"]
 
 #: Quantities a sweep heatmap can show: (title, colour-bar label, log scale).
 METRICS: dict[str, tuple[str, str, bool]] = {
-    "val_accuracy": ("Test accuracy", "test accuracy (mean over seeds)", False),
-    "accuracy": ("Training accuracy", "training accuracy (mean over seeds)", False),
+    "val_accuracy": ("Test accuracy", "test accuracy\n(mean over seeds)", False),
+    "accuracy": ("Training accuracy", "training accuracy\n(mean over seeds)", False),
     "grad_ratio": (
         "First/last layer gradient ratio at initialization",
-        "log10 of first/last gradient norm (geometric mean over seeds)",
+        "log₁₀ of first/last gradient norm\n(geometric mean over seeds)",
         True,
     ),
-    "final_loss": ("Final training loss", "final loss (mean over seeds)", False),
+    "final_loss": ("Final training loss", "final loss\n(mean over seeds)", False),
 }
+#: Where the cell numbers and the 6 xi markers sit inside a cell (rows are 1 unit high):
+#: numbers a little above the centre, markers in the band below them, so neither hides
+#: the other.
+_TEXT_Y = -0.1
+_MARK_Y = (0.2, 0.47)
 
 
 def _row_label(row: Mapping[str, Any], keys: Sequence[str]) -> str:
@@ -105,19 +111,21 @@ def sweep_heatmap(
 ) -> Any:
     """Draw ``metric`` over depth (columns) x configuration (rows); return the Figure.
 
-    Cells show the value; a red bar marks the mean-field trainable depth ``6 xi``
-    of plain configurations (an arrow at the edge when it lies beyond the swept
-    depths).
+    Cells show the value (two significant digits, or two decimals for
+    accuracies and losses); a red bar in the lower part of a row marks the
+    mean-field trainable depth ``6 xi`` of plain configurations (an arrow at the
+    edge when it lies beyond the swept depths), clear of the cell's number.
     """
     import matplotlib.pyplot as plt
 
     labels, depths, values, theory = heatmap_grid(results, metric)
     title, cbar_label, log = METRICS[metric]
-    if ax is None:
+    own = ax is None
+    if own:
         fig = plt.figure(
             figsize=(
-                3.0 + 1.0 * len(depths) + 0.07 * max(map(len, labels)),
-                1.4 + 0.42 * len(labels),
+                3.4 + 1.0 * len(depths) + 0.07 * max(map(len, labels)),
+                max(3.4, 1.6 + 0.42 * len(labels)),
             )
         )
         ax = fig.add_subplot(1, 1, 1)
@@ -135,12 +143,7 @@ def sweep_heatmap(
     image = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax)
     fig.colorbar(image, ax=ax, label=cbar_label, fraction=0.05, pad=0.02)
     for (i, j), value in np.ndenumerate(values):
-        if math.isnan(value):
-            text = "-"
-        elif log:
-            text = f"{value:.0e}" if value != 0 else "0"
-        else:
-            text = f"{value:.2f}"
+        text = num(value, 2) if log else fixed(value, 2)
         level = shown[i, j]
         dark = (
             math.isfinite(level)
@@ -149,7 +152,13 @@ def sweep_heatmap(
             and (level < vmin + 0.55 * (vmax - vmin))
         )
         ax.text(
-            j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black"
+            j,
+            i + _TEXT_Y,
+            "-" if math.isnan(value) else text,
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if dark else "black",
         )
     drawn = False
     for i, xi6 in enumerate(theory):
@@ -157,24 +166,46 @@ def sweep_heatmap(
             continue
         x, mark = _theory_x(xi6, depths)
         label = None if drawn else "mean-field trainable depth 6ξ"
+        low, high = i + _MARK_Y[0], i + _MARK_Y[1]
         if mark == "|":
-            ax.plot([x, x], [i - 0.45, i + 0.45], color="#D55E00", linewidth=3, label=label)
+            ax.plot([x, x], [low, high], color="#D55E00", linewidth=3, label=label)
         else:
-            ax.plot(x, i, marker=mark, color="#D55E00", markersize=9, linestyle="none", label=label)
+            ax.plot(
+                x,
+                0.5 * (low + high),
+                marker=mark,
+                color="#D55E00",
+                markersize=7,
+                linestyle="none",
+                label=label,
+            )
         drawn = True
     ax.set_xticks(range(len(depths)), [str(d) for d in depths])
     ticks = [
-        label if xi6 is None or math.isnan(xi6) else f"{label} (6ξ={xi6:.3g})"
+        label if xi6 is None or math.isnan(xi6) else f"{label} (6ξ={num(xi6, 3)})"
         for label, xi6 in zip(labels, theory, strict=True)
     ]
     ax.set_yticks(range(len(labels)), ticks)
     ax.set_xlabel("depth (hidden Dense layers)")
     ax.set_title(title)
     ax.set_xlim(-0.5, len(depths) - 0.5)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     if drawn:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
-    fig.tight_layout()
+        _legend_below(fig, ax, own)
+    else:
+        fig.tight_layout()
     return fig
+
+
+def _legend_below(fig: Any, ax: Any, own: bool, **legend: Any) -> None:
+    """The legend in a strip of its own under the axes (never over the axis label) when
+    the figure is ours; in the axes' corner when drawing into a caller's axes."""
+    if not own:
+        ax.legend(loc="lower left", fontsize=8, **legend)
+        fig.tight_layout()
+        return
+    fig.legend(loc="lower center", fontsize=8, frameon=False, **legend)
+    fig.tight_layout(rect=(0.0, 0.35 / fig.get_figheight(), 1.0, 1.0))
 
 
 #: Short names of the verdicts in heatmap cells.
@@ -230,9 +261,10 @@ def verdict_heatmap(results: Sequence[Mapping[str, Any]], ax: Any = None) -> Any
     from matplotlib.patches import Patch
 
     labels, depths, cells = verdict_grid(results)
-    if ax is None:
+    own = ax is None
+    if own:
         width = 3.0 + 1.1 * len(depths) + 0.07 * max(map(len, labels))
-        fig = plt.figure(figsize=(width, 1.8 + 0.42 * len(labels)))
+        fig = plt.figure(figsize=(width, max(2.8, 1.8 + 0.42 * len(labels))))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -255,13 +287,5 @@ def verdict_heatmap(results: Sequence[Mapping[str, Any]], ax: Any = None) -> Any
     ax.set_xlabel("depth (hidden Dense layers)")
     ax.set_title("Verdict at initialization / in training (colour: the more severe)")
     handles = [Patch(color=VERDICT_COLOURS[v], label=v) for v in order]
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.14),
-        ncol=len(order),
-        fontsize=8,
-        frameon=False,
-    )
-    fig.tight_layout()
+    _legend_below(fig, ax, own, handles=handles, ncol=len(order) if own else 2)
     return fig

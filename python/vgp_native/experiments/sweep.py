@@ -42,6 +42,7 @@ from .._atomic import atomic_write_text, remove_stale_temporaries
 from .._core import set_num_threads
 from .config import CONFIG_KEYS, check_config
 from .data import Dataset, load_dataset
+from .results import SweepResults
 from .runner import FLOAT_FIELDS, RESULT_FIELDS, check_epochs, run_task
 
 __all__ = ["expand_grid", "is_dask_client", "result_key", "sweep"]
@@ -254,7 +255,7 @@ def sweep(
     max_workers: int | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: ProgressFn | None = None,
-) -> list[dict[str, Any]]:
+) -> SweepResults:
     """Train every configuration of ``grid`` for every seed; one result dict per run.
 
     Args:
@@ -271,9 +272,10 @@ def sweep(
         progress: called as ``progress(done, total, result, cached)`` after each run.
 
     Returns:
-        The results in grid order: the configuration's keys, then ``seed`` and the
-        measured fields (``final_loss, accuracy, val_accuracy, grad_ratio,
-        verdict, seconds``, ...; see ``vgp_native.experiments.runner``).
+        The results in grid order, a ``SweepResults`` (a list that a notebook shows
+        as the summary table): each a dict of the configuration's keys, then
+        ``seed`` and the measured fields (``final_loss, accuracy, val_accuracy,
+        grad_ratio, verdict, seconds``, ...; see ``vgp_native.experiments.runner``).
     """
     configs = expand_grid(grid, seeds)
     epochs = check_epochs(epochs)
@@ -337,4 +339,4 @@ def sweep(
                 progress(done, len(configs), result, False)
     finally:
         stream.close()
-    return [r for r in results if r is not None]
+    return SweepResults(r for r in results if r is not None)

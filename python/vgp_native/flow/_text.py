@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import math
 
+from .._format import num as _num
+
 __all__ = ["epochs_text", "layer_text", "num", "pct"]
 
 
 def num(value: float, short: bool = False) -> str:
-    """A compact number: 3 significant digits in [0.01, 1000), else ``1.2e-05``.
+    """A number as the package writes numbers (``vgp_native._format.num``, 3 digits).
 
-    ``short`` drops the exponent's leading zero (``1.2e-5``: at most 7 characters).
+    Fixed point from 1e-3 to 1e5, scientific notation outside (``3.69e-6``);
+    ``short`` (table cells) keeps a column's numbers apart: 2 digits in scientific
+    notation (``3.7e-6``), at most 7 characters, and NaN as ``nan`` (else ``n/a``).
     """
     value = float(value)
     if math.isnan(value):
         return "nan" if short else "n/a"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if value == 0.0:
-        return "0"
-    if 1e-2 <= abs(value) < 1e3:
-        return f"{value:.3g}"
-    text = f"{value:.1e}"
-    return text.replace("e+0", "e+").replace("e-0", "e-") if short else text
+    text = _num(value, 3)
+    return _num(value, 2) if short and ("e" in text or len(text) > 7) else text
 
 
 def pct(fraction: float) -> str:

@@ -26,7 +26,7 @@ from .._atomic import atomic_write_text
 from .._engine import check_compiled, native_network, prepare_inputs, prepare_targets
 from .._validation import check_int
 from ..plots import report_figures
-from ..report_html import save_html
+from ..report_html import render_fragment, save_html
 from .decay import theory_comparison
 from .diagnosis import Evidence, Finding, chance_loss, diagnose
 from .history import FIELDS, FlowHistory, RowInfo, aggregate, locate_nonfinite, update_ratios
@@ -304,8 +304,12 @@ class GradientFlowReport:
         )
 
     def plot(self) -> Any:
-        """Matplotlib figure(s) of this report (``vgp_native.plots.report_figures``)."""
+        """Figures by name (``plots.report_figures``); a notebook shows each once, no repr."""
         return report_figures(self)
+
+    def _repr_html_(self) -> str:
+        """The HTML report's content for Jupyter: inline, self-contained (figures embedded)."""
+        return render_fragment(self)
 
     def save_html(self, path: str | os.PathLike[str]) -> None:
         """One self-contained HTML file with the verdict, findings, table and plots."""

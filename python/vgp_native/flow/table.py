@@ -3,7 +3,7 @@
 Fits a 100-column terminal (shown indented, so cut short here)::
 
     Gradient flow: VANISHING (epoch 0 = initialization; the first with this verdict of 101 records)
-    first/last kernel-gradient ratio 3.7e-06, signal ratio 6.6e-06 (vanishing < 1.0e-03, ...)
+    first/last kernel-gradient ratio 3.69e-6, signal ratio 6.63e-6 (vanishing < 0.001, ...)
      # layer      act        grad  g/last  signal  s/last  update    mean     std sat% dead% verdict
      1 dense      sigmoid  7.3e-7  3.7e-6  3.4e-7  6.6e-6  1.1e-4   0.500   0.114    0     0 vanish…
     ...
@@ -43,7 +43,7 @@ _COLUMNS = (
 
 
 def _short(value: float) -> str:
-    """At most 7 characters: ``1.2e-6``, ``0.153``, ``123``."""
+    """At most 7 characters: ``1.2e-6``, ``0.00103``, ``0.153``, ``123``."""
     return num(value, short=True)
 
 

@@ -11,38 +11,44 @@ Colours follow the Okabe-Ito colour-blind-safe palette; configuration ``i`` of
 an overlay gets the same colour in every panel. Heatmaps use viridis.
 
 - ``gradient_norms``: gradient norm per layer, log scale, several models overlaid.
-- ``heatmap``: a recorded field, layers x epochs.
+- ``heatmap``: a recorded field, layers x epochs; ``heatmaps``: several runs on one
+  shared colour scale.
 - ``weights_vs_epochs``: the seed's "weights vs epochs" plot.
 - ``training_curves``: loss/accuracy per epoch with plateaus and the chance level.
 - ``activation_histograms``: per-layer activation histograms (saturation shows).
 - ``decision_boundary``: a model's prediction over 2-D inputs.
 - ``jacobian_spectrum``: Jacobian singular values and the isometry summary.
 - ``predicted_vs_measured``: mean-field decay against the measured one.
-- ``report_figures``: every figure that applies to a report; ``compare``: several
-  configurations side by side.
+- ``report_figures``: every figure that applies to a report, as a ``FigureSet`` (a dict
+  that a notebook shows as images, once each); ``compare``: several configurations
+  side by side.
 """
 
 from __future__ import annotations
 
-from ._common import PALETTE
-from ._format import eng, percent
+from .._format import num, percent
+from ._common import MARKERS, PALETTE
 from .boundary import decision_boundary
-from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
+from .heatmap import heatmap, heatmaps
+from .layers import activation_histograms, gradient_norms, weights_vs_epochs
 from .spectrum import jacobian_spectrum, jacobian_summary, predicted_vs_measured
-from .summary import compare, report_figures
+from .summary import FigureSet, compare, report_figures
 from .training import find_plateaus, training_curves
 
 __all__ = [
+    "MARKERS",
     "PALETTE",
+    "FigureSet",
     "activation_histograms",
     "compare",
     "decision_boundary",
-    "eng",
     "find_plateaus",
     "gradient_norms",
     "heatmap",
+    "heatmaps",
     "jacobian_spectrum",
     "jacobian_summary",
+    "num",
     "percent",
     "predicted_vs_measured",
     "report_figures",

@@ -20,10 +20,13 @@ PALETTE: tuple[str, ...] = (
     "#E69F00",  # orange
     "#56B4E9",  # sky blue
     "#000000",  # black
+    "#882255",  # wine (Tol)
+    "#999933",  # olive (Tol)
 )
-# Okabe-Ito's yellow (#F0E442) is left out: it is barely visible on white.
+# Okabe-Ito's yellow (#F0E442) is left out: it is barely visible on white. Two of
+# Paul Tol's colour-blind-safe colours follow, so that up to 9 overlaid lines all differ.
 #: Markers paired with the palette, so overlays also read in grey scale.
-MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 #: Sequential colour map for heatmaps (perceptually uniform, colour-blind safe).
 SEQUENTIAL_CMAP = "viridis"
 
@@ -55,10 +58,14 @@ def figure_and_axes(
     return fig, axes
 
 
-def text_box(ax: Any, lines: Sequence[str], corner: str = "upper left") -> None:
-    """A small boxed note of ``lines`` in a corner of ``ax`` ("upper left" or "lower right")."""
+def text_box(ax: Any, lines: Sequence[str], corner: str = "upper left") -> Any:
+    """A small boxed note of ``lines`` in a corner of ``ax`` ("upper left" or "lower right").
+
+    Keep its lines short enough for the panel: a line that runs past the axes runs
+    under whatever stands beside them (a colour bar). Returns the Text artist.
+    """
     upper = corner == "upper left"
-    ax.text(
+    return ax.text(
         0.02 if upper else 0.98,
         0.97 if upper else 0.03,
         "\n".join(lines),
@@ -67,6 +74,7 @@ def text_box(ax: Any, lines: Sequence[str], corner: str = "upper left") -> None:
         va="top" if upper else "bottom",
         fontsize=8,
         bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85},
+        zorder=5,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._format import num, percent
 from . import _common as c
 
 
@@ -63,7 +64,8 @@ def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: in
         if prob.min() < 0.5 < prob.max():
             ax.contour(gx, gy, prob, levels=[0.5], colors="black", linewidths=1.5)
         else:
-            c.text_box(ax, [f"no boundary: P(class 1) in [{prob.min():.3f}, {prob.max():.3f}]"])
+            span = f"[{num(prob.min(), 3, trim=False)}, {num(prob.max(), 3, trim=False)}]"
+            c.text_box(ax, ["no boundary:", f"P(class 1) in {span}"])
         predicted = (np.asarray(model.predict(X, batch_size=X.shape[0], verbose=0)) > 0.5).ravel()
         point_colors = {0: "#0072B2", 1: "#D55E00"}
     else:
@@ -92,7 +94,7 @@ def decision_boundary(model: Any, X: Any, y: Any, ax: Any = None, resolution: in
     accuracy = float(np.mean(predicted.astype(int) == labels.astype(int)))
     ax.set_xlabel("input feature x₁")
     ax.set_ylabel("input feature x₂")
-    ax.set_title(f"Decision boundary (accuracy {100 * accuracy:.1f}% on these points)")
+    ax.set_title(f"Decision boundary (accuracy {percent(accuracy)} on these points)")
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Per-layer pictures: gradient norms by depth, layer x epoch heatmaps, weights, activations."""
+"""Per-layer pictures: gradient norms by depth, weights per epoch, activation histograms."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from .. import activations
+from .._format import num, percent
 from . import _common as c
-from ._format import eng, percent
 
 #: Axis labels of the per-layer fields (the quantities and their units).
 FIELD_LABELS: dict[str, str] = {
@@ -74,6 +74,7 @@ def gradient_norms(
     field: str = "grad_norm",
     theory: Any = None,
     ax: Any = None,
+    title: str | None = None,
 ) -> Any:
     """Gradient norm per layer on a log scale, several models overlaid: the central picture.
 
@@ -98,6 +99,8 @@ def gradient_norms(
             activations keep their scale (sigmoid, tanh), not in a relu network
             whose activations grow or shrink as fast as the signal.
         ax: axes to draw on (a new figure when None).
+        title: what the overlay shows (e.g. "the seed's remedies"), put before the
+            quantity and the record in the title.
 
     Returns:
         The matplotlib Figure.
@@ -125,7 +128,7 @@ def gradient_norms(
             marker=c.marker(i),
             linewidth=1.8,
             markersize=5,
-            label=f"{label} (first/last{' hidden' * (field == 'signal_norm')} {eng(ratio, 2)})",
+            label=f"{label} (first/last{' hidden' * (field == 'signal_norm')} {num(ratio, 2)})",
         )
         _mark_nonfinite(ax, x, values, c.color(i))
     if chi1 is not None:
@@ -134,7 +137,7 @@ def gradient_norms(
             linestyle="--",
             color="#555555",
             linewidth=1.4,
-            label=f"mean field: ×{math.sqrt(chi1):.2g} per layer (√χ₁)",
+            label=f"mean field: ×{num(math.sqrt(chi1), 2)} per layer (√χ₁)",
         )
     if not np.isfinite(np.concatenate([c.positive(line.get_ydata()) for line in ax.lines])).any():
         ax.set_ylim(1e-12, 1.0)
@@ -148,67 +151,10 @@ def gradient_norms(
     ax.set_ylabel(f"{field_label(field)} (log scale)")
     when = {0: "at initialization", -1: "at the last record"}.get(records[0], "")
     same = all(r == records[0] for r in records)
-    ax.set_title(f"{field_label(field)} per layer" + (f", {when}" if same and when else ""))
+    quantity = field_label(field) + " per layer" + (f", {when}" if same and when else "")
+    ax.set_title(quantity if title is None else f"{title}\n{quantity}", fontsize=11)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    return fig
-
-
-def heatmap(history: Any, field: str = "grad_norm", log: bool = True, ax: Any = None) -> Any:
-    """Layers x epochs heatmap of one recorded field.
-
-    Rows are layers (input at the top), columns are records (initialization,
-    then each epoch or batch). A vanishing gradient shows as a dark band in the
-    first layers that stays dark across epochs; grey cells are zero or non-finite.
-
-    Args:
-        history: a ``FlowHistory`` or a report (one from ``analyze()`` has a
-            single record).
-        field: the recorded field (see ``FlowHistory.field``).
-        log: colour on a log scale (non-positive values shown grey).
-        ax: axes to draw on (a new figure when None).
-
-    Returns:
-        The matplotlib Figure.
-    """
-    from matplotlib.colors import LogNorm, Normalize
-
-    hist = c.require_data(history, "heatmap")
-    try:
-        data = np.asarray(hist.field(field), dtype=np.float64).T
-    except KeyError as exc:
-        raise ValueError(f"unknown field {field!r}: {exc.args[0]}") from None
-    shown = c.positive(data) if log else np.where(np.isfinite(data), data, np.nan)
-    finite = shown[np.isfinite(shown)]
-    n_rows, n_rec = data.shape
-    fig, ax = c.figure_and_axes(ax, figsize=(max(6.0, min(12.0, 4.0 + 0.12 * n_rec)), 4.5))
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (1e-12, 1.0)
-    if hi <= lo:
-        lo, hi = (lo / 2, hi * 2) if log else (lo - 0.5, hi + 0.5)
-    norm = LogNorm(vmin=lo, vmax=hi) if log else Normalize(vmin=lo, vmax=hi)
-    cmap = c.pyplot().get_cmap(c.SEQUENTIAL_CMAP).with_extremes(bad="#d9d9d9")
-    image = ax.imshow(
-        np.ma.masked_invalid(shown),
-        aspect="auto",
-        interpolation="nearest",
-        origin="upper",
-        cmap=cmap,
-        norm=norm,
-    )
-    bar = fig.colorbar(image, ax=ax)
-    bar.set_label(field_label(field) + (" (log scale)" if log else ""))
-    names = [r.name for r in hist.rows]
-    step = max(1, math.ceil(n_rows / 24))
-    ax.set_yticks(np.arange(0, n_rows, step), names[::step], fontsize=8)
-    # Ticks at the records that end an epoch (all of them with every="epoch"), at most ~10.
-    xs = c.record_x(hist)
-    ends = np.flatnonzero(np.isclose(xs, np.round(xs)))
-    ends = ends[:: max(1, math.ceil(ends.size / 10))]
-    ax.set_xticks(ends, [f"{xs[i]:g}" for i in ends])
-    ax.set_xlabel("epoch (0 = initialization)")
-    ax.set_ylabel("layer (input at top)")
-    ax.set_title(f"{field_label(field)}: layers × epochs")
     fig.tight_layout()
     return fig
 
@@ -227,7 +173,7 @@ def _grid(n: int, fig: Any, width: float, height: float) -> tuple[Any, list[Any]
     return fig, list(axes[:n])
 
 
-def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
+def weights_vs_epochs(history: Any, fig: Any = None, label: str | None = None) -> Any:
     """The seed's "weights vs epochs" plot: sampled kernel entries of every layer per epoch.
 
     A flat line is a weight that does not learn. Under SGD the first layers of the
@@ -241,6 +187,8 @@ def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
         history: a ``FlowHistory`` (or a report with one) recorded with
             ``GradientFlow(track_weights=True)``.
         fig: figure to draw into (cleared first); a new one when None.
+        label: the network shown, named in the title (default: its depth and
+            activation, e.g. "9 Dense layers, sigmoid").
 
     Returns:
         The matplotlib Figure.
@@ -269,7 +217,7 @@ def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
         note = (
             "weights became NaN/Inf"
             if not np.isfinite(moved).all()
-            else f"mean |ΔW| {eng(float(moved.mean()) if moved.size else math.nan, 2)}"
+            else f"mean |ΔW| {num(float(moved.mean()) if moved.size else math.nan, 2)}"
         )
         ax.set_title(f"{row.name} ({row.activation}): {note}", fontsize=9)
         ax.tick_params(labelsize=8)
@@ -281,7 +229,10 @@ def weights_vs_epochs(history: Any, fig: Any = None) -> Any:
     opt = hist.optimizer or {}
     rate = opt.get("learning_rate")
     optimizer = str(opt.get("class_name", "optimizer")) + (f", lr {rate:g}" if rate else "")
-    fig.suptitle(f"Sampled kernel weights vs epoch ({optimizer})")
+    if label is None:
+        kinds = sorted({row.activation for row in hist.rows[:-1]}) or [hist.rows[-1].activation]
+        label = f"{len(hist.rows)} Dense layers, {'/'.join(kinds)}"
+    fig.suptitle(f"Sampled kernel weights vs epoch: {label} ({optimizer})")
     fig.tight_layout()
     return fig
 

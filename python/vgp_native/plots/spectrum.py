@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .._format import num
 from . import _common as c
-from ._format import eng
 
 
 def _numeric_scalar(value: Any) -> bool:
@@ -125,7 +125,7 @@ def jacobian_spectrum(report_or_singular_values: Any, fig: Any = None) -> Any:
         ax.set_xscale("log")
         ax.set_xlim(min(mid / half, 1.0) / 2.0, max(mid * half, 1.0) * 2.0)
         ax.axvline(1.0, color="#555555", linestyle="--", linewidth=1.2, label="isometry (σ = 1)")
-        lines = [f"{label}: {eng(summary[k])}" for k, label in _SHOWN if k in summary]
+        lines = [f"{label}: {num(summary[k])}" for k, label in _SHOWN if k in summary]
         ax.set_xlabel("singular value σ of ∂output/∂input (log scale)")
         ax.set_ylabel("count (over samples and directions)")
         ax.set_title("Input-output Jacobian spectrum")
@@ -194,7 +194,7 @@ def predicted_vs_measured(report: Any, ax: Any = None) -> Any:
     fig, ax = c.figure_and_axes(ax)
     ax.set_yscale("log")
     depth = None
-    text = [f"predicted √χ₁ = {math.sqrt(chi1):.3g} per layer (χ₁ = {chi1:.3g})"]
+    text = [f"predicted √χ₁ = {num(math.sqrt(chi1))} per layer (χ₁ = {num(chi1)})"]
     for i, field in enumerate(("grad_norm", "signal_norm")):
         names, values = c.layer_values(report, field, 0)
         depth = c.hidden_depth(len(values))
@@ -215,13 +215,13 @@ def predicted_vs_measured(report: Any, ax: Any = None) -> Any:
             else None
         )
         factor = float(given) if _numeric_scalar(given) else _factor(values)
-        text.append(f"measured {what}: {factor:.3g} per layer")
+        text.append(f"measured {what}: {num(factor)} per layer")
     x, y = c.predicted_line(chi1, np.ones(len(names)))
     ax.plot(x, y, color="#555555", linestyle="--", linewidth=1.6, label="mean-field prediction")
     if isinstance(theory, dict):
         for key in ("depth_scale", "trainable_depth"):
             if _numeric_scalar(theory.get(key)):
-                text.append(f"{key.replace('_', ' ')}: {theory[key]:.3g} layers")
+                text.append(f"{key.replace('_', ' ')}: {num(theory[key])} layers")
     c.text_box(ax, text, "lower right")
     ax.set_xticks(np.arange(1, len(names) + 1), names, rotation=45, ha="right", fontsize=8)
     ax.set_xlabel("layer (input → output)")

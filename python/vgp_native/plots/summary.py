@@ -8,9 +8,27 @@ from typing import Any
 import numpy as np
 
 from . import _common as c
-from .layers import activation_histograms, gradient_norms, heatmap, weights_vs_epochs
+from .heatmap import heatmap
+from .layers import activation_histograms, gradient_norms, weights_vs_epochs
 from .spectrum import jacobian_parts, jacobian_spectrum, predicted_vs_measured
 from .training import chance_level, curves, draw_chance, plot_loss, training_curves
+
+
+class FigureSet(dict):
+    """Figures by name (a plain ``dict`` name -> Figure) that a notebook shows once each.
+
+    As the last expression of a Jupyter cell it displays every figure as an image,
+    in order, and nothing else (no repr of the dict); the figures are then closed
+    in pyplot, so the inline backend does not draw them a second time (they can
+    still be saved). Elsewhere it is the dict it always was.
+    """
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for fig in self.values():
+            display(fig)
+            c.pyplot().close(fig)
 
 
 def _gradient_pair(report: Any, field: str) -> Any:
@@ -30,7 +48,7 @@ def _gradient_pair(report: Any, field: str) -> Any:
     )
 
 
-def report_figures(report: Any) -> dict[str, Any]:
+def report_figures(report: Any) -> FigureSet:
     """Every figure that applies to a report, by name, in reading order.
 
     Always: ``gradient_norms`` and ``signal_norms`` (per layer, at initialization
@@ -46,12 +64,15 @@ def report_figures(report: Any) -> dict[str, Any]:
         report: a ``GradientFlowReport``.
 
     Returns:
-        dict name -> matplotlib Figure.
+        A ``FigureSet``: a dict name -> matplotlib Figure that a notebook shows as
+        images, once each.
     """
-    figures: dict[str, Any] = {
-        "gradient_norms": _gradient_pair(report, "grad_norm"),
-        "signal_norms": _gradient_pair(report, "signal_norm"),
-    }
+    figures = FigureSet(
+        {
+            "gradient_norms": _gradient_pair(report, "grad_norm"),
+            "signal_norms": _gradient_pair(report, "signal_norm"),
+        }
+    )
     hist = c.history_of(report)
     if hist is not None:
         if hist.stats.shape[0] >= 2:

@@ -9,12 +9,15 @@ from typing import Any
 
 import numpy as np
 
+from .._format import num
 from . import _common as c
 
-#: Default plateau rule: the loss moves less than this fraction of its level ...
-PLATEAU_RTOL = 1e-2
+#: Default plateau rule: the loss's trend moves it by less than this fraction of its level ...
+PLATEAU_RTOL = 1e-3
 #: ... across this many consecutive epochs.
 PLATEAU_WINDOW = 5
+#: A flat window's values also stay within this many ``rtol`` of each other (noise allowed).
+_PLATEAU_SPREAD = 5.0
 _CROSS_ENTROPIES = (
     "binary_crossentropy",
     "categorical_crossentropy",
@@ -50,18 +53,21 @@ def find_plateaus(
 ) -> list[tuple[int, int]]:
     """Spans of epochs over which the loss stays flat (the seed's first recognition method).
 
-    Rule: the ``window`` consecutive values ``loss[i : i + window]`` form a flat
-    stretch when all are finite and ``max - min <= rtol * mean(|loss|)`` over
-    them, i.e. the loss moves by less than ``rtol`` (default 1%) of its level in
-    ``window`` (default 5) epochs. Overlapping or touching flat stretches merge
-    into one span. A relative threshold keeps a converged loss of 0.01 that
-    still halves every few epochs from counting as a plateau, while the seed's
-    sigmoid network lingering at ln 2 = 0.693 does.
+    Rule: ``window`` consecutive finite values form a flat window when their
+    least-squares trend moves the loss by at most ``rtol`` of its level
+    (mean |loss|) across the window, and no two of them differ by more than
+    ``5 * rtol`` of it (noise around a level is allowed, a drift is not).
+    Overlapping or touching flat windows merge into one span; each span is
+    then trimmed at both ends to the first and last value within ``rtol`` of
+    the span's median, so the shading stops where the loss starts to move.
+    A relative threshold keeps a converged loss of 0.01 that still halves
+    every few epochs from counting as a plateau, while the seed's sigmoid
+    network lingering at ln 2 = 0.693 does.
 
     Args:
         loss: loss per epoch.
-        rtol: largest relative change counted as flat.
-        window: epochs the change is measured over (at least 2).
+        rtol: largest relative drift counted as flat (default 0.1%).
+        window: epochs the drift is measured over (at least 2).
 
     Returns:
         ``(first, last)`` index pairs into ``loss`` (inclusive), in order.
@@ -71,18 +77,28 @@ def find_plateaus(
         raise ValueError(f"window must be an int >= 2, received {window!r}")
     if not rtol >= 0:
         raise ValueError(f"rtol must be >= 0, received {rtol!r}")
+    x = np.arange(window) - (window - 1) / 2.0
     spans: list[tuple[int, int]] = []
     for i in range(values.size - window + 1):
         chunk = values[i : i + window]
         if not np.isfinite(chunk).all():
             continue
-        if chunk.max() - chunk.min() > rtol * np.abs(chunk).mean():
+        level = np.abs(chunk).mean()
+        drift = abs(float(x @ (chunk - chunk.mean())) / float(x @ x)) * (window - 1)
+        if drift > rtol * level or np.ptp(chunk) > _PLATEAU_SPREAD * rtol * level:
             continue
         if spans and i <= spans[-1][1]:
             spans[-1] = (spans[-1][0], i + window - 1)
         else:
             spans.append((i, i + window - 1))
-    return spans
+    return [span for span in (_trim(values, a, b, rtol) for a, b in spans) if span is not None]
+
+
+def _trim(values: np.ndarray, first: int, last: int, rtol: float) -> tuple[int, int] | None:
+    """``(first, last)`` narrowed to the values within ``rtol`` of the span's median level."""
+    level = float(np.median(values[first : last + 1]))
+    near = np.flatnonzero(np.abs(values[first : last + 1] - level) <= rtol * abs(level))
+    return (first + int(near[0]), first + int(near[-1])) if near.size else None
 
 
 def _spans_from(plateau: Any) -> list[tuple[int, int]] | None:
@@ -180,7 +196,19 @@ def chance_level(data: Curves) -> tuple[float | None, str]:
         return None, ""
     named = math.isclose(level, math.log(max(2, data.n_outputs)), rel_tol=1e-3)
     name = f"ln {max(2, data.n_outputs)}" if named else "label frequencies"
-    return level, f"chance level {level:.3f} ({name})"
+    return level, f"chance level {num(level)} ({name})"
+
+
+def _overlapping(
+    measured: list[tuple[int, int]], stated: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The measured flat stretches that overlap the spans a report states, else those spans.
+
+    A report says that (and near when) the loss plateaued; the shading shows the
+    whole flat stretch of the plotted loss around it.
+    """
+    hits = [m for m in measured if any(m[0] <= b and a <= m[1] for a, b in stated)]
+    return hits or list(stated)
 
 
 def _loss_unit(loss_name: str) -> str:
@@ -232,13 +260,13 @@ def training_curves(
 
     A loss that stays flat at ln 2 = 0.693 for binary cross-entropy (the dotted
     chance line: a constant guess of 0.5; a report's own chance level, the loss
-    of predicting the label frequencies, when it states one) is the seed's symptom of a vanishing
-    gradient. Plateaus are taken from ``plateau`` or from the report
-    (``report.plateau``, or its findings of kind "plateau") when either gives
-    them, and otherwise found by
-    ``find_plateaus`` (the loss moves less than ``rtol`` of its level over
-    ``window`` epochs). Epoch 0 is the loss at initialization when the input
-    has it (a ``FlowHistory``).
+    of predicting the label frequencies, when it states one) is the seed's
+    symptom of a vanishing gradient. Plateaus are taken from ``plateau`` when
+    given, and otherwise found by ``find_plateaus`` (the loss drifts less than
+    ``rtol`` of its level over ``window`` epochs); when the report states
+    plateaus (``report.plateau``, or its findings of kind "plateau"), the flat
+    stretches around them are shaded. Epoch 0 is the loss at initialization
+    when the input has it (a ``FlowHistory``).
 
     Args:
         history_or_keras_history: a ``FlowHistory``, a report with a history, the
@@ -263,10 +291,9 @@ def training_curves(
     draw_chance(ax, *chance_level(data))
     spans = _spans_from(plateau)
     if spans is None:
-        spans = data.plateaus
-    if spans is None:
         found = find_plateaus(data.logs["loss"], rtol, window)
-        spans = [(int(data.epochs[a]), int(data.epochs[b])) for a, b in found]
+        measured = [(int(data.epochs[a]), int(data.epochs[b])) for a, b in found]
+        spans = measured if data.plateaus is None else _overlapping(measured, data.plateaus)
     for k, (first, last) in enumerate(spans):
         for a in axes:
             a.axvspan(

@@ -1,7 +1,7 @@
 """A gradient-flow report as one self-contained HTML file, readable offline in any browser.
 
 The page holds the verdict (a coloured badge that also spells the word), the
-findings, the per-layer table (engineering notation, each layer's verdict
+findings, the per-layer table (significant digits, each layer's verdict
 highlighted), the mean-field comparison, the Jacobian summary and every figure
 of ``vgp_native.plots.report_figures``, embedded as base64 PNG. CSS is inline;
 there are no scripts and no external URLs. All text is HTML-escaped. Files are
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._format import num, percent
 from ..flow.decay import why_not_plain
 from ..plots import compare, jacobian_summary, report_figures
-from ..plots._format import eng, percent
 from ._blocks import (
     as_figure_dict,
     badge,
@@ -25,17 +25,28 @@ from ._blocks import (
     figures_html,
     finding_html,
     flatten,
+    fragment,
+    image_html,
     jacobian_layers,
     layer_table,
     page,
+    table_html,
     write_atomic,
 )
 
 __all__ = [
+    "badge",
+    "findings_block",
+    "fragment",
+    "image_html",
     "render_comparison_html",
+    "render_fragment",
     "render_html",
+    "report_section",
     "save_comparison_html",
     "save_html",
+    "table_html",
+    "verdict_block",
     "verdict_html",
 ]
 
@@ -106,36 +117,57 @@ def verdict_html(report: Any) -> str:
     return "\n".join(rows)
 
 
+def _section(kind: str, heading: str | None, level: int, *parts: str) -> str:
+    """``<section class="kind">`` with an optional heading: one block of the report."""
+    head = f"<h{level}>{esc(heading)}</h{level}>" if heading else ""
+    return f'<section class="{kind}">{head}{"".join(parts)}</section>'
+
+
+def verdict_block(report: Any, level: int = 3) -> str:
+    """The verdict badge and the facts behind it (where the table comes from, ratios, losses)."""
+    return _section("verdict", None, level, verdict_html(report), facts_table(_run_facts(report)))
+
+
+def findings_block(report: Any, level: int = 3) -> str:
+    """Each finding with its kind, evidence and remedy; "No findings." when there are none."""
+    findings = list(report.finding_details or report.findings)
+    if findings:
+        items = "".join(f"<li>{finding_html(f)}</li>" for f in findings)
+        body = f'<ul class="findings">{items}</ul>'
+    else:
+        body = '<p class="muted">No findings.</p>'
+    return _section("findings", "Findings", level, body)
+
+
+def jacobian_block(report: Any, level: int = 3) -> str:
+    """The input-output Jacobian summary and the per-layer Jacobian table."""
+    if not report.jacobian:
+        body = '<p class="muted">No Jacobian was computed (no model was given).</p>'
+        return _section("jacobian", "Jacobian", level, body)
+    summary = facts_table(jacobian_summary(report.jacobian))
+    return _section("jacobian", "Jacobian", level, summary, jacobian_layers(report.jacobian))
+
+
 def report_section(
     report: Any, heading: str | None = None, extra_figures: Any = None, level: int = 2
 ) -> str:
-    """The HTML of one report: verdict, facts, findings, table, theory, Jacobian, figures."""
+    """The HTML of one report: verdict, findings, table, theory, Jacobian, figures.
+
+    Each part is a ``<section>`` with a class naming it (``verdict``, ``findings``,
+    ``layers``, ``theory``, ``jacobian``, ``figures``), so a page can style,
+    reorder or extend them.
+    """
     extra = as_figure_dict(extra_figures)
-    h, sub = f"h{level}", f"h{level + 1}"
-    parts = []
-    if heading is not None:
-        parts.append(f"<{h}>{esc(heading)}</{h}>")
-    parts.append(verdict_html(report))
-    parts.append(facts_table(_run_facts(report)))
-    findings = list(report.finding_details or report.findings)
-    parts.append(f"<{sub}>Findings</{sub}>")
-    if findings:
-        items = "".join(f"<li>{finding_html(f)}</li>" for f in findings)
-        parts.append(f'<ul class="findings">{items}</ul>')
-    else:
-        parts.append('<p class="muted">No findings.</p>')
-    parts.append(f"<{sub}>Per-layer statistics</{sub}>")
-    parts.append(layer_table(report.layers))
-    parts.append(f"<{sub}>Mean-field theory vs measurement</{sub}>")
-    parts.append(_theory_html(report))
-    parts.append(f"<{sub}>Jacobian</{sub}>")
-    if report.jacobian:
-        parts.append(facts_table(jacobian_summary(report.jacobian)))
-        parts.append(jacobian_layers(report.jacobian))
-    else:
-        parts.append('<p class="muted">No Jacobian was computed (no model was given).</p>')
-    parts.append(f"<{sub}>Figures</{sub}>")
-    parts.append(figures_html(report_figures(report), extra, True))
+    sub = level + 1
+    parts = [f"<h{level}>{esc(heading)}</h{level}>"] if heading is not None else []
+    parts += [
+        verdict_block(report, sub),
+        findings_block(report, sub),
+        _section("layers", "Per-layer statistics", sub, layer_table(report.layers)),
+        _section("theory", "Mean-field theory vs measurement", sub, _theory_html(report)),
+        jacobian_block(report, sub),
+        _section("figures", "Figures", sub, figures_html(report_figures(report), extra, True)),
+    ]
     return "\n".join(parts)
 
 
@@ -153,6 +185,16 @@ def render_html(report: Any, title: str | None = None, extra_figures: Any = None
     """
     title = "Gradient-flow report" if title is None else str(title)
     return page(title, report_section(report, None, extra_figures))
+
+
+def render_fragment(report: Any, title: str | None = None) -> str:
+    """One report as HTML to place inside another page: a notebook's rich display.
+
+    The content of ``render_html`` (figures embedded) in a ``div`` that carries its
+    own scoped style: no scripts, no external files, nothing styled outside it.
+    """
+    title = "Gradient-flow report" if title is None else str(title)
+    return fragment(report_section(report, None, None, level=3), title)
 
 
 def save_html(report: Any, path: Any, title: str | None = None, extra_figures: Any = None) -> str:
@@ -204,15 +246,16 @@ def render_comparison_html(
     rows = []
     for label, report in zip(labels, reports, strict=True):
         values = [report.grad_ratio, report.signal_ratio, report.final_loss]
-        cells = "".join(f"<td>{esc(eng(v))}</td>" for v in values)
+        cells = "".join(f'<td class="num">{esc(num(v))}</td>' for v in values)
         cells += "".join(
-            f"<td>{esc(percent(_final(report, k)))}</td>" for k in ("accuracy", "val_accuracy")
+            f'<td class="num">{esc(percent(_final(report, k)))}</td>'
+            for k in ("accuracy", "val_accuracy")
         )
         parts = "".join(
             f"<td>{badge(v)}</td>" for v in (report.initial_verdict, report.training_verdict)
         )
         rows.append(f'<tr><td class="name">{esc(label)}</td>{parts}{cells}</tr>')
-    summary = f'<table><tr><th class="name">configuration</th>{head}</tr>{"".join(rows)}</table>'
+    summary = table_html(f'<tr><th class="name">configuration</th>{head}</tr>{"".join(rows)}')
     extra = as_figure_dict(extra_figures)
     overlay = {"comparison": compare(reports, labels)}
     body = [

@@ -6,13 +6,14 @@ import base64
 import html
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .._atomic import atomic_write_text
-from ..plots._format import eng, percent
+from .._format import num, percent
 
 #: Badge colours per verdict (Okabe-Ito); the badge also carries the word.
 VERDICT_COLOURS: dict[str, str] = {
@@ -26,14 +27,14 @@ VERDICT_COLOURS: dict[str, str] = {
 }
 #: Per-layer table columns: (row key, header, formatter).
 COLUMNS: tuple[tuple[str, str, Any], ...] = (
-    ("grad_norm", "‖∂L/∂W‖", eng),
-    ("grad_mean_abs", "mean |∂L/∂W|", eng),
-    ("grad_max_abs", "max |∂L/∂W|", eng),
-    ("weight_norm", "‖W‖", eng),
-    ("update_ratio", "‖ΔW‖/‖W‖", eng),
-    ("signal_norm", "‖∂L/∂h‖", eng),
-    ("act_mean", "act. mean", eng),
-    ("act_std", "act. std", eng),
+    ("grad_norm", "‖∂L/∂W‖", num),
+    ("grad_mean_abs", "mean |∂L/∂W|", num),
+    ("grad_max_abs", "max |∂L/∂W|", num),
+    ("weight_norm", "‖W‖", num),
+    ("update_ratio", "‖ΔW‖/‖W‖", num),
+    ("signal_norm", "‖∂L/∂h‖", num),
+    ("act_mean", "act. mean", num),
+    ("act_std", "act. std", num),
     ("saturated", "saturated", percent),
     ("dead", "dead", percent),
     ("nonfinite", "non-finite", lambda v: "-" if v is None else str(int(v))),
@@ -76,22 +77,48 @@ CAPTIONS: dict[str, str] = {
     "predicted_vs_measured": "Mean-field prediction (√χ₁ per layer) against the measured decay.",
     "comparison": "Configurations side by side, one colour each.",
 }
+#: Short column headers of the per-layer Jacobian table (LABELS explains each below it).
+JACOBIAN_HEADERS: dict[str, str] = {
+    "samples": "inputs",
+    "count": "singular values",
+    "mean_sq": "mean σ²",
+    "log_mean": "mean ln σ",
+    "log_std": "std of ln σ",
+    "zero_fraction": "σ ≈ 0",
+    "isometry": "isometry score",
+    "max": "largest σ",
+    "min": "smallest σ",
+}
+#: What the Jacobian table's columns mean, under it.
+JACOBIAN_NOTE = (
+    "Mean σ² = 1 keeps gradient norms on average; std of ln σ = 0 and an isometry score "
+    "of 1 are dynamical isometry (Pennington et al. 2017); σ ≈ 0: the fraction of "
+    "singular values near zero, directions the layer does not pass back."
+)
+# Phones first: nothing is wider than the viewport. Tables scroll inside their own box
+# (div.table-wrap), figures shrink to the width, numbers never break (span/td .num).
 _CSS = """
+*,*::before,*::after{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:1200px;
-padding:0 1rem;color:#222;line-height:1.45}
-h1{margin-bottom:.3rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+padding:0 1rem;color:#222;line-height:1.45;overflow-wrap:break-word}
+h1{margin-bottom:.3rem;font-size:1.8rem}
+h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 .badge{display:inline-block;padding:.15rem .6rem;border-radius:.8rem;color:#fff;font-weight:600;
-font-size:.9rem;letter-spacing:.02em}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
-th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right}
+font-size:.9rem;letter-spacing:.02em;white-space:nowrap}
+.table-wrap{max-width:100%;overflow-x:auto;margin:.6rem 0;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;font-size:.88rem}
+th,td{border:1px solid #ddd;padding:.25rem .55rem;text-align:right;vertical-align:top}
 th{background:#f3f3f3}td.name,th.name{text-align:left;font-family:ui-monospace,monospace}
+.num,td.name{white-space:nowrap}
 tr.flagged td{background:#fdf3e6}
-.facts td{text-align:left}.facts th{text-align:left}
-figure{margin:1rem 0;display:inline-block;max-width:100%}
-figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.85rem;color:#555}
-ul.findings li{margin:.3rem 0}
-.muted{color:#666}
+.facts td,.facts th{text-align:left}
+figure{margin:1rem 0;display:inline-block;max-width:100%;vertical-align:top}
+figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.85rem;color:#555;max-width:60rem}
+ul.findings{padding-left:1.2rem}ul.findings li{margin:.3rem 0}
+.muted{color:#666}.note{font-size:.85rem}
+@media (max-width:600px){body{margin:.8rem auto;padding:0 .6rem}h1{font-size:1.35rem}
+h2{font-size:1.15rem}table{font-size:.8rem}figure{display:block;margin:.8rem 0}}
 """
 
 
@@ -114,9 +141,20 @@ def figure_png(fig: Any, dpi: int = 100) -> str:
 
 
 def figure_html(name: str, fig: Any) -> str:
+    """A figure as an embedded PNG with a caption in words (``CAPTIONS``, else its name)."""
     caption = CAPTIONS.get(name, name.replace("_", " "))
+    return image_html(figure_png(fig), caption, name)
+
+
+def image_html(src: str, caption: str, name: str = "") -> str:
+    """An ``<img>`` (a data URI) with its caption, which is also its alternative text.
+
+    ``name`` (e.g. "gradient_norms") is kept in ``data-name``, so a tool can save the
+    figure under it.
+    """
+    data = f' data-name="{esc(name)}"' if name else ""
     return (
-        f'<figure><img alt="{esc(name.replace("_", " "))}" src="{figure_png(fig)}">'
+        f'<figure><img alt="{esc(caption)}"{data} src="{src}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
 
@@ -156,15 +194,30 @@ def value_html(value: Any) -> str:
     """A value of the theory or Jacobian summaries as escaped text."""
     if isinstance(value, (bool, np.bool_, str)) or value is None:
         return esc("-" if value is None else value)
-    if isinstance(value, (int, np.integer)):
-        return esc(int(value))
-    if isinstance(value, (float, np.floating)):
-        return esc(eng(value))
+    if isinstance(value, (int, np.integer, float, np.floating)):
+        return number_html(value)
     if isinstance(value, (Sequence, np.ndarray)):
         flat = np.asarray(value, dtype=object).ravel()
         shown = ", ".join(value_html(v) for v in flat[:12])
         return shown + (f", … ({flat.size} values)" if flat.size > 12 else "")
     return esc(value)
+
+
+def number_html(value: Any, text: str | None = None) -> str:
+    """A number (formatted by ``num`` unless ``text`` is given) that never breaks across lines."""
+    return f'<span class="num">{esc(num(value) if text is None else text)}</span>'
+
+
+def table_html(inner: str, css_class: str = "", table_id: str = "") -> str:
+    """A table in its own horizontally scrolling box, so the page never outgrows a phone."""
+    attr = f' class="{esc(css_class)}"' if css_class else ""
+    attr += f' id="{esc(table_id)}"' if table_id else ""
+    return f'<div class="table-wrap"><table{attr}>{inner}</table></div>'
+
+
+def label(key: str) -> str:
+    """The readable label of a theory or Jacobian entry: ``LABELS``, else the key in words."""
+    return LABELS.get(key, key.replace("_", " ").replace(".", ": "))
 
 
 def finding_html(finding: Any) -> str:
@@ -187,23 +240,28 @@ def jacobian_layers(jac: Any) -> str:
     if not layers:
         return ""
     keys = [k for k, v in layers[0].items() if k != "name" and isinstance(v, (int, float))]
-    head = '<th class="name">layer</th>' + "".join(f"<th>{esc(k)}</th>" for k in keys)
+    head = '<th class="name">layer</th>' + "".join(
+        f"<th>{esc(JACOBIAN_HEADERS.get(k, label(k)))}</th>" for k in keys
+    )
     body = "".join(
         f'<tr><td class="name">{esc(item.get("name", i + 1))}</td>'
-        + "".join(f"<td>{value_html(item.get(k))}</td>" for k in keys)
+        + "".join(f'<td class="num">{value_html(item.get(k))}</td>' for k in keys)
         + "</tr>"
         for i, item in enumerate(layers)
     )
-    return f"<p>Per-layer Jacobians:</p><table><tr>{head}</tr>{body}</table>"
+    return (
+        "<p>Per-layer Jacobians ∂h<sub>l</sub>/∂h<sub>l-1</sub>, singular values σ:</p>"
+        + table_html(f"<tr>{head}</tr>{body}")
+        + f'<p class="muted note">{esc(JACOBIAN_NOTE)}</p>'
+    )
 
 
 def facts_table(facts: Mapping[str, Any]) -> str:
     """A two-column table of named values; known keys get their readable label (``LABELS``)."""
     rows = "".join(
-        f"<tr><th>{esc(LABELS.get(k, k))}</th><td>{value_html(v)}</td></tr>"
-        for k, v in facts.items()
+        f"<tr><th>{esc(label(k))}</th><td>{value_html(v)}</td></tr>" for k, v in facts.items()
     )
-    return f'<table class="facts">{rows}</table>'
+    return table_html(rows, "facts")
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -223,15 +281,40 @@ def layer_table(rows: Sequence[Mapping[str, Any]]) -> str:
     for row in rows:
         verdict = row.get("verdict", "-")
         flagged = ' class="flagged"' if verdict not in ("healthy", "-") else ""
-        cells = "".join(f"<td>{esc(fmt(row.get(key)))}</td>" for key, _, fmt in COLUMNS)
+        cells = "".join(f'<td class="num">{esc(fmt(row.get(key)))}</td>' for key, _, fmt in COLUMNS)
         body.append(
             f'<tr{flagged}><td class="name">{esc(row.get("name", "?"))}</td>{cells}'
             f"<td>{badge(verdict)}</td></tr>"
         )
-    return f"<table><tr>{head}<th>verdict</th></tr>{''.join(body)}</table>"
+    return table_html(f"<tr>{head}<th>verdict</th></tr>{''.join(body)}")
+
+
+#: Class of the element that holds a fragment (a notebook's rich display).
+SCOPE = "vgp-native"
+
+
+def scoped_css(scope: str = SCOPE) -> str:
+    """The page's style rules applied inside ``.scope`` only (``body`` becomes the scope),
+    so an inline fragment styles itself and nothing around it."""
+
+    def prefix(match: re.Match[str]) -> str:
+        selectors = [sel.strip() for sel in match.group(2).split(",")]
+        scoped = [f".{scope}" if sel == "body" else f".{scope} {sel}" for sel in selectors]
+        return f"{match.group(1)}{','.join(scoped)}{{"
+
+    rules = re.sub(r"(^|[{}])\s*([^{}@]+)\{", prefix, _CSS.strip())
+    return rules + f"\n.{scope}{{margin:0;max-width:none;padding:0}}"
+
+
+def fragment(body: str, title: str | None = None) -> str:
+    """Self-contained HTML to place inside another page (a notebook cell's output):
+    its own scoped style, no scripts, no external files."""
+    head = f"<h2>{esc(title)}</h2>" if title else ""
+    return f'<div class="{SCOPE}"><style>{scoped_css()}</style>{head}{body}</div>'
 
 
 def page(title: str, body: str) -> str:
+    """A whole self-contained page: the style, the title and ``body``."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
