@@ -26,7 +26,8 @@ epsilon ``c * epsilon``, which makes each update exactly scikit-learn's
 (Adam's ``m / (sqrt(v) + eps)`` is invariant to the scale once eps scales
 with it). The epoch loss the history reports is ``c`` times scikit-learn's
 ``loss_`` (for multi-output regression scikit-learn reports the mean, not the
-sum, over outputs; ``loss_`` follows it, the penalty taken at the epoch's end).
+sum, over outputs; ``loss_`` follows it, exact with one batch per epoch and with
+the penalty interpolated between the epoch's first and last weights otherwise).
 """
 
 from __future__ import annotations
