@@ -123,6 +123,7 @@ class BaseMLP(BaseEstimator):
             warnings.warn("Training interrupted by user.", stacklevel=4)
         if epochs.best_weights is not None:
             self.model_.set_weights(epochs.best_weights)
+        epochs.warn_unconverged(stacklevel=4)  # the caller of fit / partial_fit
         if not all(np.isfinite(w).all() for w in self.model_.weights):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
@@ -177,7 +178,7 @@ class BaseMLP(BaseEstimator):
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going to be "
                 "clipped",
-                stacklevel=4,
+                stacklevel=5,
             )
         return int(np.clip(params.batch_size, 1, n))
 

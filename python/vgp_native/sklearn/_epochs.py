@@ -7,7 +7,8 @@ count on the training loss (or, with early stopping, on the validation
 score, keeping the best weights), the learning-rate schedule of SGD
 (``invscaling``: ``lr_init / (t_ + 1) ** power_t``; ``adaptive``: divided by 5
 after ``n_iter_no_change`` epochs without improvement, training stops below
-1e-6), the stop, and the ``ConvergenceWarning`` after ``max_iter`` epochs.
+1e-6), the stop, and (issued once fit returns) the ``ConvergenceWarning`` after
+``max_iter`` epochs.
 A new learning rate reaches the native optimizer at the next epoch, as Keras'
 ``model.optimizer.learning_rate = ...`` does.
 """
@@ -53,6 +54,7 @@ class SklearnEpochs(Callback):
         self.validation = validation
         self.incremental = incremental
         self.best_weights: list[np.ndarray] | None = None
+        self.unconverged = False
         # scikit-learn's multi-output regression loss averages the squared
         # errors over outputs but keeps the penalty whole, so the two are split.
         self.split_penalty = est.out_activation_ == "identity" and est.n_outputs_ > 1
@@ -101,14 +103,17 @@ class SklearnEpochs(Callback):
                 self.model.stop_training = True
             else:
                 est._no_improvement_count = 0
-        if self.incremental:
-            return
-        if est.n_iter_ == est.max_iter and not self.model.stop_training:
+        if not self.incremental and est.n_iter_ == est.max_iter:
+            self.unconverged = not self.model.stop_training
+
+    def warn_unconverged(self, stacklevel: int) -> None:
+        """scikit-learn's warning when ``max_iter`` epochs ended without a stop."""
+        if self.unconverged:
             warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and "
+                f"Stochastic Optimizer: Maximum iterations ({self.est.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=stacklevel + 1,
             )
 
     def _count_no_improvement(self) -> None:
