@@ -13,10 +13,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import initializers, optimizers
-from ..callbacks import Callback
-from ..flow.recording import GradientFlow
+from ..callbacks import Callback, GradientFlow
 from ..models import Sequential
-from ._epochs import SklearnEpochs
+from ._epochs import SklearnEpochs, SolverState
 from ._network import build_model, compile_model, dense_layers, initial_weights, loss_scale
 from ._params import Params, check_params
 
@@ -93,7 +92,7 @@ class BaseMLP(BaseEstimator):
         X = np.ascontiguousarray(X, dtype=self.model_.dtype)
         if not incremental or not self.model_.compiled:
             compile_model(self.model_, self, self.out_activation_, self._scale)
-            self._learning_rate = float(self.learning_rate_init)
+            self._solver.learning_rate = float(self.learning_rate_init)
         self._train(X, Y, params, validation, incremental)
         return self
 
@@ -102,7 +101,16 @@ class BaseMLP(BaseEstimator):
     ) -> None:
         n = X.shape[0]
         batch_size = self._batch_size(params, n)
-        epochs = SklearnEpochs(self, n, -(-n // batch_size), self._scale, validation, incremental)
+        epochs = SklearnEpochs(
+            self,
+            self._solver,
+            self._score,
+            n,
+            -(-n // batch_size),
+            self._scale,
+            validation,
+            incremental,
+        )
         callbacks: list[Callback] = [epochs]
         self._flow, self._flow_report = None, None
         if self.gradient_flow:
@@ -139,7 +147,7 @@ class BaseMLP(BaseEstimator):
         self._scale = loss_scale(self.out_activation_, self.n_outputs_)
         self._architecture = _architecture(self, params)
         self.loss_curve_: list[float] = []
-        self._no_improvement_count = 0
+        self._solver = SolverState(learning_rate=float(self.learning_rate_init))
         if self.early_stopping:
             self.validation_scores_: list[float] | None = []
             self.best_validation_score_: float | None = -np.inf

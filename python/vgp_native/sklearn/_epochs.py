@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,11 +27,26 @@ from sklearn.exceptions import ConvergenceWarning
 from ..callbacks import Callback
 
 
+@dataclass
+class SolverState:
+    """What scikit-learn keeps between epochs and between ``partial_fit`` calls.
+
+    Attributes:
+        learning_rate: SGD's current rate (scikit-learn's ``_optimizer.learning_rate``).
+        no_improvement_count: epochs in a row without an improvement by ``tol``.
+    """
+
+    learning_rate: float
+    no_improvement_count: int = 0
+
+
 class SklearnEpochs(Callback):
     """Updates the estimator ``est`` after each epoch, as scikit-learn does.
 
     Args:
-        est: the estimator being fitted (its attributes are updated in place).
+        est: the estimator being fitted (its fitted attributes are updated in place).
+        state: the learning rate and no-improvement count, kept by the estimator.
+        score: ``score(X, y)``, the estimator's validation score (early stopping).
         n_samples: rows trained on per epoch.
         n_batches: mini-batches per epoch.
         scale: the native objective over scikit-learn's (``_network.loss_scale``).
@@ -40,6 +57,8 @@ class SklearnEpochs(Callback):
     def __init__(
         self,
         est: Any,
+        state: SolverState,
+        score: Callable[[Any, Any], float],
         n_samples: int,
         n_batches: int,
         scale: float,
@@ -48,6 +67,8 @@ class SklearnEpochs(Callback):
     ) -> None:
         super().__init__()
         self.est = est
+        self.state = state
+        self.score = score
         self.n_samples = n_samples
         self.n_batches = n_batches
         self.scale = scale
@@ -93,7 +114,7 @@ class SklearnEpochs(Callback):
         self._count_no_improvement()
         if est.solver == "sgd" and est.learning_rate == "invscaling":
             self._set_learning_rate(est.learning_rate_init / (est.t_ + 1) ** est.power_t)
-        if est._no_improvement_count > est.n_iter_no_change:
+        if self.state.no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if self.validation is not None else "Training loss"
             msg = (
                 f"{what} did not improve more than tol={est.tol:f} for "
@@ -102,7 +123,7 @@ class SklearnEpochs(Callback):
             if self._trigger_stopping(msg):
                 self.model.stop_training = True
             else:
-                est._no_improvement_count = 0
+                self.state.no_improvement_count = 0
         if not self.incremental and est.n_iter_ == est.max_iter:
             self.unconverged = not self.model.stop_training
 
@@ -119,22 +140,22 @@ class SklearnEpochs(Callback):
     def _count_no_improvement(self) -> None:
         est = self.est
         if self.validation is not None:
-            score = est._score(*self.validation)
+            score = self.score(*self.validation)
             est.validation_scores_.append(score)
             if est.verbose:
                 print(f"Validation score: {score:f}")
             if score < est.best_validation_score_ + est.tol:
-                est._no_improvement_count += 1
+                self.state.no_improvement_count += 1
             else:
-                est._no_improvement_count = 0
+                self.state.no_improvement_count = 0
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 self.best_weights = self.model.get_weights()
             return
         if est.loss_curve_[-1] > est.best_loss_ - est.tol:
-            est._no_improvement_count += 1
+            self.state.no_improvement_count += 1
         else:
-            est._no_improvement_count = 0
+            self.state.no_improvement_count = 0
         if est.loss_curve_[-1] < est.best_loss_:
             est.best_loss_ = est.loss_curve_[-1]
 
@@ -144,16 +165,16 @@ class SklearnEpochs(Callback):
             if est.verbose:
                 print(msg + " Stopping.")
             return True
-        if est._learning_rate <= 1e-6:
+        if self.state.learning_rate <= 1e-6:
             if est.verbose:
                 print(msg + " Learning rate too small. Stopping.")
             return True
-        self._set_learning_rate(est._learning_rate / 5.0)
+        self._set_learning_rate(self.state.learning_rate / 5.0)
         if est.verbose:
-            print(msg + f" Setting learning rate to {est._learning_rate:f}")
+            print(msg + f" Setting learning rate to {self.state.learning_rate:f}")
         return False
 
     def _set_learning_rate(self, lr: float) -> None:
         # scikit-learn's rate; the native SGD takes it over the loss scale.
-        self.est._learning_rate = lr
+        self.state.learning_rate = lr
         self.model.optimizer.learning_rate = lr / self.scale
