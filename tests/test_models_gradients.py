@@ -16,6 +16,7 @@ import pytest
 from vgp_native.layers import Activation, BatchNormalization, Dense, Dropout, Residual
 from vgp_native.models import Sequential
 from vgp_native.optimizers import SGD
+from vgp_native.regularizers import L2
 
 N_SAMPLES = 12
 
@@ -128,6 +129,28 @@ CASES: dict[str, tuple[Callable[[], list], int, int, str]] = {
         2,
         "binary_crossentropy",
     ),
+    # Keras' L2 on some kernels (the penalty joins the loss), and scikit-learn's
+    # per-sample scaling inside a residual block.
+    "l2_regularized": (
+        lambda: [
+            Dense(5, "tanh", input_dim=3, kernel_regularizer=L2(0.3)),
+            Dense(4, "sigmoid"),
+            Dense(1, "sigmoid", kernel_regularizer="l2"),
+        ],
+        3,
+        1,
+        "binary_crossentropy",
+    ),
+    "l2_per_sample_residual": (
+        lambda: [
+            Dense(5, "tanh", input_dim=3),
+            Residual([Dense(5, "softplus", kernel_regularizer=L2(0.5, per_sample=True))]),
+            Dense(2, kernel_regularizer=L2(0.05, per_sample=True)),
+        ],
+        3,
+        2,
+        "mse",
+    ),
 }
 
 
@@ -209,8 +232,9 @@ def test_sgd_step_moves_each_weight_by_minus_its_gradient(case: str) -> None:
 # -- PyTorch parity ------------------------------------------------------------------------
 
 
-def _torch_forward(torch, layers, params, x):
-    """An independent torch implementation of the layer list, weights from ``params``."""
+def _torch_forward(torch, layers, params, x, penalties=None):
+    """An independent torch implementation of the layer list, weights from ``params``;
+    the kernel regularizers' penalties are appended to ``penalties``."""
     import torch.nn.functional as F
 
     acts = {
@@ -232,6 +256,10 @@ def _torch_forward(torch, layers, params, x):
         for layer in seq:
             if isinstance(layer, Dense):
                 kernel = next(it)
+                reg = layer.kernel_regularizer
+                if reg is not None and penalties is not None:
+                    scale = reg.l2 / x.shape[0] if reg.per_sample else reg.l2
+                    penalties.append(scale * (kernel**2).sum())
                 h = h @ kernel
                 if layer.use_bias:
                     h = h + next(it)
@@ -277,8 +305,9 @@ def test_gradients_match_torch_autograd(case: str) -> None:
     model, x, y = _build(case)
     _, grads = model.compute_gradients(x, y)
     params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in model.weights]
-    out = _torch_forward(torch, model.layers, params, torch.tensor(x))
-    loss = _torch_loss(torch, model.loss, out, torch.tensor(y))
+    penalties: list = []
+    out = _torch_forward(torch, model.layers, params, torch.tensor(x), penalties)
+    loss = _torch_loss(torch, model.loss, out, torch.tensor(y)) + sum(penalties)
     loss.backward()
     ours, _ = model.compute_gradients(x, y)
     # The fused sigmoid/softmax losses equal the clipped textbook ones away from saturation.

@@ -110,6 +110,9 @@ FORBIDDEN = {
     "flow": ("callbacks", "models", "cli", "experiments", "saving"),
     "callbacks.base": ("flow", "_engine", "models"),
     "activations": ("layers", "_engine", "flow", "models", "ops"),
+    "regularizers": ("layers", "_engine", "flow", "models"),
+    # The estimators stand on the public API (models, layers, callbacks, ...).
+    "sklearn": ("_engine", "cli", "experiments", "reproduce"),
 }
 
 
@@ -125,6 +128,36 @@ def test_imports_point_one_way(package: str) -> None:
         if target == f"{NAME}.{banned}" or target.startswith(f"{NAME}.{banned}.")
     ]
     assert wrong == []
+
+
+def test_only_the_estimators_import_the_optional_sklearn_package() -> None:
+    # scikit-learn is optional: importing vgp_native (or any module but
+    # vgp_native.sklearn) must not need it.
+    importers = {
+        module
+        for module, targets in GRAPH.items()
+        if any(t == f"{NAME}.sklearn" or t.startswith(f"{NAME}.sklearn.") for t in targets)
+    }
+    assert importers and all(m.startswith(f"{NAME}.sklearn") for m in importers)
+    at_import = {
+        module
+        for module, tree in TREES.items()
+        for node in _module_level(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for target in _targets(module, node)
+        if target.split(".")[0] == "sklearn"
+    }
+    assert at_import and all(m.startswith(f"{NAME}.sklearn") for m in at_import)
+
+
+def _module_level(node: ast.AST) -> list[ast.AST]:
+    """The nodes that run when the module is imported (not inside a function body)."""
+    out = []
+    for child in ast.iter_child_nodes(node):
+        out.append(child)
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            out.extend(_module_level(child))
+    return out
 
 
 def _function_level_imports() -> list[tuple[str, str]]:

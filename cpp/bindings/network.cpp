@@ -95,6 +95,13 @@ void bind_network_dtype(py::module_& m, const char* name) {
              s.locked([&] { s.net->set_optimizer(o); });
            },
            py::arg("config"))
+      .def("set_learning_rate",
+           [](PN& s, double learning_rate) {
+             const double lr = check_learning_rate(learning_rate);
+             s.locked([&] { s.net->set_learning_rate(lr); });
+           },
+           py::arg("learning_rate"),
+           "A new learning rate for the next steps; the optimizer's state is kept.")
       .def("stats",
            [](PN& s) {
              return s.locked_with_gil([&] { return recorded_arrays(s.net->stats()); });

@@ -1,5 +1,6 @@
 #include "bindings/network_args.h"
 
+#include <cmath>
 #include <type_traits>
 
 namespace vgp::bind {
@@ -21,6 +22,12 @@ LayerSpec parse_spec(const py::dict& d) {
   get("probe_act", s.probe_act);
   get("hist_lo", s.hist_lo);
   get("hist_hi", s.hist_hi);
+  get("l2", s.l2);
+  get("l2_per_sample", s.l2_per_sample);
+  if (!(s.l2 >= 0.0) || !std::isfinite(s.l2)) {
+    throw std::invalid_argument("Network: a kernel's l2 must be finite and >= 0, received " +
+                                std::to_string(s.l2));
+  }
   if (d.contains("children")) {
     for (const py::handle& c : py::cast<py::list>(d["children"])) {
       s.children.push_back(parse_spec(py::cast<py::dict>(c)));
@@ -51,6 +58,15 @@ OptimizerSpec parse_optimizer(const py::dict& d) {
   get("clipnorm", o.clipnorm);
   get("clipvalue", o.clipvalue);
   return o;
+}
+
+double check_learning_rate(double learning_rate) {
+  if (!(learning_rate >= 0.0) || !std::isfinite(learning_rate)) {
+    throw std::invalid_argument(
+        "set_learning_rate: learning_rate must be finite and >= 0, received " +
+        std::to_string(learning_rate));
+  }
+  return learning_rate;
 }
 
 Mode parse_mode(const std::string& mode) {

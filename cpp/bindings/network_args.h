@@ -15,6 +15,8 @@ namespace vgp::bind {
 LayerSpec parse_spec(const py::dict& d);
 // {"kind": a name of _core.OPTIMIZER_CODES, hyperparameters...}; None values keep defaults.
 OptimizerSpec parse_optimizer(const py::dict& d);
+// A learning rate for set_learning_rate: finite and >= 0.
+double check_learning_rate(double learning_rate);
 // "train", "probe" or "infer".
 Mode parse_mode(const std::string& mode);
 // The loss and metric codes of set_loss (metric 0: none).

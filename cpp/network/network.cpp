@@ -39,6 +39,7 @@ Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, in
   out_features_ = width;
   for (auto& l : layers_) max_width_ = std::max(max_width_, widest(*l));
   for (auto& l : layers_) l->collect_params(params_);
+  penalty_.collect(params_);
   for (Param<T>* p : params_) {
     if (p->kernel_row >= stat_rows) throw std::invalid_argument("Network: kernel row out of range");
   }
@@ -115,7 +116,7 @@ void Network<T>::loss_forward_backward(const T* target, index_t batch, bool want
   const T* logits = objective_.fused() ? layers_.back()->preactivation() : nullptr;
   const LossValue v = objective_.compute<T>(outputs_.back(), logits, target, batch, out_features_,
                                             want_grad ? dout_.data() : nullptr);
-  r.loss_sum += v.loss;
+  r.loss_sum += v.loss + penalty_.forward(batch);
   r.metric_sum += v.metric;
   r.rows += batch;
 }
@@ -127,6 +128,7 @@ StepResult Network<T>::forward_backward(const T* x, const T* y, index_t batch,
   forward(x, batch, ctx);
   loss_forward_backward(y, batch, true, r);
   backward(dout_.data(), batch, false, objective_.fused(), ctx, nullptr);
+  penalty_.backward(batch);
   return r;
 }
 

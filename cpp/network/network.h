@@ -4,8 +4,9 @@
 // gradient-flow statistics) without returning to Python.
 //
 // Its parts, one job each: spec.h (what Python hands it), layer.h and
-// layers/ (one file per kind), objective.h (loss and metric), optimizer.h,
-// stats.h (the flow statistics), gradient_buffers.h, nonfinite_guard.h.
+// layers/ (one file per kind), objective.h (loss and metric), penalty.h (the
+// L2 weight penalty), optimizer.h, stats.h (the flow statistics),
+// gradient_buffers.h, nonfinite_guard.h.
 // network.cpp builds it and runs the passes outside training (evaluate,
 // predict, probes); train.cpp the training step and the loops over batches.
 #pragma once
@@ -22,6 +23,7 @@
 #include "network/objective.h"
 #include "network/optimizer.h"
 #include "network/param.h"
+#include "network/penalty.h"
 #include "network/spec.h"
 #include "network/stats.h"
 #include "network/stop_poller.h"
@@ -50,6 +52,9 @@ class Network {
   void set_loss(LossKind loss, MetricKind metric);
   bool loss_fused() const { return objective_.fused(); }
   void set_optimizer(const OptimizerSpec& spec);
+  // A new learning rate for the next steps; the optimizer's state stays (Keras'
+  // `optimizer.learning_rate = ...` from a callback: a learning-rate schedule).
+  void set_learning_rate(double learning_rate) { optimizer_.set_learning_rate(learning_rate); }
 
   // One epoch: the batches perm[0:bs], perm[bs:2bs], ... (perm null: in
   // order), dropout seed seeds[i] for batch i (null: 0). `should_stop` is
@@ -106,10 +111,11 @@ class Network {
   const T* forward(const T* x, index_t batch, const Context<T>& ctx);
   void backward(const T* dy_out, index_t batch, bool need_dx, bool preact,
                 const Context<T>& ctx, const T** dx_out);
-  // Loss (sum over rows) and metric into r; with want_grad, the output
-  // gradient into dout_.
+  // Loss (sum over rows, the weight penalty included) and metric into r;
+  // with want_grad, the output gradient into dout_.
   void loss_forward_backward(const T* target, index_t batch, bool want_grad, StepResult& r);
-  // Forward, loss and backward of one batch: the gradients in every Param.
+  // Forward, loss and backward of one batch: the gradients in every Param,
+  // the weight penalty's included.
   StepResult forward_backward(const T* x, const T* y, index_t batch, const Context<T>& ctx);
   // After backward: every kernel's gradient and weight statistics.
   void record_kernel_stats();
@@ -140,6 +146,7 @@ class Network {
   std::vector<const T*> inputs_;   // input of each top-level layer during the last forward
   std::vector<const T*> outputs_;  // output of each top-level layer during the last forward
   Objective objective_;
+  WeightPenalty<T> penalty_;
   Optimizer<T> optimizer_;
   NonfiniteGuard<T> guard_;
   StatsRecorder stats_;

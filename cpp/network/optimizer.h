@@ -23,6 +23,8 @@ class Optimizer {
   // row (kUpdateL2).
   void update(StatsRecorder* stats);
   index_t steps() const { return step_; }
+  // The learning rate of the next steps; the state and the step count stay.
+  void set_learning_rate(double learning_rate) { spec_.learning_rate = learning_rate; }
 
  private:
   OptimizerSpec spec_;

@@ -19,6 +19,10 @@ struct Param {
   std::vector<T> slot1, slot2, slot3;  // optimizer state (allocated by the optimizer)
   bool trainable = true;
   int kernel_row = -1;  // set for kernels: where the update norm is recorded
+  // L2 penalty (Keras' kernel_regularizer, network/penalty.h): l2 * sum(value^2)
+  // joins each batch's loss, divided by the batch's rows when l2_per_sample.
+  double l2 = 0.0;
+  bool l2_per_sample = false;
   index_t size() const { return static_cast<index_t>(value.size()); }
 };
 

@@ -82,6 +82,8 @@ struct LayerSpec {
   double momentum = 0.99;
   double rate = 0.0;
   int kernel_row = -1;  // dense: the statistics row its kernel feeds
+  double l2 = 0.0;             // dense: L2 penalty factor of the kernel (0: none)
+  bool l2_per_sample = false;  // dense: the penalty divided by the batch's rows
   int probe_row = -1;   // the row whose activation / signal statistics are taken at this output
   int probe_act = 0;    // activation that classifies saturated / dead units at the probe
   double hist_lo = -4.0, hist_hi = 4.0;

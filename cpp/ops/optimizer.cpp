@@ -321,6 +321,15 @@ void clip_by_value(T* g, index_t n, double clipvalue) {
   });
 }
 
+template <typename T>
+void l2_penalty_backward(const T* w, T* g, index_t n, double coef) {
+  const T c = static_cast<T>(coef);
+  detail::parallel_blocks(n, [=](index_t begin, index_t end) {
+    VGP_SIMD
+    for (index_t k = begin; k < end; ++k) g[k] += c * w[k];
+  });
+}
+
 #define VGP_INSTANTIATE(T)                                                                      \
   template void sgd_update_many<T>(const UpdateTensor<T>*, index_t, double, double, bool,       \
                                    double*);                                                    \
@@ -334,7 +343,8 @@ void clip_by_value(T* g, index_t n, double clipvalue) {
   template double rmsprop_update<T>(T*, const T*, T*, T*, T*, index_t, double, double, double,  \
                                     double, bool);                                              \
   template void clip_by_norm<T>(T*, index_t, double);                                           \
-  template void clip_by_value<T>(T*, index_t, double);
+  template void clip_by_value<T>(T*, index_t, double);                                          \
+  template void l2_penalty_backward<T>(const T*, T*, index_t, double);
 VGP_INSTANTIATE(float)
 VGP_INSTANTIATE(double)
 #undef VGP_INSTANTIATE

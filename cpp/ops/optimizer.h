@@ -18,6 +18,12 @@
 //   clip_by_norm:  g *= clipnorm / max(||g||_2, clipnorm)
 //   clip_by_value: g = min(max(g, -clipvalue), clipvalue)
 //
+// Weight penalty (Keras' L2 regularizer, l2 * sum w^2 added to the loss): its
+// gradient joins the weight's before clipping and the update:
+//   l2_penalty_backward: g += coef w      (coef = 2 l2, over the batch's rows
+//                                          for scikit-learn's per-sample alpha)
+// The penalty itself is a sum of squares (flowstats' buffer_norm).
+//
 // Each update returns sum_i (w_new_i - w_old_i)^2 in double: the squared norm
 // of the step actually taken, for the update/weight ratio of the flow report.
 //
@@ -79,5 +85,8 @@ void clip_by_norm(T* g, index_t n, double clipnorm);
 
 template <typename T>
 void clip_by_value(T* g, index_t n, double clipvalue);
+
+template <typename T>
+void l2_penalty_backward(const T* w, T* g, index_t n, double coef);
 
 }  // namespace vgp::ops

@@ -30,6 +30,7 @@ from . import (
     ops,
     optimizers,
     plots,
+    regularizers,
 )
 from ._core import __version__, get_num_threads, openmp_enabled, set_num_threads
 
@@ -49,5 +50,6 @@ __all__ = [
     "ops",
     "optimizers",
     "plots",
+    "regularizers",
     "set_num_threads",
 ]

@@ -8,6 +8,11 @@ Adam       ``m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2)``;
 RMSprop    ``v = rho v + (1 - rho) g^2;  w -= lr g / sqrt(v + eps)`` (Tieleman & Hinton 2012).
 =========  =====================================================================
 
+``optimizer.learning_rate`` may be changed between epochs or batches (from a
+callback, as Keras' learning-rate schedules do): ``fit`` hands the new value to
+the native optimizer before the next step and keeps its state (momenta,
+moments, step count).
+
 Adam divides by the running root-mean-square of each gradient, so it rescales a
 1e-6 gradient into a full-size step: in the seed's deep sigmoid network the first
 layer keeps moving under Adam even though its gradient has vanished, while plain
@@ -37,7 +42,7 @@ class Optimizer:
         clipvalue: float | None = None,
         name: str | None = None,
     ) -> None:
-        self.learning_rate = check_float(learning_rate, "learning_rate", minimum=0.0)
+        self.learning_rate = learning_rate
         if clipnorm is not None and clipvalue is not None:
             raise ValueError(
                 "Only one of clipnorm and clipvalue can be set, received "
@@ -54,6 +59,15 @@ class Optimizer:
             else check_float(clipvalue, "clipvalue", minimum=0.0, min_inclusive=False)
         )
         self.name = name or self.kind
+
+    @property
+    def learning_rate(self) -> float:
+        """The step size; a new value takes effect at the next step of ``fit``."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self._learning_rate = check_float(value, "learning_rate", minimum=0.0)
 
     def native_config(self) -> dict[str, Any]:
         """Hyper-parameters for the native executor."""

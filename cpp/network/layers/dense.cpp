@@ -2,7 +2,8 @@
 // activation fused into the GEMM's epilogue (ops/dense.h). Forward keeps the
 // pre-activation z for backward and for a loss fused with the output
 // activation (which then hands backward dL/dz directly: `preact`). Its kernel
-// feeds one statistics row (spec.kernel_row).
+// feeds one statistics row (spec.kernel_row) and may carry an L2 penalty
+// (spec.l2, network/penalty.h).
 #include <memory>
 #include <stdexcept>
 
@@ -22,6 +23,8 @@ class DenseLayer final : public Layer<T> {
     kernel_row_ = spec.kernel_row;
     init_param(kernel_, "kernel", {in, spec.units}, T(0), true);
     kernel_.kernel_row = spec.kernel_row;
+    kernel_.l2 = spec.l2;
+    kernel_.l2_per_sample = spec.l2_per_sample;
     if (use_bias_) init_param(bias_, "bias", {spec.units}, T(0), true);
     this->set_probe(spec);
   }

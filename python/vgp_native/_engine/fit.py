@@ -7,7 +7,10 @@ with the same permutation and dropout seeds, so both paths train bit for bit
 alike. The permutation and the dropout seeds come from the model's own
 seeded generators, held by its ``Engine``, the explicit state ``run_fit``
 works on. Gradient-flow statistics stay in the network for many epochs and
-reach the callbacks that record them through a ``FlowFeed``.
+reach the callbacks that record them through a ``FlowFeed``. A learning rate
+a callback assigns to ``model.optimizer.learning_rate`` (a schedule, as in
+Keras) reaches the native optimizer before the next epoch or batch, its state
+(momenta, moments, step count) kept.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .._validation import check_batch_size, check_float, check_int, check_verbos
 from .feed import FlowFeed
 from .state import Engine
 
-__all__ = ["FitOptions", "fit_batches", "run_fit"]
+__all__ = ["FitOptions", "LearningRate", "fit_batches", "run_fit"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,22 @@ class FitOptions:
         return dataclasses.replace(self, validation_batch_size=size)
 
 
+class LearningRate:
+    """Hands ``optimizer.learning_rate`` to the native network whenever it has changed."""
+
+    def __init__(self, optimizer: Any, net: Any) -> None:
+        self.optimizer = optimizer
+        self.net = net
+        self.applied: float | None = None  # unknown at first: set once
+
+    def sync(self) -> None:
+        """Before a step: the native optimizer gets the rate if it differs from the last one."""
+        value = self.optimizer.learning_rate
+        if value != self.applied:
+            self.net.set_learning_rate(value)
+            self.applied = value
+
+
 def run_fit(
     engine: Engine,
     x_arr: np.ndarray,
@@ -114,10 +133,12 @@ def run_fit(
     feed = FlowFeed(net, cbs, record_every, steps) if record else None
     engine.feed = feed
     logs: dict[str, float] = {}
+    lr = LearningRate(engine.optimizer, net)
     try:
         cblist.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cblist.on_epoch_begin(epoch)
+            lr.sync()
             perm = engine.shuffle_rng.permutation(n) if opts.shuffle else None
             seeds = (
                 engine.dropout_rng.integers(0, 2**63, size=steps, dtype=np.uint64)
@@ -136,6 +157,7 @@ def run_fit(
                     halt,
                     cblist,
                     stop_training,
+                    lr,
                 )
             else:
                 loss_sum, metric_sum, rows, halted = net.train_epoch(
@@ -179,6 +201,7 @@ def fit_batches(
     halt: bool,
     cblist: Any,
     stop_training: Callable[[], bool],
+    lr: LearningRate,
 ) -> tuple[float, float, int, bool]:
     """The per-batch path: the same native steps as ``train_epoch``, with batch hooks."""
     net = engine.net
@@ -188,6 +211,7 @@ def fit_batches(
     nonfinite_seen = False
     for b, start in enumerate(range(0, n, batch_size)):
         cblist.on_train_batch_begin(b)
+        lr.sync()
         stop = min(start + batch_size, n)
         seed = int(seeds[b]) if seeds is not None else 0
         # As train_epoch does: the strided batches, and the first batch of the

@@ -34,6 +34,8 @@ class Engine:
         metric: the resolved metric (e.g. ``"binary_accuracy"``) or None.
         metric_key: the metric's name in the logs (as given to ``compile``).
         loss_codes: ``(loss, metric)`` native codes the network was set with.
+        optimizer: the ``Optimizer`` the network was set with; ``fit`` hands a
+            learning rate assigned to it later to the native optimizer.
         feed: during ``fit``, when callbacks record gradient-flow statistics,
             the ``FlowFeed`` that hands them over (None otherwise).
         fit_data: during ``fit``, the prepared ``(x, y)`` trained on (None otherwise).
@@ -50,6 +52,7 @@ class Engine:
         self.metric: str | None = None
         self.metric_key: str | None = None
         self.loss_codes: tuple[int, int] = (0, 0)
+        self.optimizer: Any = None
         self.feed: FlowFeed | None = None
         self.fit_data: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -86,6 +89,7 @@ class Engine:
         self.net, self.plan = net, plan
         self.metric, self.metric_key = metric, (metrics[0] if metrics else None)
         self.loss_codes = codes
+        self.optimizer = optimizer
         return net
 
     def detach(self, layers: list[Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import activations, initializers
+from .. import activations, initializers, regularizers
 from .._validation import check_int
 from .base import Layer, activation_jacobian, chain, register
 
@@ -29,6 +29,9 @@ class Dense(Layer):
         use_bias: whether to add a bias vector.
         kernel_initializer: initializer name or object for the kernel.
         bias_initializer: initializer name or object for the bias.
+        kernel_regularizer: None, "l2" or a ``vgp_native.regularizers`` object; its
+            penalty (``L2``: ``l2 * sum(kernel ** 2)``) joins the loss and its
+            gradient the kernel's, inside the native training step.
         input_dim: input width, for the first layer of a model.
         name: layer name.
 
@@ -49,6 +52,7 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer: Any = "glorot_uniform",
         bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
         input_dim: int | None = None,
         name: str | None = None,
     ) -> None:
@@ -59,6 +63,7 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
         super().__init__(name=name)
         self.declared_input_dim = check_int(input_dim, "input_dim", minimum=1, allow_none=True)
 
@@ -83,12 +88,15 @@ class Dense(Layer):
         return ["kernel", "bias"] if self.use_bias else ["kernel"]
 
     def native_spec(self) -> dict[str, Any]:
-        return {
+        spec = {
             "kind": "dense",
             "units": self.units,
             "act": activations.code(self.activation),
             "use_bias": self.use_bias,
         }
+        if self.kernel_regularizer is not None:
+            spec.update(self.kernel_regularizer.native_spec())
+        return spec
 
     def activation_name(self) -> str | None:
         return self.activation
@@ -122,5 +130,6 @@ class Dense(Layer):
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "input_dim": self.declared_input_dim,
         }
