@@ -40,11 +40,12 @@ learning rate 0 and ``momentum=0`` copies them into the moving statistics,
 so each input's gradient is that of a fixed function and no weight changes.
 
 Sizes: full run width 200 (the paper's), 256 grid points, 20 networks per
-depth (the paper's 20 runs), plain depths 1-24, residual depths 1-50; quick
-run width 100, 8 networks, fewer depths. Fits: ``rbar = A b^L`` (plain) and
-``rbar = A L^-alpha`` (residual), over the depths whose ``rbar`` is above
-``2 / n`` (at most a few times 1/n, the correlation of a gradient with no
-structure, is beyond what 20 networks resolve).
+depth (the paper's 20 runs), each with 4 linear output units (4 draws of the
+output layer over the same hidden layers, ``over="weights"``), plain depths
+1-24, residual depths 1-50; quick run width 100, 8 networks, fewer depths.
+Fits: ``rbar = A b^L`` (plain) and ``rbar = A L^-alpha`` (residual), over
+the depths whose ``rbar`` is above ``2 / n`` (below that, a few times the
+``1 / n`` of a gradient with no structure, the estimate is noise).
 
 What differs from the paper and what is seen here: ``NOTES``.
 """
@@ -63,6 +64,7 @@ from ..layers import Activation, BatchNormalization, Dense, Residual
 from ..models import Sequential
 from ..optimizers import SGD
 from ._figure import PALETTE, panels, seeds_from
+from ._fits import fit_exponential, fit_power
 
 NAME = "balduzzi2017"
 PAPER = (
@@ -178,47 +180,6 @@ def build(
     return model
 
 
-def _fit_line(u: np.ndarray, v: np.ndarray, floor: float) -> tuple[float, float, np.ndarray]:
-    """Slope and intercept of ``log v`` against ``u`` over the points with ``v > floor``,
-    and the mask of those points (NaN slope and intercept with fewer than 2)."""
-    keep = np.isfinite(v) & (v > floor)
-    if keep.sum() < 2:
-        return math.nan, math.nan, keep
-    slope, icept = np.polyfit(u[keep], np.log(v[keep]), 1)
-    return float(slope), float(icept), keep
-
-
-def fit_exponential(depths: Any, r: Any, floor: float) -> dict[str, Any]:
-    """``r = A b^L`` by least squares on ``log r`` over the depths with ``r > floor``.
-
-    Returns:
-        ``{"factor": b, "amplitude": A, "points": count, "depths": the depths used}``
-        (NaN with fewer than 2).
-    """
-    d, v = np.asarray(depths, dtype=float), np.asarray(r, dtype=float)
-    slope, icept, keep = _fit_line(d, v, floor)
-    used = [int(k) for k in d[keep]]
-    return {
-        "factor": math.exp(slope),
-        "amplitude": math.exp(icept),
-        "points": len(used),
-        "depths": used,
-    }
-
-
-def fit_power(depths: Any, r: Any, floor: float = 0.0) -> dict[str, Any]:
-    """``r = A L^-alpha`` by least squares on ``log r`` against ``log L`` (``r > floor``).
-
-    Returns:
-        ``{"alpha": alpha, "amplitude": A, "points": count, "depths": the depths used}``
-        (NaN with fewer than 2; ``alpha < 0`` for a growing ``r``).
-    """
-    d, v = np.asarray(depths, dtype=float), np.asarray(r, dtype=float)
-    slope, icept, keep = _fit_line(np.log(d), v, floor)
-    used = [int(k) for k in d[keep]]
-    return {"alpha": -slope, "amplitude": math.exp(icept), "points": len(used), "depths": used}
-
-
 def _probe(kind: str, depth: int, size: dict[str, Any], seeds: list[int], x: np.ndarray) -> Any:
     """Both estimators for the networks of one kind and depth."""
     models = [build(kind, depth, size["width"], s, x, size["outputs"]) for s in seeds]
@@ -287,7 +248,7 @@ def claims(m: dict[str, Any]) -> list[dict[str, Any]]:
             "like) while a 24-layer plain network's is shattered (white-noise like).",
             "paper_value": "Fig. 1 (a), (b); white noise has autocorrelation 0 at every lag > 0",
             "measured": f"lag-1 autocorrelation along the grid r_1 = {shallow:.3f} at 1 layer, "
-            f"{deep:.3f} at 24 layers (mean of {nets} networks; white-noise band "
+            f"{deep:.3f} at 24 layers (mean over {draws}; white-noise band "
             f"|r_1| < {floor:.3f})",
             "holds": bool(shallow > 0.9 and abs(deep) < floor),
         },
@@ -296,7 +257,7 @@ def claims(m: dict[str, Any]) -> list[dict[str, Any]]:
             "depth L.",
             "paper_value": "factor 1/2 per layer: C(i, j) = 1/2^L (Theorem 1)",
             "measured": f"correlation over weights of the gradients at two grid points, mean "
-            f"over pairs, fits A b^L with b = {b:.3f} per layer ({draws} draws a depth; "
+            f"over pairs, fits A b^L with b = {b:.3f} per layer ({draws} a depth; "
             f"depths {_span(m['plain_fit']['depths'])} above {rfloor:.4f}); the gradient's "
             f"variance grows x{m['plain_variance_fit']['factor']:.2f} per layer (Theorem 1: x1)",
             "holds": bool(0.5 / math.sqrt(2) <= b <= 0.5 * math.sqrt(2)),
@@ -356,7 +317,7 @@ def _acf_figure(m: dict[str, Any]) -> Any:
         ax.set(
             xlabel="lag (grid steps)", ylabel="autocorrelation along the grid", ylim=(-0.3, 1.02)
         )
-        ax.set_title(f"{kind} networks (mean of {m['networks']})", fontsize=10)
+        ax.set_title(f"{kind} networks (mean of {m['networks']} x {m['outputs']})", fontsize=10)
         ax.legend(fontsize=8, loc="upper right")
     return fig
 
