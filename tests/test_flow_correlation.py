@@ -1,4 +1,5 @@
-"""flow.gradient_correlation: dy/dx along a grid against finite differences and torch."""
+"""flow.gradient_correlation: dy/dx along a grid against finite differences and torch, and
+its two estimators (along the grid, over the weights of many networks) against their formulas."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from vgp_native import flow
-from vgp_native.flow.correlation import autocorrelation
+from vgp_native.flow.correlation import autocorrelation, correlation_over_weights
 from vgp_native.layers import Activation, BatchNormalization, Dense, Residual
 from vgp_native.models import Sequential
 
@@ -128,3 +129,142 @@ def test_bad_input() -> None:
     wide_out.compile(loss="mse", optimizer="sgd")
     with pytest.raises(ValueError, match="one output unit"):
         flow.gradient_correlation(wide_out, GRID)
+
+
+def test_correlation_over_weights_hand_worked() -> None:
+    # G = [[1, 1, 0], [1, -1, 2]]: C = G^T G / 2 = [[1, 0, 1], [0, 1, -1], [1, -1, 2]];
+    # R(0, 1) = 0, R(0, 2) = 1/sqrt(2), R(1, 2) = -1/sqrt(2); the mean over the six ordered
+    # pairs is 0; lag 1 averages R(0, 1) and R(1, 2); the mean variance is 4/3.
+    out = correlation_over_weights([[1, 1, 0], [1, -1, 2]], max_lag=2)
+    np.testing.assert_allclose(out["covariance"], [[1, 0, 1], [0, 1, -1], [1, -1, 2]])
+    h = 1 / math.sqrt(2)
+    np.testing.assert_allclose(out["correlation"], [[1, 0, h], [0, 1, -h], [h, -h, 1]])
+    np.testing.assert_allclose(out["acf"], [1.0, -h / 2, h])
+    assert out["autocorrelation"] == out["acf"][1]
+    assert out["mean_correlation"] == pytest.approx(0.0, abs=1e-15)
+    assert out["variance"] == pytest.approx(4 / 3)
+
+
+def test_correlation_over_weights_matches_the_definition() -> None:
+    G = np.random.default_rng(4).normal(size=(7, 12)).cumsum(axis=1)
+    out = correlation_over_weights(G, max_lag=3)
+    n = G.shape[1]
+    cov = [[np.mean(G[:, i] * G[:, j]) for j in range(n)] for i in range(n)]
+    corr = [[cov[i][j] / math.sqrt(cov[i][i] * cov[j][j]) for j in range(n)] for i in range(n)]
+    np.testing.assert_allclose(out["covariance"], cov, rtol=1e-12)
+    np.testing.assert_allclose(out["correlation"], corr, rtol=1e-12)
+    lags = [np.mean([corr[i][i + k] for i in range(n - k)]) for k in range(4)]
+    np.testing.assert_allclose(out["acf"], lags, rtol=1e-12)
+    pairs = [corr[i][j] for i in range(n) for j in range(n) if i != j]
+    assert out["mean_correlation"] == pytest.approx(np.mean(pairs), rel=1e-12)
+
+
+def test_correlation_over_weights_undefined_points() -> None:
+    G = np.array([[1.0, 0.0, 2.0], [3.0, 0.0, -1.0]])  # every network flat at point 1
+    out = correlation_over_weights(G)
+    assert np.isnan(out["correlation"][1]).all()
+    # Only the pair (0, 2) is defined: C = [[5, -0.5], [-0.5, 2.5]].
+    assert out["mean_correlation"] == pytest.approx(-0.5 / math.sqrt(5 * 2.5))
+    assert np.isnan(out["autocorrelation"])
+    bad = correlation_over_weights(np.array([[1.0, np.inf, 0.0], [1.0, 2.0, 3.0]]))
+    assert np.isnan(bad["correlation"]).all() and math.isnan(bad["mean_correlation"])
+
+
+def ensemble(dtype: str = "float64") -> list[Sequential]:
+    """Three relu networks with random biases, one input, one output."""
+    models = []
+    for seed in range(3):
+        model = Sequential(seed=seed, dtype=dtype)
+        model.add(Dense(16, activation="relu", bias_initializer="he_normal", input_dim=1))
+        model.add(Dense(16, activation="relu", bias_initializer="he_normal"))
+        model.add(Dense(1))
+        model.compile(loss="mse", optimizer="sgd")
+        models.append(model)
+    return models
+
+
+def test_over_weights_matches_finite_differences() -> None:
+    models = ensemble()
+    out = flow.gradient_correlation(models, GRID, max_lag=2, over="weights")
+    h = 1e-6
+    fd = np.stack(
+        [
+            (m.predict(GRID[:, None] + h, verbose=0) - m.predict(GRID[:, None] - h, verbose=0))[
+                :, 0
+            ]
+            / (2 * h)
+            for m in models
+        ]
+    )
+    np.testing.assert_allclose(out["gradient"], fd, rtol=1e-5, atol=1e-7)
+    ref = correlation_over_weights(fd, max_lag=2)
+    for key in ("covariance", "correlation", "acf"):
+        np.testing.assert_allclose(out[key], ref[key], rtol=1e-5, atol=1e-7)
+    assert out["mean_correlation"] == pytest.approx(ref["mean_correlation"], rel=1e-5)
+    np.testing.assert_array_equal(out["x"], GRID)
+    # Each row is the grid estimator's gradient of that model.
+    np.testing.assert_array_equal(
+        out["gradient"][1], flow.gradient_correlation(models[1], GRID)["gradient"]
+    )
+
+
+def test_over_weights_of_linear_networks_is_fully_correlated() -> None:
+    # A linear network's gradient is one constant per network: R(i, j) = 1 for every pair.
+    models = []
+    for seed in range(4):
+        model = Sequential([Dense(5, input_dim=1), Dense(1)], seed=seed, dtype="float64")
+        model.compile(loss="mse", optimizer="sgd")
+        models.append(model)
+    out = flow.gradient_correlation(models, GRID, over="weights")
+    np.testing.assert_allclose(out["correlation"], 1.0, rtol=1e-12)
+    assert out["mean_correlation"] == pytest.approx(1.0)
+    slopes = np.array([m.predict(np.array([[1.0]]), verbose=0)[0, 0] for m in models])
+    slopes -= np.array([m.predict(np.array([[0.0]]), verbose=0)[0, 0] for m in models])
+    assert out["variance"] == pytest.approx(np.mean(slopes**2), rel=1e-10)
+
+
+def test_over_bad_input() -> None:
+    models = ensemble()
+    with pytest.raises(ValueError, match="over must be 'grid' or 'weights'"):
+        flow.gradient_correlation(models[0], GRID, over="pairs")
+    with pytest.raises(TypeError, match="over='weights'"):
+        flow.gradient_correlation(models, GRID)
+    with pytest.raises(TypeError, match="at least 2 models"):
+        flow.gradient_correlation(models[0], GRID, over="weights")
+    with pytest.raises(TypeError, match="of length 1"):
+        flow.gradient_correlation(models[:1], GRID, over="weights")
+    wide = Sequential([Dense(2, input_dim=2)])
+    wide.compile(loss="mse", optimizer="sgd")
+    with pytest.raises(ValueError, match=r"model\[3\] must take 1 input feature"):
+        flow.gradient_correlation([*models, wide], GRID, over="weights")
+    with pytest.raises(ValueError, match=r"max\(max_lag \+ 1, 2\) = 4"):
+        correlation_over_weights(np.zeros((2, 3)), max_lag=3)
+    with pytest.raises(ValueError, match=r"shape \(networks >= 2"):
+        correlation_over_weights(np.zeros((1, 5)))
+    with pytest.raises(TypeError, match="numeric"):
+        correlation_over_weights([["a", "b", "c"], ["d", "e", "f"]])
+
+
+def test_over_weights_counts_each_output_unit_as_a_draw() -> None:
+    # A 3-unit output layer is three scalar networks sharing the hidden layers: unit k's
+    # gradient is that of the network whose output layer is kernel column k.
+    many = Sequential(seed=5, dtype="float64")
+    many.add(Dense(8, activation="relu", bias_initializer="he_normal", input_dim=1))
+    many.add(Dense(3))
+    many.compile(loss="mse", optimizer="sgd")
+    kernel, bias, out_kernel, out_bias = many.get_weights()
+    singles = []
+    for k in range(3):
+        one = Sequential([Dense(8, activation="relu", input_dim=1), Dense(1)], dtype="float64")
+        one.compile(loss="mse", optimizer="sgd")
+        one.set_weights([kernel, bias, out_kernel[:, k : k + 1], out_bias[k : k + 1]])
+        singles.append(one)
+    pooled = flow.gradient_correlation([many, singles[0]], GRID, over="weights")
+    assert pooled["gradient"].shape == (4, GRID.size)
+    for k, one in enumerate(singles):
+        np.testing.assert_allclose(
+            pooled["gradient"][k], flow.gradient_correlation(one, GRID)["gradient"], rtol=1e-12
+        )
+    np.testing.assert_array_equal(pooled["gradient"][3], pooled["gradient"][0])
+    with pytest.raises(ValueError, match=r"must have one output unit.*over='weights'"):
+        flow.gradient_correlation(many, GRID)

@@ -40,5 +40,8 @@ def check_result(
     assert saved["figures"] == [Path(p).name for p in result["figures"]]
     readme = (folder / "README.md").read_text()
     assert module.PAPER in readme and module.SUMMARY in readme
+    notes = getattr(module, "NOTES", "").strip()
+    if notes:  # under the claim table
+        assert readme.index(notes) > readme.index("| 1 |")
     assert readme.count("\n| ") == len(result["claims"]) + 1
     return result

@@ -11,7 +11,9 @@
 - ``Thresholds``: the documented, configurable limits of the verdicts.
 - ``compare_depths(deeper, shallower)``: degradation (He et al. 2016).
 - ``gradient_correlation(model, X)``: dy/dx along a 1-D input grid and its
-  autocorrelation: shattered gradients (Balduzzi et al. 2017).
+  autocorrelation; ``over="weights"`` with many networks: the correlation over
+  random weights of the gradients at two inputs: shattered gradients
+  (Balduzzi et al. 2017).
 - ``theory``: mean-field formulas (``mean_field``, ``gradient_factor``, ...).
 """
 

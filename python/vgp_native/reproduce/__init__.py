@@ -77,7 +77,8 @@ def names() -> list[str]:
 
 
 def preset(name: str) -> ModuleType:
-    """The module of preset ``name`` (its ``NAME``, ``PAPER``, ``SUMMARY`` and ``run``)."""
+    """The module of preset ``name`` (its ``NAME``, ``PAPER``, ``SUMMARY`` and ``run``, and
+    ``NOTES`` where it has them: what differs from the paper, for its README)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, received {type(name).__name__}")
     try:
@@ -122,7 +123,13 @@ def run(
     }
     if folder is not None:
         result["figures"] = write_result(
-            folder, result, figures, summary=module.SUMMARY, quick=quick, seed=seed
+            folder,
+            result,
+            figures,
+            summary=module.SUMMARY,
+            quick=quick,
+            seed=seed,
+            notes=getattr(module, "NOTES", ""),
         )
     return result
 

@@ -78,8 +78,10 @@ def write_result(
     summary: str,
     quick: bool,
     seed: int,
+    notes: str = "",
 ) -> list[str]:
-    """Write ``folder/result.json``, the figures and ``folder/README.md``.
+    """Write ``folder/result.json``, the figures and ``folder/README.md`` (with ``notes``,
+    the preset's account of what differs from the paper, under the claim table).
 
     Returns:
         The paths of the figures written, as strings.
@@ -101,7 +103,7 @@ def write_result(
         "seconds": round(result["seconds"], 3),
     }
     atomic_write_text(folder / "result.json", json.dumps(record, indent=2) + "\n")
-    atomic_write_text(folder / "README.md", _readme(record))
+    atomic_write_text(folder / "README.md", _readme(record, notes))
     return [str(p) for p in paths]
 
 
@@ -131,13 +133,14 @@ def _run_line(record: dict[str, Any]) -> str:
     )
 
 
-def _readme(record: dict[str, Any]) -> str:
+def _readme(record: dict[str, Any], notes: str = "") -> str:
     parts = [
         f"# {record['name']}",
         f"**{record['paper']}**",
         record["summary"],
         _run_line(record),
         markdown_table(record["claims"]),
+        *([notes.strip()] if notes.strip() else []),
         *(f"![{Path(f).stem}]({f})" for f in record["figures"]),
     ]
     return "\n\n".join(parts) + "\n"
