@@ -3,6 +3,7 @@ the residual networks under the paper's schedule."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from _contract import check_result
 
+from vgp_native import flow
 from vgp_native.datasets import make_spirals
 from vgp_native.flow import VERDICTS
 from vgp_native.reproduce import he2016 as preset
@@ -64,7 +66,10 @@ def test_residual_blocks_train_the_deep_network(measured: dict[str, Any]) -> Non
     for key in ("residual20", "residual56"):
         assert all(r["curve"][-preset.TAIL :].mean() < 0.02 for r in measured["runs"][key])
     assert r56.mean() < 2 * r20.mean() and r20.mean() < 2 * r56.mean()
-    assert preset.claims(measured)[2]["holds"] == (r56.mean() <= r20.mean())
+    # "At least as well": not worse by the margin at which compare_depths names degradation.
+    margin = flow.Thresholds().degradation_margin * math.log(2.0)
+    assert abs(r56.mean() - r20.mean()) < margin
+    assert preset.claims(measured)[2]["holds"]
     assert measured["epochs"] == 200
     assert all(len(r["curve"]) == 200 for r in measured["runs"]["residual56"])
 
