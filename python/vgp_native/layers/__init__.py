@@ -1,4 +1,4 @@
-"""Layers: Dense, Activation, BatchNormalization, Residual, Dropout (Keras names)."""
+"""Layers: Dense, Activation, BatchNormalization, Residual, Dropout, and Input (Keras names)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from .base import Layer, deserialize, serialize
 from .batchnorm import BatchNormalization
 from .dense import Dense
 from .dropout import Dropout
+from .input import Input, InputLayer
 from .residual import Residual
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "BatchNormalization",
     "Dense",
     "Dropout",
+    "Input",
+    "InputLayer",
     "Layer",
     "Residual",
     "deserialize",

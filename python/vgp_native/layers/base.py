@@ -59,6 +59,8 @@ class Layer:
         self.built = False
         self.input_dim: int | None = None
         self.output_dim: int | None = None
+        #: The input width the layer was given (``Dense(input_dim=...)``), for a first layer.
+        self.declared_input_dim: int | None = None
         self._weights: list[np.ndarray] = []
 
     # -- lifecycle --------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import activations, initializers, regularizers
-from .._validation import check_int
+from .._validation import check_int, feature_width
 from .base import Layer, activation_jacobian, chain, register
 
 
@@ -34,6 +34,9 @@ class Dense(Layer):
             gradient the kernel's, inside the native training step.
         input_dim: input width, for the first layer of a model.
         name: layer name.
+        input_shape: ``(input_dim,)``, Keras' other way to give the input width
+            (``Dense(4, input_shape=(2,))``); it must agree with ``input_dim``
+            when both are given.
 
     Input shape:
         ``(batch, in_features)``.
@@ -55,6 +58,7 @@ class Dense(Layer):
         kernel_regularizer: Any = None,
         input_dim: int | None = None,
         name: str | None = None,
+        input_shape: tuple[int] | None = None,
     ) -> None:
         self.units = check_int(units, "units", minimum=1)
         self.activation = activations.get(activation)
@@ -66,6 +70,14 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         super().__init__(name=name)
         self.declared_input_dim = check_int(input_dim, "input_dim", minimum=1, allow_none=True)
+        if input_shape is not None:
+            width = feature_width(input_shape, "input_shape")
+            if input_dim is not None and width != self.declared_input_dim:
+                raise ValueError(
+                    f"input_shape={tuple(input_shape)!r} and input_dim={input_dim!r} disagree; "
+                    "give one of them"
+                )
+            self.declared_input_dim = width
 
     def compute_output_dim(self, input_dim: int) -> int:
         return self.units
