@@ -205,6 +205,28 @@ def test_run_config_measures_what_it_says() -> None:
     assert r["epochs"] == 3 and r["seconds"] > 0
 
 
+@pytest.mark.parametrize(
+    ("config", "finding", "change"),
+    [
+        # Adam at 1e30: the weights turn NaN in the first epoch.
+        ({"activation": "relu", "learning_rate": 1e30, "depth": 3}, "[non-finite]", math.isnan),
+        # SGD at 1e30: finite float32 kernels near 1e29, whose squares overflow float32.
+        (
+            {"activation": "tanh", "optimizer": "sgd", "learning_rate": 1e30, "depth": 4},
+            "[learning-rate]",
+            lambda value: 1e20 < value < math.inf,
+        ),
+    ],
+)
+def test_a_diverging_run_warns_nothing_and_reports_it(config, finding, change) -> None:
+    # pytest runs with filterwarnings=error: a numpy RuntimeWarning anywhere in the
+    # training, the measurements or the report fails this test.
+    run = run_config(config, epochs=3)
+    assert change(run.result["weight_change"])
+    assert any(f.startswith(finding) for f in run.report.findings), run.report.findings
+    assert finding in str(run.report)
+
+
 def test_compare_shows_the_remedy() -> None:
     runs = compare(
         {"seed": {}, "relu + he": {"activation": "relu", "init": "he_normal"}}, epochs=40

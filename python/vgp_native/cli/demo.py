@@ -27,7 +27,6 @@ import html
 import json
 import math
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,15 @@ from ..experiments.sweep import encode_result
 from .common import (
     atomic_write_text,
     csv_text,
+    fit_table,
     format_table,
     output_dir,
     save_figure,
+    terminal_width,
+    wrap,
 )
 
-__all__ = ["DEMO_CONFIGS", "decided_by", "demo_table", "run_demo"]
+__all__ = ["DEMO_CONFIGS", "decided_by", "demo_table", "legend", "run_demo"]
 
 #: (label, group, configuration) of every network the demo trains, the seed's first.
 #: Groups: "remedy" (the seed's remedies), "init" (Xavier vs naive initialization for
@@ -78,18 +80,39 @@ HEADER = (
     "at init",
     "in training",
 )
+ALIGN = "lrrrrrll"
+#: Columns a narrow terminal leaves out, in this order (results.csv keeps them all).
+OPTIONAL = ("ΔW1", "train")
 CHANCE_LOSS = math.log(2.0)
-LEGEND = (
-    "loss: final training loss; train, test: accuracy; ΔW1: ||W1 - W1_init|| / ||W1_init|| "
-    "of the first kernel; grad ratio: first over last layer's gradient norm at "
-    "initialization; at init: the verdict on the network as initialized; in training: the "
-    "most severe condition present in at least half of the last 10 epochs (healthy when none "
-    "was)."
-)
+#: What each column means, in column order.
+MEANINGS = {
+    "loss": "final training loss",
+    "train": "training accuracy",
+    "test": "test accuracy",
+    "ΔW1": "||W1 - W1_init|| / ||W1_init|| of the first kernel",
+    "grad ratio": "first over last layer's gradient norm at initialization",
+    "at init": "the verdict on the network as initialized",
+    "in training": "the most severe condition present in at least half of the last 10 "
+    "epochs (healthy when none was)",
+}
+LEGEND = "; ".join(f"{name}: {meaning}" for name, meaning in MEANINGS.items()) + "."
 
 
-def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
-    """The rows of the demo table, and the table as aligned text."""
+def legend(shown: list[str]) -> str:
+    """The legend of the columns ``shown``, and a word on those left out."""
+    text = "; ".join(f"{name}: {MEANINGS[name]}" for name in MEANINGS if name in shown) + "."
+    hidden = [name for name in MEANINGS if name not in shown]
+    if hidden:
+        text += (
+            f" Left out to fit the terminal: {', '.join(hidden)} (in results.csv; a wider "
+            f"terminal or COLUMNS=100 shows {'it' if len(hidden) == 1 else 'them'})."
+        )
+    return text
+
+
+def demo_table(runs: list[Any], width: int | None = None) -> tuple[list[list[str]], str, list[str]]:
+    """The rows of the demo table (every column), the table as aligned text at most
+    ``width`` columns wide (unlimited when None), and the headers it shows."""
     rows = []
     for run in runs:
         r = run.result
@@ -106,7 +129,10 @@ def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
                 r["training_verdict"],
             ]
         )
-    return rows, format_table(rows, HEADER, "lrrrrrll")
+    if width is None:
+        return rows, format_table(rows, HEADER, ALIGN), list(HEADER)
+    table, shown = fit_table(rows, HEADER, ALIGN, width, OPTIONAL)
+    return rows, table, shown
 
 
 def decided_by(runs: list[Any]) -> list[str]:
@@ -344,20 +370,22 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the ``demo`` subcommand; return the exit status."""
     t0 = time.perf_counter()
     out = output_dir(args.out)
-    print(
+    width = terminal_width()
+    intro = (
         "vgp-native demo: the seed's network (make_moons 250 points, noise 0.05, 8 sigmoid "
-        f"layers of 10 + sigmoid output, Adam, {args.epochs} epochs) and its remedies\n",
-        file=sys.stderr,
+        f"layers of 10 + sigmoid output, Adam, {args.epochs} epochs) and its remedies"
     )
+    print(wrap(intro, width=terminal_width(sys.stderr)) + "\n", file=sys.stderr)
 
     def progress(i: int, n: int, run: Any) -> None:
         r = run.result
-        print(
-            f"[{i:2d}/{n}] {run.label:<26} loss {fixed(r['final_loss'], 4):>7}  "
-            f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} ({r['seconds']:.2f}s)",
-            file=sys.stderr,
-            flush=True,
+        # At most 78 columns: "[ 1/12] ", the label (23 characters at most), the measurements.
+        line = (
+            f"[{i:2d}/{n}] {run.label:<25}loss {fixed(r['final_loss'], 4):>6}  "
+            f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} {r['seconds']:.2f}s"
         )
+        print(wrap(line, indent="    ", width=terminal_width(sys.stderr)), file=sys.stderr)
+        sys.stderr.flush()
 
     runs = compare(
         {label: config for label, _, config in DEMO_CONFIGS},
@@ -366,23 +394,23 @@ def run_demo(args: argparse.Namespace) -> int:
         track_weights=True,
         progress=progress,
     )
-    rows, table = demo_table(runs)
+    rows, table, shown = demo_table(runs, width)
     print()
     print(table)
     decided = decided_by(runs)
     if decided:
         print("\nThe statistic behind each verdict that is not healthy:")
     for line in decided:
-        print(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  "))
+        print(wrap(line, "- ", "  ", width))
     print()
-    print(textwrap.fill(LEGEND, width=100))
+    print(wrap(legend(shown), width=width))
     lead = _lead(runs, args.epochs)
     print("\nWhat it shows:")
     for line in lead:
-        print(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  "))
+        print(wrap(line, "- ", "  ", width))
     print("\nFindings for the seed network (gradient-flow report):")
     for finding in runs[0].report.findings:
-        print(textwrap.fill(str(finding), width=100, initial_indent="- ", subsequent_indent="  "))
+        print(wrap(str(finding), "- ", "  ", width))
     figures = _figures(runs, out)
     columns = ["configuration", *CONFIG_KEYS, *RESULT_FIELDS]
     results = [{"configuration": run.label, **run.result} for run in runs]
@@ -392,8 +420,9 @@ def run_demo(args: argparse.Namespace) -> int:
         json.dumps([encode_result(r) for r in results], indent=1, allow_nan=False) + "\n",
     )
     atomic_write_text(out / "report.html", _html(runs, rows, lead, figures, args.epochs, decided))
-    print(
-        f"\nwrote {out / 'report.html'}, results.csv, results.json and {len(figures)} figures "
+    done = (
+        f"wrote {out / 'report.html'}, results.csv, results.json and {len(figures)} figures "
         f"in {out} ({time.perf_counter() - t0:.1f}s)"
     )
+    print("\n" + wrap(done, indent="  ", width=width))
     return 0
