@@ -182,6 +182,26 @@ def test_csv_labels_are_renumbered(tmp_path) -> None:
         load_dataset(str(floats))
     with pytest.raises(ValueError, match="moons, circles, spirals"):
         load_dataset("mnist")
+    assert data.classes == (-1, 4, 9) and data.renumbered
+    assert data.class_legend() == "0 = -1, 1 = 4, 2 = 9"
+    moons = load_dataset("moons")
+    assert moons.classes == (0, 1) and not moons.renumbered
+
+
+def test_a_data_file_of_any_suffix_with_named_classes(tmp_path) -> None:
+    path = tmp_path / "pets.txt"
+    rows = [f"{i * 0.1:.1f};{(i * 7) % 5 * 0.2:.1f};{['dog', 'cat'][i % 2]}" for i in range(20)]
+    path.write_text("\n".join(rows) + "\n")
+    data = load_dataset(str(path))
+    assert data.n_classes == 2 and data.classes == ("cat", "dog")
+    assert data.class_legend() == "0 = cat, 1 = dog"
+    # class 1 is "dog": the rows with an even index
+    x_all = np.concatenate([data.x_train, data.x_test])
+    y_all = np.concatenate([data.y_train, data.y_test])
+    even = np.isclose((x_all[:, 0] * 10) % 2, 0)
+    assert np.array_equal(y_all, even.astype(np.int64))
+    with pytest.raises(FileNotFoundError, match=r"moons\.txt: no such file"):
+        load_dataset(str(tmp_path / "moons.txt"))
 
 
 # -- one run, compare -------------------------------------------------------------------------
