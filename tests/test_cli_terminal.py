@@ -21,7 +21,7 @@ from vgp_native.cli.demo import DEMO_CONFIGS, demo_table, legend
 from vgp_native.cli.sweep import sweep_table
 
 PYTHON_DIR = Path(vgp_native.__file__).resolve().parents[1]
-COMMANDS = ("demo", "diagnose", "sweep", "bench")
+COMMANDS = ("demo", "diagnose", "sweep", "bench", "reproduce")
 
 
 def _run(*args: str, columns: int | None = 80, **kwargs) -> subprocess.CompletedProcess:
@@ -161,8 +161,10 @@ def test_sweep_table_leaves_out_columns_until_it_fits() -> None:
             "val_accuracy_std": 0.01,
             "grad_ratio": 3.5e-9,
             "trainable_depth": 2.08,
-            "verdict": "non-finite",
-            "verdict_count": 3,
+            "initial_verdict": "non-finite",
+            "initial_verdict_count": 3,
+            "training_verdict": "exploding",
+            "training_verdict_count": 2,
         }
     ]
     wide = sweep_table(summary, keys, 200)
@@ -170,8 +172,10 @@ def test_sweep_table_leaves_out_columns_until_it_fits() -> None:
     assert "Left out" not in wide
     narrow = sweep_table(summary, keys[:2], 80)
     assert_fits(narrow, 80)
-    assert narrow.splitlines()[0].split()[:2] == keys[:2] and "non-finite (3/3)" in narrow
-    assert "Left out to fit the terminal: train acc" in words(narrow)
+    assert narrow.splitlines()[0].split()[:2] == keys[:2]
+    assert narrow.splitlines()[2].split()[-4:] == ["non-finite", "(3/3)", "exploding", "(2/3)"]
+    assert "Left out to fit the terminal: loss, train acc, 6ξ (in results.csv)." in narrow
+    assert narrow.splitlines()[0].split()[2:6] == ["seeds", "test", "g", "ratio"]  # short names
     # Four keys, one of them long: no choice of columns fits 80, so each configuration
     # becomes a record that keeps every value.
     records = sweep_table(summary, keys, 80)
@@ -180,7 +184,7 @@ def test_sweep_table_leaves_out_columns_until_it_fits() -> None:
         "depth=16, activation=sigmoid, init=random_normal(stddev=0.05), norm=batchnorm"
     )
     assert words(records.splitlines()[1]).startswith("seeds 3, loss 0.693, train acc 0.51,")
-    assert words(records).endswith("6ξ 2.1, verdict non-finite (3/3)")
+    assert words(records).endswith("6ξ 2.1, at init non-finite (3/3), in training exploding (2/3)")
 
 
 class _Terminal(io.StringIO):

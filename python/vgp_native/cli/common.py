@@ -17,7 +17,7 @@ import shutil
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -222,25 +222,28 @@ def fit_table(
     width: int,
     optional: Sequence[str] = (),
     keys: int = 1,
+    short: Mapping[str, str] | None = None,
 ) -> tuple[str, list[str]]:
     """``format_table`` at most ``width`` columns wide.
 
-    The ``optional`` columns (named by header) are left out, in that order, until
+    First the headers named in ``short`` take their short form; then the
+    ``optional`` columns (named by header) are left out, in that order, until
     the table fits. When it still does not, each row becomes a record (as psql's
     expanded display): the first ``keys`` cells that name the row on one line,
     then every other cell with its header, indented and wrapped, so nothing is lost.
 
     Returns:
-        The text, and the headers of the columns it shows.
+        The text, and the (full) headers of the columns it shows.
     """
+    short = dict(short or {})
     keep = list(range(len(header)))
-    for name in ("", *optional):
+    stages = [("", False), ("", True), *((name, True) for name in optional)]
+    for name, abbreviate in stages:
         if name:
             keep.remove(list(header).index(name))
+        names = [short.get(header[i], header[i]) if abbreviate else header[i] for i in keep]
         text = format_table(
-            [[row[i] for i in keep] for row in rows],
-            [header[i] for i in keep],
-            "".join(align[i] for i in keep),
+            [[row[i] for i in keep] for row in rows], names, "".join(align[i] for i in keep)
         )
         if max(len(line) for line in text.splitlines()) <= width:
             return text, [header[i] for i in keep]
@@ -252,9 +255,16 @@ def fit_table(
             if keys == 1
             else ", ".join(f"{h}={c}" for h, c in zip(header[:keys], cells[:keys], strict=True))
         )
-        rest = ", ".join(f"{h} {c}" for h, c in zip(header[keys:], cells[keys:], strict=True))
         records.append(wrap(name, indent="  ", width=width))
-        records.append(wrap(rest, "    ", "    ", width))
+        # Greedy lines of "header value" pairs: a pair is never broken across lines.
+        line = ""
+        for h, c in zip(header[keys:], cells[keys:], strict=True):
+            pair = f"{h} {c}"
+            if line and 4 + len(line) + 2 + len(pair) + 1 > width:  # indent, ", ", ","
+                records.append(f"    {line},")
+                line = ""
+            line = f"{line}, {pair}" if line else pair
+        records.append(f"    {line}")
     return "\n".join(records), list(header)
 
 

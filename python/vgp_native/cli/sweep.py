@@ -102,12 +102,20 @@ def _note(result: dict[str, Any], varying: list[str]) -> str:
 
 #: Columns a narrow terminal leaves out, in this order (results.csv keeps them all).
 OPTIONAL = ("train acc", "loss", "6ξ", "seeds")
+#: Shorter headers a narrow terminal shows first (the configuration keys keep their names).
+SHORT = {"test acc": "test", "grad ratio": "g ratio"}
+
+
+def _verdict(row: dict[str, Any], part: str) -> str:
+    """The most common verdict, with how many seeds gave it when there are several."""
+    seeds = row["seeds"]
+    return row[part] if seeds == 1 else f"{row[part]} ({row[part + '_count']}/{seeds})"
 
 
 def sweep_table(summary: list[dict[str, Any]], varying: list[str], width: int) -> str:
-    """The summary table, at most ``width`` columns wide: the ``OPTIONAL`` columns are
-    left out until it fits (a note names them), or, when that is not enough, one
-    record per configuration (``fit_table``)."""
+    """The summary table, at most ``width`` columns wide: the ``SHORT`` headers first,
+    then the ``OPTIONAL`` columns left out until it fits (a note names them), or, when
+    that is not enough, one record per configuration (``fit_table``)."""
     keys = varying or ["depth", "activation", "init"]
     header = [*keys, "seeds", "loss", "train acc", "test acc", "grad ratio", "6ξ", "at init"]
     header.append("in training")
@@ -125,12 +133,12 @@ def sweep_table(summary: list[dict[str, Any]], varying: list[str], width: int) -
                 else fixed(row["val_accuracy"]),
                 num(row["grad_ratio"], 2),
                 "-" if xi6 is None else num(xi6),
-                f"{row['initial_verdict']} ({row['initial_verdict_count']}/{row['seeds']})",
-                f"{row['training_verdict']} ({row['training_verdict_count']}/{row['seeds']})",
+                _verdict(row, "initial_verdict"),
+                _verdict(row, "training_verdict"),
             ]
         )
     align = "l" * len(keys) + "rrrrrrll"
-    table, shown = fit_table(rows, header, align, width, OPTIONAL, keys=len(keys))
+    table, shown = fit_table(rows, header, align, width, OPTIONAL, keys=len(keys), short=SHORT)
     hidden = [name for name in header if name not in shown]
     if hidden:
         note = f"Left out to fit the terminal: {', '.join(hidden)} (in results.csv)."
