@@ -302,6 +302,68 @@ def test_sweep_interrupted_by_ctrl_c_then_resumed(tmp_path: Path, reference) -> 
     assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
 
 
+def _process_tree() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, state letter), read from /proc."""
+    tree = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            tree[int(entry.name)] = (int(ppid), state)
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree = _process_tree()
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, (ppid, _) in tree.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (a zombie has ended: only its entry is left)."""
+    tree = _process_tree()
+    return {pid for pid in pids if pid in tree and tree[pid][1] != "Z"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_sweep_killed_by_sigkill_leaves_no_process_behind_and_resumes(
+    tmp_path: Path, reference
+) -> None:
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "vgp_native", *SWEEP_ARGS, "--epochs", "60", "--out", str(out)]
+    proc = subprocess.Popen(
+        [*args, "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env()
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob("runs/*.json")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no run finished within a minute"
+        time.sleep(0.002)
+    children = _descendants(proc.pid)
+    proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the parent
+    proc.wait(timeout=10)
+    # Two workers and the multiprocessing resource tracker were running.
+    assert len(children) >= 3, children
+    deadline = time.monotonic() + 10
+    while _alive(children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(children) == set(), "processes of the killed sweep survive it"
+    finished = list(out.glob("runs/*.json"))
+    assert 1 <= len(finished) < 12
+    for path in finished:
+        assert json.loads(path.read_text())["epochs"] == 60
+    resumed = subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stderr.count("(kept)") == len(finished)
+    assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
+
+
 def test_sweep_on_a_dask_scheduler(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     from vgp_native.cli.common import csv_text

@@ -5,6 +5,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import math
+import multiprocessing
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -24,6 +27,7 @@ from vgp_native.experiments import (
 )
 from vgp_native.experiments.figures import heatmap_grid, verdict_grid, verdict_heatmap
 from vgp_native.experiments.files import atomic_write_text, remove_stale_temporaries
+from vgp_native.experiments.pool import watch_parent
 from vgp_native.experiments.summary import summarize, trainable_depth
 from vgp_native.experiments.sweep import decode_result, encode_result
 from vgp_native.layers import BatchNormalization, Dense, Dropout, Residual
@@ -460,3 +464,31 @@ def test_verdict_grid_pools_both_parts_over_seeds() -> None:
     fig = verdict_heatmap(results)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == ["van / dead"]
+
+
+# -- the local pool's workers end with their parent -------------------------------------------
+
+
+def _watch(lifeline, parent: int) -> threading.Event:
+    ended = threading.Event()
+    threading.Thread(target=watch_parent, args=(lifeline, parent, ended.set), daemon=True).start()
+    return ended
+
+
+def test_a_worker_watchdog_fires_when_the_lifeline_closes() -> None:
+    lifeline, held = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    ended = _watch(lifeline, os.getppid())
+    assert not ended.wait(0.3)  # the parent (here: this process) holds the write end
+    held.close()
+    assert ended.wait(5)
+    lifeline.close()
+
+
+def test_a_worker_watchdog_fires_when_its_parent_changes() -> None:
+    # The write end stays open (as when a forked process inherited it); the parent id
+    # differs from the one recorded, as it does once a worker is adopted by init.
+    lifeline, held = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    ended = _watch(lifeline, os.getppid() + 1)
+    assert ended.wait(5)
+    held.close()
+    lifeline.close()
