@@ -31,6 +31,7 @@ from ._engine import (
 from ._engine.data import validation_set
 from ._engine.fit import FitOptions
 from ._engine.native import gradients
+from ._public import public_dir
 from ._summary import print_summary, summary_html
 from ._validation import check_batch_size, check_int, check_verbose, feature_width, resolve_dtype
 from .callbacks.base import Callback, check_callbacks
@@ -43,6 +44,7 @@ from .saving import Saving
 from .saving import load_model as _load_model
 
 __all__ = ["Sequential", "load_model"]
+__dir__ = public_dir(__name__, __all__)
 
 
 class Sequential(Saving):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._public import public_dir
 from .activation import Activation
 from .base import Layer, deserialize, serialize
 from .batchnorm import BatchNormalization
@@ -22,3 +23,4 @@ __all__ = [
     "deserialize",
     "serialize",
 ]
+__dir__ = public_dir(__name__, __all__)

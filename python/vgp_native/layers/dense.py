@@ -80,9 +80,11 @@ class Dense(Layer):
             self.declared_input_dim = width
 
     def compute_output_dim(self, input_dim: int) -> int:
+        """``units``, whatever the input width."""
         return self.units
 
     def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        """``[(input_dim, units), (units,)]``, without the bias when ``use_bias=False``."""
         shapes: list[tuple[int, ...]] = [(input_dim, self.units)]
         return [*shapes, (self.units,)] if self.use_bias else shapes
 
@@ -97,9 +99,11 @@ class Dense(Layer):
         return weights
 
     def all_weight_names(self) -> list[str]:
+        """``["kernel", "bias"]``, or ``["kernel"]`` without a bias."""
         return ["kernel", "bias"] if self.use_bias else ["kernel"]
 
     def native_spec(self) -> dict[str, Any]:
+        """``{"kind": "dense", "units", "act", "use_bias"}`` and the regularizer's fields."""
         spec = {
             "kind": "dense",
             "units": self.units,
@@ -111,9 +115,11 @@ class Dense(Layer):
         return spec
 
     def activation_name(self) -> str | None:
+        """The fused activation's name (``linear`` when none was given)."""
         return self.activation
 
     def has_kernel(self) -> bool:
+        """True: a Dense layer is a row of the gradient-flow statistics."""
         return True
 
     def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,9 +138,11 @@ class Dense(Layer):
 
     @property
     def bias(self) -> np.ndarray | None:
+        """The bias ``(units,)`` (a live view once compiled), or None without one."""
         return self._weights[1] if self.use_bias else None
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments (initializers serialized); ``from_config`` rebuilds it."""
         return {
             "name": self.name,
             "units": self.units,
