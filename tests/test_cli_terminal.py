@@ -170,12 +170,18 @@ def test_sweep_table_leaves_out_columns_until_it_fits() -> None:
     wide = sweep_table(summary, keys, 200)
     assert wide.splitlines()[0].split()[4:7] == ["seeds", "loss", "train"]
     assert "Left out" not in wide
+    # Short names first, then the optional columns in their order: train acc, loss, 6ξ
+    # (81 columns keep the seed count), then seeds (80 columns: the verdicts' counts,
+    # 3/3, still give it).
+    roomy = sweep_table(summary, keys[:2], 81)
+    assert_fits(roomy, 81)
+    assert "Left out to fit the terminal: loss, train acc, 6ξ (in results.csv)." in roomy
+    assert roomy.splitlines()[0].split()[2:6] == ["seeds", "test", "g", "ratio"]  # short names
     narrow = sweep_table(summary, keys[:2], 80)
     assert_fits(narrow, 80)
-    assert narrow.splitlines()[0].split()[:2] == keys[:2]
+    assert narrow.splitlines()[0].split()[:5] == [*keys[:2], "test", "g", "ratio"]
     assert narrow.splitlines()[2].split()[-4:] == ["non-finite", "(3/3)", "exploding", "(2/3)"]
-    assert "Left out to fit the terminal: loss, train acc, 6ξ (in results.csv)." in narrow
-    assert narrow.splitlines()[0].split()[2:6] == ["seeds", "test", "g", "ratio"]  # short names
+    assert "Left out to fit the terminal: seeds, loss, train acc, 6ξ (in results.csv)." in narrow
     # Four keys, one of them long: no choice of columns fits 80, so each configuration
     # becomes a record that keeps every value.
     records = sweep_table(summary, keys, 80)
@@ -184,7 +190,7 @@ def test_sweep_table_leaves_out_columns_until_it_fits() -> None:
         "depth=16, activation=sigmoid, init=random_normal(stddev=0.05), norm=batchnorm"
     )
     assert words(records.splitlines()[1]).startswith("seeds 3, loss 0.693, train acc 0.51,")
-    assert words(records).endswith("6ξ 2.1, at init non-finite (3/3), in training exploding (2/3)")
+    assert words(records).endswith("6ξ 2.08, at init non-finite (3/3), in training exploding (2/3)")
 
 
 class _Terminal(io.StringIO):
