@@ -230,7 +230,14 @@ def test_a_diverging_run_prints_no_warning_and_reports_it(tmp_path: Path) -> Non
                 "--depth", "4", "--epochs", "3", "--out", str(tmp_path / "sgd"))  # fmt: skip
     assert huge.returncode == 0 and huge.stderr == "", huge.stderr
     assert "[learning-rate]" in huge.stdout and "too large" in words(huge.stdout)
-    assert_fits(nan.stdout + huge.stdout)
+    # The seed's network under Adam at 1e6 (Keras' name for the flag).
+    seed = _run("diagnose", "--learning-rate", "1e6", "--epochs", "10",
+                "--out", str(tmp_path / "seed"))  # fmt: skip
+    assert seed.returncode == 0 and seed.stderr == "", seed.stderr
+    findings = words(seed.stdout.split("Findings:")[1])
+    assert "[learning-rate] One step changed" in findings
+    assert "the learning rate (1e6) is too large" in findings
+    assert_fits(nan.stdout + huge.stdout + seed.stdout)
 
 
 def _pets(path: Path) -> Path:

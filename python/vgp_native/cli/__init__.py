@@ -93,7 +93,14 @@ def _add_diagnose(sub: Any) -> None:
     p.add_argument("--residual", action="store_true", help="identity-skip residual blocks")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout rate (0)")
     p.add_argument("--optimizer", default="adam", help="adam, sgd or rmsprop (adam)")
-    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (Keras default)")
+    p.add_argument(
+        "--lr",
+        "--learning-rate",
+        dest="lr",
+        type=positive_float,
+        default=None,
+        help="learning rate (Keras default)",
+    )
     p.add_argument("--epochs", type=positive_int, default=100, help="epochs (100)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="batch size (32)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="model seed (0)")
