@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import vgp_native
+from cli_output import COLUMNS, assert_fits, error_message, words
 from vgp_native import cli
 from vgp_native.experiments import CONFIG_KEYS, RESULT_FIELDS
 
@@ -31,6 +32,7 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), env.get("PYTHONPATH")]))
     env["MPLBACKEND"] = "Agg"
+    env["COLUMNS"] = str(COLUMNS)
     return env
 
 
@@ -59,13 +61,12 @@ def vgp():
     return run
 
 
-def _one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:
+def _one_error(proc: subprocess.CompletedProcess, *parts: str) -> None:
+    """Exit status 2 and one error message (wrapped to 80 columns) holding ``parts``."""
     assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr and "error" in lines[0]
-    for word in words:
-        assert word in lines[0], lines[0]
+    message = error_message(proc.stderr)
+    for part in parts:
+        assert part in message, message
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -86,8 +87,12 @@ def test_demo(vgp, tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("configuration"))
     table = lines[start : lines.index("", start)]
-    assert table[0].split()[:3] == ["configuration", "loss", "train"]
-    assert table[0].split()[-4:] == ["at", "init", "in", "training"]
+    # 80 columns: the table leaves out ΔW1 (results.csv keeps it) and the legend says so.
+    assert_fits(proc.stdout + proc.stderr)
+    assert table[0].split() == [
+        "configuration", "loss", "train", "test", "grad", "ratio", "at", "init", "in", "training"
+    ]  # fmt: skip
+    assert "Left out to fit the terminal: ΔW1 (in results.csv" in words(proc.stdout)
     assert "seed: 8 sigmoid layers" in table[2] and table[2].split()[-2:] == [
         "vanishing",
         "vanishing",
@@ -111,8 +116,9 @@ def test_demo(vgp, tmp_path: Path) -> None:
         "seed: 8 sigmoid layers",
         "fewer layers: 2 sigmoid",
     ]
-    assert {r["epochs"] for r in rows} == {"3"}
+    assert {r["epochs"] for r in rows} == {"3"} and all(r["weight_change"] for r in rows)
     page = (tmp_path / "report.html").read_text()
+    assert "<th>ΔW1</th>" in page
     assert (
         'id="demo-table"' in page and "relu + he_normal" in page and "30 layers: batch norm" in page
     )
@@ -144,10 +150,14 @@ def test_diagnose_builtin(vgp, tmp_path: Path) -> None:
         str(tmp_path),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "6 x 8 relu, he_normal, batchnorm on circles" in proc.stdout
+    assert "6 x 8 relu, he_normal, batchnorm on circles" in words(proc.stdout)
     assert "Gradient flow:" in proc.stdout and "Findings" in proc.stdout
+    assert_fits(proc.stdout + proc.stderr)
+    table = proc.stdout.splitlines()[proc.stdout.splitlines().index("") + 1 :]
+    assert [line.split()[:2] for line in table if line.startswith(" # ")] == [["#", "layer"]]
     result = json.loads((tmp_path / "result.json").read_text())
-    assert list(result) == [*CONFIG_KEYS, *RESULT_FIELDS]
+    assert list(result) == [*CONFIG_KEYS, *RESULT_FIELDS, "classes"]
+    assert result["classes"] == [0, 1] and "classes:" not in proc.stdout
     assert result["depth"] == 6 and result["norm"] == "batchnorm" and result["epochs"] == 3
     page = (tmp_path / "report.html").read_text()
     assert "<table" in page and result["verdict"] in page
@@ -177,7 +187,9 @@ def test_diagnose_csv(vgp, tmp_path: Path) -> None:
         str(out),
     )
     assert proc.returncode == 0, proc.stderr
-    assert "48 training, 12 test samples, 2 classes" in proc.stdout
+    assert "48 training, 12 test samples, 2 classes" in words(proc.stdout)
+    assert "classes: 0 = 3, 1 = 8" in words(proc.stdout)
+    assert json.loads((out / "result.json").read_text())["classes"] == [3, 8]
     assert (out / "report.html").is_file()
     assert not (out / "decision_boundary.png").exists()  # three features: no plane to draw
 
@@ -189,6 +201,7 @@ def test_sweep_local_outputs(vgp, tmp_path: Path) -> None:
     proc = vgp(*SWEEP_ARGS, "--epochs", "4", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("] 12/12 100%") == 1 and "] 1/12" in proc.stderr
+    assert_fits(proc.stdout + proc.stderr)
     header = proc.stdout.splitlines()[0].split()
     assert header[:2] == ["depth", "activation"] and header[-4:] == ["at", "init", "in", "training"]
     # Numbers as the package writes them: test accuracy as "0.54 ± 0.03" on every row,
@@ -197,6 +210,8 @@ def test_sweep_local_outputs(vgp, tmp_path: Path) -> None:
     assert all(re.search(r" \d\.\d\d ± \d\.\d\d ", line) for line in table), table
     ratios = [re.search(r"± \d\.\d\d +(\S+)", line).group(1) for line in table]
     assert all(float(r) != 0 for r in ratios), ratios
+    assert "train acc" not in proc.stdout.splitlines()[0]
+    assert "Left out to fit the terminal:" in proc.stdout and "train acc" in proc.stdout
     rows = _csv_rows(tmp_path / "results.csv")
     assert len(rows) == 12 and list(rows[0]) == [*CONFIG_KEYS, *RESULT_FIELDS]
     assert [(r["depth"], r["activation"], r["seed"]) for r in rows[:4]] == [
@@ -206,7 +221,8 @@ def test_sweep_local_outputs(vgp, tmp_path: Path) -> None:
         ("2", "relu", "0"),
     ]
     payload = json.loads((tmp_path / "results.json").read_text())
-    assert set(payload) == {"epochs", "seeds", "grid", "results", "summary"}
+    assert set(payload) == {"epochs", "seeds", "grid", "classes", "results", "summary"}
+    assert payload["classes"] == {"moons": [0, 1]}
     assert payload["grid"]["depth"] == [2, 4] and payload["seeds"] == [0, 1, 2]
     assert len(payload["results"]) == 12 and len(payload["summary"]) == 4
     assert payload["summary"][0]["trainable_depth"] == pytest.approx(2.08, abs=0.01)
@@ -286,6 +302,68 @@ def test_sweep_interrupted_by_ctrl_c_then_resumed(tmp_path: Path, reference) -> 
     assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
 
 
+def _process_tree() -> dict[int, tuple[int, str]]:
+    """Every process: pid -> (parent pid, state letter), read from /proc."""
+    tree = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            tree[int(entry.name)] = (int(ppid), state)
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree = _process_tree()
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, (ppid, _) in tree.items() if ppid in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (a zombie has ended: only its entry is left)."""
+    tree = _process_tree()
+    return {pid for pid in pids if pid in tree and tree[pid][1] != "Z"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_sweep_killed_by_sigkill_leaves_no_process_behind_and_resumes(
+    tmp_path: Path, reference
+) -> None:
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "vgp_native", *SWEEP_ARGS, "--epochs", "60", "--out", str(out)]
+    proc = subprocess.Popen(
+        [*args, "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env()
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob("runs/*.json")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no run finished within a minute"
+        time.sleep(0.002)
+    children = _descendants(proc.pid)
+    proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the parent
+    proc.wait(timeout=10)
+    # Two workers and the multiprocessing resource tracker were running.
+    assert len(children) >= 3, children
+    deadline = time.monotonic() + 10
+    while _alive(children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive(children) == set(), "processes of the killed sweep survive it"
+    finished = list(out.glob("runs/*.json"))
+    assert 1 <= len(finished) < 12
+    for path in finished:
+        assert json.loads(path.read_text())["epochs"] == 60
+    resumed = subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stderr.count("(kept)") == len(finished)
+    assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
+
+
 def test_sweep_on_a_dask_scheduler(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     from vgp_native.cli.common import csv_text
@@ -313,7 +391,7 @@ def test_sweep_on_a_dask_scheduler(tmp_path: Path) -> None:
             timeout=120,
         )
     assert remote.returncode == 0, remote.stderr
-    assert "on Dask cluster at tcp://" in remote.stderr
+    assert "on Dask cluster at tcp://" in words(remote.stderr)
     local = sweep(grid, seeds=2, epochs=3, max_workers=1)
     text = csv_text(local, [*CONFIG_KEYS, *RESULT_FIELDS])
     expected = list(csv.DictReader(text.splitlines()))
@@ -332,12 +410,11 @@ def test_scheduler_without_dask_says_how_to_install(monkeypatch, tmp_path: Path,
     status = cli.main(
         ["sweep", "--depths", "2", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)]
     )
-    err = capsys.readouterr().err.strip().splitlines()
-    assert status == 2 and len(err) == 1
-    assert "pip install 'vgp-native[dask]'" in err[0]
+    assert status == 2
+    assert "pip install 'vgp-native[dask]'" in error_message(capsys.readouterr().err)
 
 
-def test_bad_scheduler_address_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+def test_bad_scheduler_address_is_one_error_message(tmp_path: Path, capsys) -> None:
     pytest.importorskip("distributed")
     status = cli.main(
         [
@@ -352,9 +429,9 @@ def test_bad_scheduler_address_is_a_one_line_error(tmp_path: Path, capsys) -> No
             str(tmp_path),
         ]
     )
-    err = capsys.readouterr().err.strip().splitlines()
-    assert status == 2 and len(err) == 1
-    assert "cannot connect to the Dask scheduler at bogus://host" in err[0]
+    assert status == 2
+    message = error_message(capsys.readouterr().err)
+    assert "cannot connect to the Dask scheduler at bogus://host" in message
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -369,19 +446,24 @@ BAD_CSVS = {
 }
 
 
-def _main_error(capsys, args: list[str], *words: str) -> None:
-    """``cli.main(args)`` in this process: exit status 2 and one line naming the problem."""
+def _main_error(capsys, args: list[str], *parts: str) -> None:
+    """``cli.main(args)`` in this process: exit status 2 and one message naming the problem."""
     status = cli.main(args)
     err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert status == 2 and len(lines) == 1, err
-    assert "Traceback" not in err and "error" in lines[0]
-    for word in words:
-        assert word in lines[0], lines[0]
+    assert status == 2, err
+    message = error_message(err)
+    for part in parts:
+        assert part in message, message
+
+
+@pytest.fixture(autouse=True)
+def _columns(monkeypatch) -> None:
+    """In-process runs see 80 columns too, whatever terminal runs the tests."""
+    monkeypatch.setenv("COLUMNS", str(COLUMNS))
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CSVS))
-def test_bad_csv_is_a_one_line_error(capsys, tmp_path: Path, case: str) -> None:
+def test_bad_csv_is_one_error_message(capsys, tmp_path: Path, case: str) -> None:
     text, message = BAD_CSVS[case]
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -401,14 +483,14 @@ def test_bad_csv_is_a_one_line_error(capsys, tmp_path: Path, case: str) -> None:
     assert not out.exists()
 
 
-def test_missing_csv_is_a_one_line_error(capsys, tmp_path: Path) -> None:
+def test_missing_csv_is_one_error_message(capsys, tmp_path: Path) -> None:
     missing = str(tmp_path / "nowhere.csv")
     _main_error(capsys, ["diagnose", "--dataset", missing], "nowhere.csv: no such file")
     _main_error(capsys, ["sweep", "--datasets", missing], "nowhere.csv: no such file")
 
 
 @pytest.mark.parametrize(
-    ("args", "words"),
+    ("args", "parts"),
     [
         (["diagnose", "--depth", "0"], ["--depth", "expected an integer >= 1, received '0'"]),
         (["diagnose", "--depth", "x"], ["--depth"]),
@@ -427,11 +509,10 @@ def test_missing_csv_is_a_one_line_error(capsys, tmp_path: Path) -> None:
         (["sweep", "--seeds", "0"], ["--seeds"]),
         (["demo", "--epochs", "0"], ["--epochs"]),
         (["train"], ["invalid choice: 'train'"]),
-        ([], ["required: COMMAND"]),
     ],
 )
-def test_bad_flags_are_one_line_errors(capsys, args: list[str], words: list[str]) -> None:
-    _main_error(capsys, args, *words)
+def test_bad_flags_are_one_error_message(capsys, args: list[str], parts: list[str]) -> None:
+    _main_error(capsys, args, *parts)
 
 
 @pytest.mark.parametrize("via", ["module", "script"])
@@ -448,7 +529,7 @@ def test_entry_points_agree(via: str, tmp_path: Path) -> None:
     rows = _csv_rows(tmp_path / "results.csv")
     assert len(rows) == 1 and rows[0]["activation"] == "relu"
     assert proc.stdout.splitlines()[0].split()[:3] == ["depth", "activation", "init"]
-    _one_line_error(
+    _one_error(
         subprocess.run(
             [*_command(via), "sweep", "--depths", "0"],
             capture_output=True,
@@ -461,11 +542,11 @@ def test_entry_points_agree(via: str, tmp_path: Path) -> None:
 
 
 def test_errors_through_the_command(vgp, tmp_path: Path) -> None:
-    _one_line_error(vgp("diagnose", "--depth", "0"), "vgp-native diagnose: error:", "--depth")
-    _one_line_error(vgp("sweep", "--activations", "sigmoid,bogus"), "--activations", "bogus")
+    _one_error(vgp("diagnose", "--depth", "0"), "vgp-native diagnose: error:", "--depth")
+    _one_error(vgp("sweep", "--activations", "sigmoid,bogus"), "--activations", "bogus")
     path = tmp_path / "ragged.csv"
     path.write_text(BAD_CSVS["ragged"][0])
-    _one_line_error(vgp("diagnose", "--dataset", str(path)), BAD_CSVS["ragged"][1])
+    _one_error(vgp("diagnose", "--dataset", str(path)), BAD_CSVS["ragged"][1])
 
 
 def test_help_and_version(vgp) -> None:
@@ -483,7 +564,7 @@ def test_help_and_version(vgp) -> None:
 
 def test_bench_without_the_scripts_says_so(vgp, tmp_path: Path) -> None:
     proc = vgp("bench", "--dir", str(tmp_path))
-    _one_line_error(proc, "kernels.py and training.py", "not importable")
+    _one_error(proc, "kernels.py and training.py", "not importable")
 
 
 def test_bench_runs_both_scripts_and_combines_json(vgp, tmp_path: Path) -> None:
@@ -509,4 +590,4 @@ def test_bench_runs_both_scripts_and_combines_json(vgp, tmp_path: Path) -> None:
         "training": [{"speedup": 3.5, "name": "training", "quick": True}],
     }
     missing_dir = vgp("bench", "--json", str(tmp_path / "no" / "x.json"), "--dir", str(tmp_path))
-    _one_line_error(missing_dir, "--json")
+    _one_error(missing_dir, "--json")

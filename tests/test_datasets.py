@@ -377,6 +377,66 @@ def test_load_csv_header_choices(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("x1,x2,y\n0.5,1,0\n-2,0.3,1\n4,5,2\n", "data.csv"),
+        ("x1;x2;y\n0.5;1;0\n-2;0.3;1\n4;5;2\n", "data.csv"),
+        ("x1\tx2\ty\n0.5\t1\t0\n-2\t0.3\t1\n4\t5\t2\n", "data.tsv"),
+        ("0.5 1 0\n-2  0.3 1\n 4 5 2\n", "data.dat"),  # numpy.savetxt's layout, and runs
+        ("x1, x2, y\n0.5, 1, 0\n-2, 0.3, 1\n4, 5, 2\n", "moons.txt"),
+    ],
+)
+def test_load_csv_finds_the_separator_whatever_the_suffix(
+    tmp_path: Path, text: str, name: str
+) -> None:
+    X, y = load_csv(_write(tmp_path, text, name))
+    np.testing.assert_array_equal(X, [[0.5, 1.0], [-2.0, 0.3], [4.0, 5.0]])
+    np.testing.assert_array_equal(y, [0, 1, 2])
+
+
+def test_load_csv_reads_what_numpy_savetxt_writes(tmp_path: Path) -> None:
+    X, y = make_moons(30, noise=0.1, random_state=1)
+    np.savetxt(tmp_path / "moons.txt", np.c_[X, y])
+    X2, y2 = load_csv(tmp_path / "moons.txt")
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_load_csv_text_labels_are_names(tmp_path: Path) -> None:
+    path = _write(tmp_path, "x1,x2,animal\n0.5,1,dog\n-2,0.3,cat\n4,5,dog\n1,1, bird\n")
+    X, y = load_csv(path)
+    assert X.shape == (4, 2) and y.dtype.kind == "U"
+    assert y.tolist() == ["dog", "cat", "dog", "bird"]
+    # Without a header the first row is data: its label is a name like the others.
+    bare = _write(tmp_path, "0.5,1,dog\n-2,0.3,cat\n", "bare.csv")
+    X, y = load_csv(bare)
+    assert X.shape == (2, 2) and y.tolist() == ["dog", "cat"]
+    # A numeric first row whose label cell names the column, above numeric labels: a header.
+    named = _write(tmp_path, "0.5,1,label\n-2,0.3,1\n4,5,0\n", "named.csv")
+    X, y = load_csv(named)
+    assert X.shape == (2, 2) and y.tolist() == [1, 0]
+    classes, numbers = np.unique(load_csv(path)[1], return_inverse=True)
+    assert classes.tolist() == ["bird", "cat", "dog"] and numbers.tolist() == [2, 1, 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "a,b,y\n1,2,cat\n3,4,1\n5,6,dog\n",
+            r"the label column \(y\) mixes numbers \(line 3: '1'\) and names \(line 2: 'cat'\)",
+        ),
+        ("a,b,y\n1,2,cat\n3,4,cat\n", r"the label column \(y\) holds a single class \(cat\)"),
+        ("a,b,y\n1,2,cat\n3,4,\n", r"line 3, column 3: the label is empty"),
+        ("a,b,y\n1,2,cat\n3,x,dog\n", r"line 3, column 2: 'x' is not a number"),
+    ],
+)
+def test_load_csv_label_errors(tmp_path: Path, text: str, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        load_csv(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
     ("text", "match"),
     [
         ("", r"data\.csv: the file is empty"),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import math
+import multiprocessing
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -24,6 +27,7 @@ from vgp_native.experiments import (
 )
 from vgp_native.experiments.figures import heatmap_grid, verdict_grid, verdict_heatmap
 from vgp_native.experiments.files import atomic_write_text, remove_stale_temporaries
+from vgp_native.experiments.pool import watch_parent
 from vgp_native.experiments.summary import summarize, trainable_depth
 from vgp_native.experiments.sweep import decode_result, encode_result
 from vgp_native.layers import BatchNormalization, Dense, Dropout, Residual
@@ -182,6 +186,26 @@ def test_csv_labels_are_renumbered(tmp_path) -> None:
         load_dataset(str(floats))
     with pytest.raises(ValueError, match="moons, circles, spirals"):
         load_dataset("mnist")
+    assert data.classes == (-1, 4, 9) and data.renumbered
+    assert data.class_legend() == "0 = -1, 1 = 4, 2 = 9"
+    moons = load_dataset("moons")
+    assert moons.classes == (0, 1) and not moons.renumbered
+
+
+def test_a_data_file_of_any_suffix_with_named_classes(tmp_path) -> None:
+    path = tmp_path / "pets.txt"
+    rows = [f"{i * 0.1:.1f};{(i * 7) % 5 * 0.2:.1f};{['dog', 'cat'][i % 2]}" for i in range(20)]
+    path.write_text("\n".join(rows) + "\n")
+    data = load_dataset(str(path))
+    assert data.n_classes == 2 and data.classes == ("cat", "dog")
+    assert data.class_legend() == "0 = cat, 1 = dog"
+    # class 1 is "dog": the rows with an even index
+    x_all = np.concatenate([data.x_train, data.x_test])
+    y_all = np.concatenate([data.y_train, data.y_test])
+    even = np.isclose((x_all[:, 0] * 10) % 2, 0)
+    assert np.array_equal(y_all, even.astype(np.int64))
+    with pytest.raises(FileNotFoundError, match=r"moons\.txt: no such file"):
+        load_dataset(str(tmp_path / "moons.txt"))
 
 
 # -- one run, compare -------------------------------------------------------------------------
@@ -203,6 +227,28 @@ def test_run_config_measures_what_it_says() -> None:
     )
     assert r["verdict"] == run.report.verdict == "vanishing"
     assert r["epochs"] == 3 and r["seconds"] > 0
+
+
+@pytest.mark.parametrize(
+    ("config", "finding", "change"),
+    [
+        # Adam at 1e30: the weights turn NaN in the first epoch.
+        ({"activation": "relu", "learning_rate": 1e30, "depth": 3}, "[non-finite]", math.isnan),
+        # SGD at 1e30: finite float32 kernels near 1e29, whose squares overflow float32.
+        (
+            {"activation": "tanh", "optimizer": "sgd", "learning_rate": 1e30, "depth": 4},
+            "[learning-rate]",
+            lambda value: 1e20 < value < math.inf,
+        ),
+    ],
+)
+def test_a_diverging_run_warns_nothing_and_reports_it(config, finding, change) -> None:
+    # pytest runs with filterwarnings=error: a numpy RuntimeWarning anywhere in the
+    # training, the measurements or the report fails this test.
+    run = run_config(config, epochs=3)
+    assert change(run.result["weight_change"])
+    assert any(f.startswith(finding) for f in run.report.findings), run.report.findings
+    assert finding in str(run.report)
 
 
 def test_compare_shows_the_remedy() -> None:
@@ -418,3 +464,31 @@ def test_verdict_grid_pools_both_parts_over_seeds() -> None:
     fig = verdict_heatmap(results)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == ["van / dead"]
+
+
+# -- the local pool's workers end with their parent -------------------------------------------
+
+
+def _watch(lifeline, parent: int) -> threading.Event:
+    ended = threading.Event()
+    threading.Thread(target=watch_parent, args=(lifeline, parent, ended.set), daemon=True).start()
+    return ended
+
+
+def test_a_worker_watchdog_fires_when_the_lifeline_closes() -> None:
+    lifeline, held = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    ended = _watch(lifeline, os.getppid())
+    assert not ended.wait(0.3)  # the parent (here: this process) holds the write end
+    held.close()
+    assert ended.wait(5)
+    lifeline.close()
+
+
+def test_a_worker_watchdog_fires_when_its_parent_changes() -> None:
+    # The write end stays open (as when a forked process inherited it); the parent id
+    # differs from the one recorded, as it does once a worker is adopted by init.
+    lifeline, held = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    ended = _watch(lifeline, os.getppid() + 1)
+    assert ended.wait(5)
+    held.close()
+    lifeline.close()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from flow_nets import seed_moons, seed_network
-from vgp_native._engine import native_network
+from vgp_native._engine import native_network, prepare_inputs, prepare_targets
 from vgp_native.callbacks import Callback, GradientFlow
 from vgp_native.flow import recording
 from vgp_native.flow.history import FIELDS, aggregate, batch_update_ratios
@@ -60,8 +60,8 @@ def _eager_probe(
     batches of fit's batch size (32)."""
     model = build()
     x, y = seed_moons()
-    xa = model._prepare_x(x)
-    ya = model._prepare_y(y, xa.shape[0])
+    xa = prepare_inputs(model, x, "x")
+    ya = prepare_targets(model, y, xa.shape[0], "y")
     return recording.probe_record(model, *recording.sample_rows(xa, ya, probe_samples), 32)
 
 
@@ -188,9 +188,9 @@ def test_tracked_weights_start_at_initialization() -> None:
 def test_take_stats_returns_and_clears() -> None:
     model = _seed()
     x, y = seed_moons()
-    xa = model._prepare_x(x)
+    xa = prepare_inputs(model, x, "x")
     net = native_network(model, xa.shape[1])
-    ya = model._prepare_y(y, xa.shape[0])
+    ya = prepare_targets(model, y, xa.shape[0], "y")
     net.train_epoch(xa, ya, None, 64, None, 2, False)
     want = net.stats()
     got = net.take_stats()

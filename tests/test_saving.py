@@ -253,3 +253,72 @@ def test_compressed_members_are_rejected(tmp_path: Path) -> None:
             zf.writestr(name, data)
     with pytest.raises(ValueError, match="compressed"):
         load_model(path)
+
+
+# -- file names -----------------------------------------------------------------------------------
+
+
+def _small() -> Sequential:
+    model = Sequential(seed=0)
+    model.add(Dense(2, input_dim=3))
+    return model
+
+
+def test_a_path_without_suffix_gets_npz_as_numpy_does(tmp_path: Path) -> None:
+    model = _small()
+    written = model.save(tmp_path / "model")
+    assert written == str(tmp_path / "model.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    for name in ("model", "model.npz"):
+        loaded = load_model(tmp_path / name)
+        np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+    assert model.save(str(tmp_path / "other.NPZ")).endswith("other.NPZ")
+
+
+def test_a_suffixless_file_of_its_own_still_loads(tmp_path: Path) -> None:
+    model = _small()
+    model.save(tmp_path / "old.npz")
+    (tmp_path / "old.npz").rename(tmp_path / "old")
+    np.testing.assert_array_equal(load_model(tmp_path / "old").get_weights()[0], model.weights[0])
+    with pytest.raises(FileNotFoundError, match=r"missing\.npz"):
+        load_model(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("m.keras", "Keras 3"),
+        ("m.h5", "HDF5"),
+        ("m.hdf5", "HDF5"),
+        ("m.pkl", "pickle"),
+        ("m.txt", "models are .npz archives"),
+    ],
+)
+def test_a_foreign_suffix_is_refused_naming_path_and_suffix(
+    tmp_path: Path, name: str, words: str
+) -> None:
+    model = _small()
+    path = tmp_path / name
+    expected = str(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="Cannot save") as info:
+        model.save(path)
+    assert str(path) in str(info.value) and words in str(info.value)
+    assert expected in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+    model.save(tmp_path / "m.npz")
+    (tmp_path / "m.npz").rename(path)
+    with pytest.raises(ValueError, match="Cannot load") as info:
+        load_model(path)
+    assert str(path) in str(info.value) and expected in str(info.value)
+
+
+def test_a_directory_or_a_non_path_is_refused(tmp_path: Path) -> None:
+    model = _small()
+    with pytest.raises(ValueError, match="names a directory"):
+        model.save(tmp_path)
+    with pytest.raises(ValueError, match="names a directory"):
+        model.save(f"{tmp_path}{os.sep}")
+    with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
+        model.save(3)
+    with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
+        load_model(None)

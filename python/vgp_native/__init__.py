@@ -33,6 +33,7 @@ from . import (
     regularizers,
 )
 from ._core import __version__, get_num_threads, openmp_enabled, set_num_threads
+from ._public import public_dir
 
 __all__ = [
     "__version__",
@@ -53,3 +54,4 @@ __all__ = [
     "regularizers",
     "set_num_threads",
 ]
+__dir__ = public_dir(__name__, __all__, submodules=True)

@@ -132,6 +132,27 @@ def check_int(value: Any, name: str, minimum: int | None = None, allow_none: boo
     return value
 
 
+def feature_width(shape: Any, name: str, batch: bool = False) -> int:
+    """The feature count of a Keras input shape: ``(features,)``, or ``(batch, features)``
+    with ``batch=True`` (the batch entry may be None).
+
+    Layers here take flat feature vectors, so a shape of any other rank is a ValueError.
+    """
+    if not isinstance(shape, (tuple, list)):
+        example = "(None, 2)" if batch else "(2,)"
+        raise TypeError(f"{name} must be a tuple such as {example}, received {shape!r}")
+    rank = 2 if batch else 1
+    if len(shape) != rank:
+        expected = "(batch, features)" if batch else "(features,)"
+        raise ValueError(
+            f"{name} must be {expected}: layers here take flat feature vectors; received "
+            f"{tuple(shape)!r}"
+        )
+    if batch and shape[0] is not None:
+        check_int(shape[0], f"{name}[0] (the batch size)", minimum=1)
+    return check_int(shape[-1], f"{name}[{rank - 1}] (the feature count)", minimum=1)
+
+
 def check_float(
     value: Any,
     name: str,

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from ._public import public_dir
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,6 +58,7 @@ __all__ = [
     "facts",
     "get",
 ]
+__dir__ = public_dir(__name__, __all__)
 
 #: Families: "saturating" units have bounded outputs with a vanishing derivative
 #: in their tails; "relu" units can die (zero or constant output for every input);
@@ -125,6 +127,7 @@ class ActivationFacts:
 
     @property
     def elementwise(self) -> bool:
+        """Whether the activation acts on each unit alone (all but softmax)."""
         return self.phi is not None
 
 

@@ -10,7 +10,9 @@ gradient-flow statistics).
 
 from __future__ import annotations
 
+import os
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,25 +31,23 @@ from ._engine import (
 from ._engine.data import validation_set
 from ._engine.fit import FitOptions
 from ._engine.native import gradients
+from ._public import public_dir
 from ._summary import print_summary, summary_html
-from ._validation import (
-    check_batch_size,
-    check_int,
-    check_verbose,
-    resolve_dtype,
-)
+from ._validation import check_batch_size, check_int, check_verbose, feature_width, resolve_dtype
 from .callbacks.base import Callback, check_callbacks
 from .callbacks.builtin import History, fit_callbacks
 from .callbacks.progress import print_pass
-from .layers import Layer
+from .layers import InputLayer, Layer
 from .layers.base import set_weight_list, unique_name
-from .saving import compile_config, model_config, model_from_config, save_model
+from .layers.input import first_layer_width
+from .saving import Saving
 from .saving import load_model as _load_model
 
 __all__ = ["Sequential", "load_model"]
+__dir__ = public_dir(__name__, __all__)
 
 
-class Sequential:
+class Sequential(Saving):
     """A linear stack of layers, Keras style.
 
     Args:
@@ -89,6 +89,7 @@ class Sequential:
         )
         self._layers: list[Layer] = []
         self._input_dim: int | None = None
+        self._input_layer: InputLayer | None = None
         self.loss: str | None = None
         self.optimizer: optimizers.Optimizer | None = None
         self.metrics: list[str] = []
@@ -106,35 +107,54 @@ class Sequential:
     # -- structure --------------------------------------------------------------------------
     @property
     def layers(self) -> list[Layer]:
+        """The layers, in order (a copy of the list; an ``Input`` is not one of them)."""
         return list(self._layers)
 
     @property
     def built(self) -> bool:
-        return self._input_dim is not None
+        """Whether the weights exist: the input width is known and there are layers."""
+        return self._input_dim is not None and bool(self._layers)
 
     @property
     def input_dim(self) -> int | None:
+        """The width of the inputs, once known (from ``Input``, ``input_dim`` or data)."""
         return self._input_dim
 
     @property
+    def input_layer(self) -> InputLayer | None:
+        """The ``Input`` the model was given first, if any (not one of ``layers``)."""
+        return self._input_layer
+
+    @property
     def output_dim(self) -> int | None:
+        """The width of the outputs, once the model is built."""
         if not self._layers or self._input_dim is None:
             return None
         return self._layers[-1].output_dim
 
     def add(self, layer: Layer) -> None:
-        """Append a layer; it is built at once when the input width is known."""
+        """Append a layer; it is built at once when the input width is known.
+
+        An ``Input(shape=(features,))`` may come first, as in Keras: it fixes the
+        input width and becomes ``input_layer``, not one of ``layers``.
+        """
         if not isinstance(layer, Layer):
             raise TypeError(f"add() expects a Layer, received {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError(
+                    f"Input '{layer.name}' must be the first entry of model '{self.name}' "
+                    "and its only Input"
+                )
+            self._input_layer, self._input_dim = layer, layer.width
+            return
         if any(layer is existing for existing in all_layers(self._layers)):
             raise ValueError(f"Layer '{layer.name}' is already part of this model")
         if layer.built:
             raise ValueError(f"Layer '{layer.name}' is already built (used in another model?)")
         self._engine.detach(self._layers)
         if not self._layers:
-            declared = getattr(layer, "declared_input_dim", None)
-            if declared is not None:
-                self._input_dim = declared
+            self._input_dim = first_layer_width(layer, self._input_dim)
         self._layers.append(layer)
         if self._input_dim is not None:
             width = self._input_dim if len(self._layers) == 1 else self._layers[-2].output_dim
@@ -142,10 +162,8 @@ class Sequential:
 
     def build(self, input_dim: int | tuple[int | None, int]) -> None:
         """Build the weights for inputs of width ``input_dim`` (or shape ``(None, width)``)."""
-        if isinstance(input_dim, tuple):
-            if len(input_dim) != 2:
-                raise ValueError(f"input shape must be (batch, features), received {input_dim}")
-            input_dim = input_dim[1]
+        if isinstance(input_dim, (tuple, list)):
+            input_dim = feature_width(input_dim, "input_shape", batch=True)
         width = check_int(input_dim, "input_dim", minimum=1)
         if self._input_dim is not None:
             if width != self._input_dim:
@@ -170,6 +188,7 @@ class Sequential:
     # -- weights ----------------------------------------------------------------------------
     @property
     def weights(self) -> list[np.ndarray]:
+        """The weight arrays themselves, in Keras order (views into the native network)."""
         return [w for layer in self._layers for w in layer.weights]
 
     def get_weights(self) -> list[np.ndarray]:
@@ -186,6 +205,7 @@ class Sequential:
         set_weight_list(self.weights, weights, f"Model '{self.name}'", labels)
 
     def count_params(self) -> int:
+        """The number of weights (trainable or not), as Keras counts them."""
         return int(sum(w.size for w in self.weights))
 
     # -- compile ----------------------------------------------------------------------------
@@ -204,9 +224,7 @@ class Sequential:
             metrics: optional list with "accuracy" (or a specific accuracy name).
         """
         if loss is None:
-            raise ValueError(
-                "compile() needs a loss, e.g. loss='binary_crossentropy'; received None"
-            )
+            raise ValueError("compile() needs a loss, e.g. loss='binary_crossentropy'")
         loss_name = losses.get(loss)
         opt = optimizers.get(optimizer)
         self.metrics = losses.check_metrics(metrics, loss_name)
@@ -227,13 +245,6 @@ class Sequential:
         if self._engine.net is None and self.built and self.compiled:
             self._attach()
         return self._engine.rows
-
-    # -- data -------------------------------------------------------------------------------
-    def _prepare_x(self, x: Any, name: str = "x") -> np.ndarray:
-        return prepare_inputs(self, x, name)
-
-    def _prepare_y(self, y: Any, n: int, name: str = "y") -> np.ndarray:
-        return prepare_targets(self, y, n, name)
 
     # -- training ---------------------------------------------------------------------------
     def fit(
@@ -273,12 +284,13 @@ class Sequential:
         )
         cbs = check_callbacks(callbacks)
 
-        x_arr = self._prepare_x(x)
+        x_arr = prepare_inputs(self, x, "x")
         native_network(self, x_arr.shape[1])
-        y_arr = self._prepare_y(y, x_arr.shape[0])
+        y_arr = prepare_targets(self, y, x_arr.shape[0], "y")
         x_arr, y_arr, val = validation_set(
-            x_arr, y_arr, validation_data, opts.validation_split, self._prepare_x, self._prepare_y
-        )
+            x_arr, y_arr, validation_data, opts.validation_split,
+            partial(prepare_inputs, self), partial(prepare_targets, self),
+        )  # fmt: skip
         opts = opts.with_validation_batch_size(validation_batch_size)
         history, cblist = fit_callbacks(
             cbs, self, epochs=opts.epochs, batch_size=opts.batch_size, samples=len(x_arr),
@@ -310,18 +322,16 @@ class Sequential:
         check_compiled(self, "evaluate")
         batch_size = check_batch_size(batch_size)
         verbose = check_verbose(verbose)
-        x_arr = self._prepare_x(x)
+        x_arr = prepare_inputs(self, x, "x")
         native_network(self, x_arr.shape[1])
-        y_arr = self._prepare_y(y, x_arr.shape[0])
+        y_arr = prepare_targets(self, y, x_arr.shape[0], "y")
         t0 = time.perf_counter()
         logs = self._engine.evaluate(x_arr, y_arr, batch_size)
         print_pass(len(x_arr), batch_size, time.perf_counter() - t0, logs, verbose)
         if return_dict:
             return logs
         key = self._engine.metric_key
-        if key is None:
-            return logs["loss"]
-        return [logs["loss"], logs[key]]
+        return logs["loss"] if key is None else [logs["loss"], logs[key]]
 
     def predict(
         self, x: Any, batch_size: int | None = None, verbose: int | str = "auto"
@@ -331,7 +341,7 @@ class Sequential:
         verbose = check_verbose(verbose)
         if not self._layers:
             raise ValueError("The model has no layers")
-        x_arr = self._prepare_x(x)
+        x_arr = prepare_inputs(self, x, "x")
         if not self.built:
             self.build(x_arr.shape[1])
         if self.compiled:
@@ -355,30 +365,15 @@ class Sequential:
         check_compiled(self, "compute_gradients")
         if mode not in ("probe", "infer"):
             raise ValueError(f"mode must be 'probe' or 'infer', received {mode!r}")
-        x_arr = self._prepare_x(x)
+        x_arr = prepare_inputs(self, x, "x")
         net = native_network(self, x_arr.shape[1])
-        y_arr = self._prepare_y(y, x_arr.shape[0])
+        y_arr = prepare_targets(self, y, x_arr.shape[0], "y")
         return gradients(net, x_arr, y_arr, mode)
 
     # -- presentation ---------------------------------------------------------------------------
     def summary(self, print_fn: Any = None) -> None:
         """Print a table of the layers, their output shapes and parameter counts."""
         print_summary(self, print_fn)
-
-    # -- persistence ----------------------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        return model_config(self)
-
-    def compile_config(self) -> dict[str, Any] | None:
-        return compile_config(self)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Sequential:
-        return model_from_config(cls, config)
-
-    def save(self, path: str) -> None:
-        """Write the configuration and weights to one ``.npz`` file, atomically."""
-        save_model(self, path)
 
     def _repr_html_(self) -> str:
         """The summary table as HTML, for Jupyter (``summary()`` prints it as text)."""
@@ -388,6 +383,10 @@ class Sequential:
         return f"<Sequential name={self.name!r} layers={len(self._layers)} dtype={self.dtype.name}>"
 
 
-def load_model(path: str) -> Sequential:
-    """Load a model written by ``Sequential.save`` (never unpickles)."""
+def load_model(path: str | os.PathLike[str]) -> Sequential:
+    """Load a model written by ``Sequential.save`` (never unpickles).
+
+    ``path`` follows ``save``'s rule: ``m.npz`` as given, ``m`` means ``m.npz``
+    (or ``m`` itself when only that exists); ``m.keras`` or ``m.h5`` is a ValueError.
+    """
     return _load_model(path, Sequential)

@@ -78,6 +78,7 @@ class Optimizer:
         return cfg
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments (Keras names) and the optimizer's name."""
         return {
             "name": self.name,
             "learning_rate": self.learning_rate,
@@ -87,6 +88,7 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        """A new optimizer from ``get_config()``'s output."""
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -122,6 +124,7 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def get_config(self) -> dict[str, Any]:
+        """The base config plus ``momentum`` and ``nesterov``."""
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
@@ -153,6 +156,7 @@ class Adam(Optimizer):
         self.epsilon = check_float(epsilon, "epsilon", minimum=0.0, min_inclusive=False)
 
     def get_config(self) -> dict[str, Any]:
+        """The base config plus ``beta_1``, ``beta_2`` and ``epsilon``."""
         return {
             **super().get_config(),
             "beta_1": self.beta_1,
@@ -195,6 +199,7 @@ class RMSprop(Optimizer):
         self.centered = centered
 
     def get_config(self) -> dict[str, Any]:
+        """The base config plus ``rho``, ``momentum``, ``epsilon`` and ``centered``."""
         return {
             **super().get_config(),
             "rho": self.rho,
@@ -227,10 +232,12 @@ def get(identifier: Any) -> Optimizer:
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
+    """``{"class_name": ..., "config": ...}`` for an optimizer (what model files store)."""
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config: dict[str, Any]) -> Optimizer:
+    """Rebuild an optimizer from ``serialize``'s output (a ValueError when malformed)."""
     cls = _CLASS_NAMES.get(config.get("class_name", ""))
     if cls is None or not isinstance(config.get("config"), dict):
         raise ValueError(f"Malformed optimizer config: {config!r}")

@@ -38,10 +38,12 @@ class Regularizer(abc.ABC):
         """The layer-spec fields the native executor reads."""
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments; ``from_config`` rebuilds the regularizer."""
         return {}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Regularizer:
+        """The regularizer ``get_config`` describes."""
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -74,6 +76,7 @@ class L2(Regularizer):
         return {"l2": float(self.l2), "l2_per_sample": self.per_sample}
 
     def get_config(self) -> dict[str, Any]:
+        """``{"l2": ..., "per_sample": ...}``, the constructor's arguments."""
         return {"l2": self.l2, "per_sample": self.per_sample}
 
 

@@ -6,6 +6,12 @@ Layout (a zip archive of uncompressed members, readable by ``numpy.load``)::
     weight_00000.npy    the weights in Keras order (float32 or float64)
     ...
 
+File names: a path ending in ``.npz`` is used as given, and a path without a
+suffix gets ``.npz`` appended (as ``numpy.savez`` does; ``load_model`` reads
+``m.npz`` for ``m`` too). Any other suffix is a ValueError naming the path and
+the supported suffix: ``m.keras`` or ``m.h5`` would promise Keras' formats, and
+no file is written under a name that says it is something else.
+
 ``save`` writes a temporary file next to the target and renames it over the
 target, so a crash never leaves a half-written model. ``load_model`` never
 unpickles; it checks every array header against the shapes the configuration
@@ -28,9 +34,19 @@ from numpy.lib import format as npy_format
 
 from . import optimizers
 from ._atomic import atomic_open
-from .layers import deserialize, serialize
+from .layers import InputLayer, deserialize, serialize
 
 FORMAT = "vgp-native"
+SUFFIX = ".npz"
+#: Suffixes of other libraries' model formats, named in the error for them.
+FOREIGN_SUFFIXES = {
+    ".keras": "Keras 3",
+    ".h5": "HDF5 (Keras 2)",
+    ".hdf5": "HDF5 (Keras 2)",
+    ".pt": "PyTorch",
+    ".pth": "PyTorch",
+    ".pkl": "pickle",
+}
 VERSION = 1
 _CONFIG = "config.json"
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -45,15 +61,82 @@ def _weight_member(i: int) -> str:
     return f"weight_{i:05d}.npy"
 
 
+def model_path(path: Any, action: str = "save") -> str:
+    """The file a model is saved to or loaded from (see the module docstring).
+
+    Args:
+        path: a str or ``os.PathLike``.
+        action: "save" or "load", for the error message.
+
+    Raises:
+        TypeError: ``path`` is not a path.
+        ValueError: a suffix other than ``.npz``, or a directory.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, received {path!r}")
+    path = os.fsdecode(path)
+    head, name = os.path.split(path)
+    if not name or os.path.isdir(path):
+        raise ValueError(f"Cannot {action} a model as '{path}': it names a directory, not a file")
+    suffix = os.path.splitext(name)[1]
+    if suffix.lower() == SUFFIX:
+        return path
+    if not suffix:
+        return path + SUFFIX
+    stem = os.path.join(head, os.path.splitext(name)[0])
+    what = FOREIGN_SUFFIXES.get(suffix.lower())
+    because = f"that is the {what} format's suffix, and " if what else ""
+    raise ValueError(
+        f"Cannot {action} a model as '{path}': {because}models are {SUFFIX} archives of this "
+        f"package's own format; use '{stem}{SUFFIX}' (a path without a suffix gets {SUFFIX} "
+        "appended)"
+    )
+
+
+class Saving:
+    """The persistence methods of ``models.Sequential``: config, compile config, save."""
+
+    def get_config(self) -> dict[str, Any]:
+        """Name, seed, dtype, input width, the Input (if any) and the layers' configs."""
+        return model_config(self)
+
+    def compile_config(self) -> dict[str, Any] | None:
+        """Loss, optimizer and metrics given to ``compile()``; None before it."""
+        return compile_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """A new model from ``get_config()``'s output (built when its width is known)."""
+        return model_from_config(cls, config)
+
+    def save(self, path: str | os.PathLike[str]) -> str:
+        """Write the model to one ``.npz`` archive (this package's format), atomically.
+
+        ``m.npz`` is used as given; ``m`` becomes ``m.npz``, as ``numpy.savez``
+        does; any other suffix (``.keras``, ``.h5``, ...) is a ValueError naming
+        the path and the supported suffix. Returns the path written.
+        """
+        return save_model(self, path)
+
+
 def model_config(model: Any) -> dict[str, Any]:
-    """``Sequential.get_config()``: name, seed, dtype, input width and the layers."""
-    return {
+    """``Sequential.get_config()``: name, seed, dtype, input width, the Input and the layers."""
+    config = {
         "name": model.name,
         "seed": model.seed,
         "dtype": model.dtype.name,
         "input_dim": model.input_dim,
         "layers": [serialize(layer) for layer in model.layers],
     }
+    if model.input_layer is not None:
+        config["input_layer"] = model.input_layer.get_config()
+    return config
+
+
+def _input_layer(config: dict[str, Any]) -> InputLayer | None:
+    """The ``Input`` a model configuration holds, or None (files written without one)."""
+    entry = config.get("input_layer")
+    return None if entry is None else InputLayer.from_config(entry)
 
 
 def compile_config(model: Any) -> dict[str, Any] | None:
@@ -72,6 +155,9 @@ def model_from_config(cls: type, config: dict[str, Any]) -> Any:
     model = cls(
         seed=config.get("seed"), dtype=config.get("dtype", "float32"), name=config.get("name")
     )
+    input_layer = _input_layer(config)
+    if input_layer is not None:
+        model.add(input_layer)
     for layer_cfg in config.get("layers", []):
         model.add(deserialize(layer_cfg))
     if config.get("input_dim") is not None and not model.built:
@@ -79,9 +165,12 @@ def model_from_config(cls: type, config: dict[str, Any]) -> Any:
     return model
 
 
-def save_model(model: Any, path: Any) -> None:
-    """Write ``model`` (configuration, compile settings and weights) to ``path``."""
-    path = os.fspath(path)
+def save_model(model: Any, path: Any) -> str:
+    """Write ``model`` (configuration, compile settings and weights) to ``path``.
+
+    Returns ``model_path(path)``, the file written.
+    """
+    path = model_path(path, "save")
     if not model.built:
         raise ValueError(
             "The model has no weights yet: give the first layer input_dim or call build() "
@@ -101,6 +190,7 @@ def save_model(model: Any, path: Any) -> None:
                 buf = io.BytesIO()
                 npy_format.write_array(buf, np.ascontiguousarray(w), allow_pickle=False)
                 zf.writestr(_weight_member(i), buf.getvalue())
+    return path
 
 
 def _fail(path: str, why: str) -> ValueError:
@@ -203,7 +293,8 @@ def load_model(path: Any, model_class: type) -> Any:
     """Load a model saved by ``Sequential.save``.
 
     Args:
-        path: the file.
+        path: the file (``model_path``'s rule; for a path without a suffix, the
+            file itself is read when only it exists, as older versions wrote it).
         model_class: the class to rebuild (``models.Sequential``), called as
             ``model_class(seed=..., dtype=..., name=...)``.
 
@@ -212,7 +303,10 @@ def load_model(path: Any, model_class: type) -> Any:
         ValueError: the file is not a vgp-native model, or is truncated, corrupt or
             inconsistent (each case with a message naming the problem).
     """
-    path = os.fspath(path)
+    given = path
+    path = model_path(path, "load")
+    if not os.path.exists(path) and os.path.isfile(given):
+        path = os.fsdecode(given)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such model file: '{path}'")
     file_size = os.path.getsize(path)
@@ -247,6 +341,14 @@ def load_model(path: Any, model_class: type) -> Any:
         raise _fail(path, f"invalid seed {seed!r}")
     try:
         model = model_class(seed=seed, dtype=dtype_name, name=model_cfg.get("name"))
+        input_layer = _input_layer(model_cfg)
+        if input_layer is not None:
+            if input_layer.width != model_cfg["input_dim"]:
+                raise ValueError(
+                    f"the Input's width {input_layer.width} is not input_dim "
+                    f"{model_cfg['input_dim']}"
+                )
+            model.add(input_layer)
         for layer in layers:
             model.add(layer)
         if not model.built:

@@ -12,6 +12,7 @@ Hooks: ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
 
 from __future__ import annotations
 
+from .._public import public_dir
 from .base import Callback, CallbackList, check_callbacks
 from .builtin import EarlyStopping, History, TerminateOnNaN
 from .gradient_flow import GradientFlow
@@ -25,3 +26,4 @@ __all__ = [
     "TerminateOnNaN",
     "check_callbacks",
 ]
+__dir__ = public_dir(__name__, __all__)

@@ -46,9 +46,11 @@ class Callback:
         self.params: dict[str, Any] = {}
 
     def set_model(self, model: Any) -> None:
+        """Called by ``fit`` with the model being trained (``self.model``)."""
         self.model = model
 
     def set_params(self, params: dict[str, Any]) -> None:
+        """Called by ``fit`` with its settings (``epochs``, ``steps``, ``verbose``, ...)."""
         self.params = params
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
@@ -114,6 +116,7 @@ class Callback:
 
     @property
     def implements_batch_hooks(self) -> bool:
+        """Whether a subclass overrides a batch hook (``fit`` then takes the per-batch path)."""
         return any(getattr(type(self), h) is not getattr(Callback, h) for h in _BATCH_HOOKS)
 
 
@@ -128,6 +131,7 @@ class CallbackList:
 
     @property
     def implements_batch_hooks(self) -> bool:
+        """Whether any of the callbacks overrides a batch hook."""
         return any(cb.implements_batch_hooks for cb in self.callbacks)
 
     def __getattr__(self, hook: str) -> Any:

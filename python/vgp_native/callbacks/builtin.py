@@ -28,10 +28,12 @@ class History(Callback):
         self.history: dict[str, list[float]] = {}
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        """Start a new record (``epoch`` and ``history`` empty)."""
         self.epoch = []
         self.history = {}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Append the epoch's number and every value of ``logs``."""
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
@@ -87,6 +89,7 @@ class EarlyStopping(Callback):
         return current > reference + self.min_delta
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        """Reset the wait count, the best value and the best weights."""
         self.wait = 0
         self.stopped_epoch = 0
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -94,6 +97,7 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Stop training once the monitored value has not improved for ``patience`` epochs."""
         current = (logs or {}).get(self.monitor)
         if current is None:
             warnings.warn(
@@ -121,6 +125,7 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        """Report the stop (when verbose); restore the best weights (``restore_best_weights``)."""
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
@@ -150,6 +155,7 @@ class TerminateOnNaN(Callback):
         self.terminated_epoch: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Stop training when the epoch's loss is NaN or infinite."""
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             print(f"Epoch {epoch + 1}: invalid loss, terminating training")

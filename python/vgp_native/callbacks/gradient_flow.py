@@ -99,6 +99,7 @@ class GradientFlow(Callback):
         return out
 
     def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        """Start the recording (first record: the network as initialized); pick tracked weights."""
         model = self.model
         batch_size = int(self.params.get("batch_size", 32)) if self.params else 32
         self._run = Recording(self.every, self.probe_samples, model, batch_size)
@@ -113,6 +114,7 @@ class GradientFlow(Callback):
             self._run.probe_weights = self._sample_weights()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Keep the epoch's logs and tracked weights (statistics come by ``receive_flow_stats``)."""
         run = self._run
         if run is None:
             return
@@ -133,6 +135,7 @@ class GradientFlow(Callback):
             self._run.receive(epochs, records, losses, batch_ids, starts)
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        """Finish the recording into the history ``report()`` reads."""
         if self._run is None:
             return
         self._run.finish(self.model)

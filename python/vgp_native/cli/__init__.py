@@ -12,13 +12,17 @@ Subcommands::
     vgp-native bench     [--quick] [--json PATH]
     vgp-native reproduce [NAME|all] [--quick] [--out DIR] [--seed S] [--list]
 
-Exit status: 0 on success, 2 for a usage or data error (one line on stderr,
-no traceback), 130 when interrupted with Ctrl-C.
+With no command it prints this help and exits with status 0, as ``pip`` and
+``docker`` do. Exit status: 0 on success, 2 for a usage or data error (one
+message on stderr, wrapped to the terminal, no traceback), 130 when interrupted
+with Ctrl-C. Output fits the terminal's width (``COLUMNS`` honoured, 80 when
+the output is not a terminal).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -27,6 +31,7 @@ from .._core import __version__
 from .bench import run_bench
 from .common import (
     CliError,
+    error_text,
     int_list,
     non_negative_int,
     positive_float,
@@ -43,13 +48,16 @@ __all__ = ["build_parser", "main"]
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+#: 128 + SIGPIPE, the status a shell reports for a command that lost its reader.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``prog: error: message (see prog --help)``."""
+    """argparse with one-message errors: ``prog: error: message (see prog --help)``."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        """Print the usage error, wrapped to the terminal, and exit with status 2."""
+        self.exit(EXIT_USAGE, error_text(self.prog, f"{message} (see {self.prog} --help)") + "\n")
 
 
 def _add_demo(sub: Any) -> None:
@@ -85,7 +93,14 @@ def _add_diagnose(sub: Any) -> None:
     p.add_argument("--residual", action="store_true", help="identity-skip residual blocks")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout rate (0)")
     p.add_argument("--optimizer", default="adam", help="adam, sgd or rmsprop (adam)")
-    p.add_argument("--lr", type=positive_float, default=None, help="learning rate (Keras default)")
+    p.add_argument(
+        "--lr",
+        "--learning-rate",
+        dest="lr",
+        type=positive_float,
+        default=None,
+        help="learning rate (Keras default)",
+    )
     p.add_argument("--epochs", type=positive_int, default=100, help="epochs (100)")
     p.add_argument("--batch-size", type=positive_int, default=32, help="batch size (32)")
     p.add_argument("--seed", type=non_negative_int, default=0, help="model seed (0)")
@@ -147,7 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vgp-native {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
     _add_demo(sub)
     _add_diagnose(sub)
     _add_sweep(sub)
@@ -175,12 +189,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
     prog = f"vgp-native {args.command}"
     try:
         return _dispatch(args)
     except CliError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(error_text(prog, str(exc)), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``vgp-native demo | head``): stop quietly, as cat does.
+        # Python would otherwise report the same error again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

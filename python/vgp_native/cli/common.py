@@ -1,4 +1,9 @@
-"""Pieces shared by the ``vgp-native`` subcommands: errors, parsing, tables, files, progress."""
+"""Pieces shared by the ``vgp-native`` subcommands: errors, parsing, tables, files, progress.
+
+Output fits the terminal: ``terminal_width()`` is ``COLUMNS`` when set, else the
+width of the terminal, else 80 (argparse's habit); prose is wrapped to it, and
+tables leave out their optional columns until they fit.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import csv
 import io
 import math
 import os
+import shutil
 import sys
+import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -22,6 +29,8 @@ __all__ = [
     "atomic_open",
     "atomic_write_text",
     "csv_text",
+    "error_text",
+    "fit_table",
     "flag_message",
     "format_table",
     "int_list",
@@ -31,11 +40,47 @@ __all__ = [
     "positive_int",
     "save_figure",
     "str_list",
+    "terminal_width",
+    "wrap",
 ]
+
+#: Columns when neither COLUMNS nor a terminal says (output to a pipe or a file).
+FALLBACK_COLUMNS = 80
+#: Narrower terminals get this width anyway: below it nothing reads well.
+MIN_COLUMNS = 40
 
 
 class CliError(Exception):
-    """A usage or data error: reported as one line on stderr, exit status 2."""
+    """A usage or data error: reported as one message on stderr, exit status 2."""
+
+
+def terminal_width(stream: TextIO | None = None) -> int:
+    """Columns to fit: ``COLUMNS`` when set, else the width of the terminal behind
+    stdout (or ``stream``), else 80; never fewer than 40."""
+    columns = shutil.get_terminal_size((0, 0)).columns
+    if columns <= 0 and stream is not None:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            columns = os.get_terminal_size(stream.fileno()).columns
+    return max(columns if columns > 0 else FALLBACK_COLUMNS, MIN_COLUMNS)
+
+
+def wrap(text: str, first: str = "", indent: str = "", width: int | None = None) -> str:
+    """``text`` as lines of at most ``width`` (the terminal's) columns, the first
+    prefixed by ``first``, the others by ``indent``. Words (paths, numbers) are
+    never split, so only a word longer than a line overflows it."""
+    return textwrap.fill(
+        text,
+        width or terminal_width(),
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def error_text(prog: str, message: str) -> str:
+    """``prog: error: message``, wrapped to the terminal, continuation lines indented."""
+    return wrap(f"{prog}: error: {message}", indent="  ", width=terminal_width(sys.stderr))
 
 
 def _int_at_least(text: str, minimum: int) -> int:
@@ -170,6 +215,59 @@ def format_table(
     return "\n".join(lines)
 
 
+def fit_table(
+    rows: Sequence[Sequence[Any]],
+    header: Sequence[str],
+    align: str,
+    width: int,
+    optional: Sequence[str] = (),
+    keys: int = 1,
+    short: Mapping[str, str] | None = None,
+) -> tuple[str, list[str]]:
+    """``format_table`` at most ``width`` columns wide.
+
+    First the headers named in ``short`` take their short form; then the
+    ``optional`` columns (named by header) are left out, in that order, until
+    the table fits. When it still does not, each row becomes a record (as psql's
+    expanded display): the first ``keys`` cells that name the row on one line,
+    then every other cell with its header, indented and wrapped, so nothing is lost.
+
+    Returns:
+        The text, and the (full) headers of the columns it shows.
+    """
+    short = dict(short or {})
+    keep = list(range(len(header)))
+    stages = [("", False), ("", True), *((name, True) for name in optional)]
+    for name, abbreviate in stages:
+        if name:
+            keep.remove(list(header).index(name))
+        names = [short.get(header[i], header[i]) if abbreviate else header[i] for i in keep]
+        text = format_table(
+            [[row[i] for i in keep] for row in rows], names, "".join(align[i] for i in keep)
+        )
+        if max(len(line) for line in text.splitlines()) <= width:
+            return text, [header[i] for i in keep]
+    records = []
+    for row in rows:
+        cells = [str(c) for c in row]
+        name = (
+            cells[0]
+            if keys == 1
+            else ", ".join(f"{h}={c}" for h, c in zip(header[:keys], cells[:keys], strict=True))
+        )
+        records.append(wrap(name, indent="  ", width=width))
+        # Greedy lines of "header value" pairs: a pair is never broken across lines.
+        line = ""
+        for h, c in zip(header[keys:], cells[keys:], strict=True):
+            pair = f"{h} {c}"
+            if line and 4 + len(line) + 2 + len(pair) + 1 > width:  # indent, ", ", ","
+                records.append(f"    {line},")
+                line = ""
+            line = f"{line}, {pair}" if line else pair
+        records.append(f"    {line}")
+    return "\n".join(records), list(header)
+
+
 class Progress:
     """A plain-text progress bar on stderr.
 
@@ -177,10 +275,12 @@ class Progress:
     CI) each step prints its own line, so the output stays readable.
     """
 
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 24) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, width: int | None = None) -> None:
         self.total = max(int(total), 1)
         self.stream = stream if stream is not None else sys.stderr
-        self.width = width
+        self.columns = terminal_width(self.stream)
+        # The bar takes a quarter of the line at most: the note after it matters more.
+        self.width = width if width is not None else min(24, max(10, self.columns // 4 - 2))
         self.t0 = time.perf_counter()
         isatty: Callable[[], bool] | None = getattr(self.stream, "isatty", None)
         self.tty = bool(isatty and isatty())
@@ -196,13 +296,12 @@ class Progress:
         if text:
             line += f"  {text}"
         if self.tty:
-            cols = 120
-            with contextlib.suppress(OSError):
-                cols = os.get_terminal_size(self.stream.fileno()).columns
+            # One line redrawn in place: it must not wrap, so it is cut to the width.
+            cols = self.columns
             self.stream.write("\r" + line[: cols - 1].ljust(cols - 1))
             self._open = True
         else:
-            self.stream.write(line + "\n")
+            self.stream.write(wrap(line, indent="    ", width=self.columns) + "\n")
         self.stream.flush()
 
     def close(self) -> None:

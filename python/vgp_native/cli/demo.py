@@ -27,7 +27,6 @@ import html
 import json
 import math
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -36,15 +35,10 @@ from .. import plots, report_html
 from .._format import fixed, num
 from ..experiments import CONFIG_KEYS, RESULT_FIELDS, compare
 from ..experiments.sweep import encode_result
-from .common import (
-    atomic_write_text,
-    csv_text,
-    format_table,
-    output_dir,
-    save_figure,
-)
+from .common import atomic_write_text, csv_text, output_dir, save_figure, terminal_width, wrap
+from .demo_table import HEADER, LEGEND, decided_by, demo_table, legend
 
-__all__ = ["DEMO_CONFIGS", "decided_by", "demo_table", "run_demo"]
+__all__ = ["DEMO_CONFIGS", "decided_by", "demo_table", "legend", "run_demo"]
 
 #: (label, group, configuration) of every network the demo trains, the seed's first.
 #: Groups: "remedy" (the seed's remedies), "init" (Xavier vs naive initialization for
@@ -68,63 +62,7 @@ DEMO_CONFIGS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("30 layers: residual", "deep", {"depth": 30, "residual": "identity"}),
 )
 GROUPS = {label: group for label, group, _ in DEMO_CONFIGS}
-HEADER = (
-    "configuration",
-    "loss",
-    "train",
-    "test",
-    "ΔW1",
-    "grad ratio",
-    "at init",
-    "in training",
-)
 CHANCE_LOSS = math.log(2.0)
-LEGEND = (
-    "loss: final training loss; train, test: accuracy; ΔW1: ||W1 - W1_init|| / ||W1_init|| "
-    "of the first kernel; grad ratio: first over last layer's gradient norm at "
-    "initialization; at init: the verdict on the network as initialized; in training: the "
-    "most severe condition present in at least half of the last 10 epochs (healthy when none "
-    "was)."
-)
-
-
-def demo_table(runs: list[Any]) -> tuple[list[list[str]], str]:
-    """The rows of the demo table, and the table as aligned text."""
-    rows = []
-    for run in runs:
-        r = run.result
-        rows.append(
-            [
-                run.label,
-                fixed(r["final_loss"], 4),
-                fixed(r["accuracy"]),
-                fixed(r["val_accuracy"]),
-                num(r["weight_change"]),
-                # Two significant digits; scientific notation only for tiny ratios.
-                num(r["grad_ratio"], 2),
-                r["initial_verdict"],
-                r["training_verdict"],
-            ]
-        )
-    return rows, format_table(rows, HEADER, "lrrrrrll")
-
-
-def decided_by(runs: list[Any]) -> list[str]:
-    """One line per configuration with an unhealthy part: the statistic behind each part."""
-    lines = []
-    for run in runs:
-        rep = run.report
-        parts = [
-            f"{when} {verdict} ({why})"
-            for when, verdict, why in (
-                ("at init", rep.initial_verdict, rep.initial_reason),
-                ("in training", rep.training_verdict, rep.training_reason),
-            )
-            if verdict != "healthy"
-        ]
-        if parts:
-            lines.append(f"{run.label}: {'; '.join(parts)}")
-    return lines
 
 
 def _lead(runs: list[Any], epochs: int) -> list[str]:
@@ -344,20 +282,22 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the ``demo`` subcommand; return the exit status."""
     t0 = time.perf_counter()
     out = output_dir(args.out)
-    print(
+    width = terminal_width()
+    intro = (
         "vgp-native demo: the seed's network (make_moons 250 points, noise 0.05, 8 sigmoid "
-        f"layers of 10 + sigmoid output, Adam, {args.epochs} epochs) and its remedies\n",
-        file=sys.stderr,
+        f"layers of 10 + sigmoid output, Adam, {args.epochs} epochs) and its remedies"
     )
+    print(wrap(intro, width=terminal_width(sys.stderr)) + "\n", file=sys.stderr)
 
     def progress(i: int, n: int, run: Any) -> None:
         r = run.result
-        print(
-            f"[{i:2d}/{n}] {run.label:<26} loss {fixed(r['final_loss'], 4):>7}  "
-            f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} ({r['seconds']:.2f}s)",
-            file=sys.stderr,
-            flush=True,
+        # At most 78 columns: "[ 1/12] ", the label (23 characters at most), the measurements.
+        line = (
+            f"[{i:2d}/{n}] {run.label:<25}loss {fixed(r['final_loss'], 4):>6}  "
+            f"test acc {r['val_accuracy']:.2f}  {r['verdict']:<10} {r['seconds']:.2f}s"
         )
+        print(wrap(line, indent="    ", width=terminal_width(sys.stderr)), file=sys.stderr)
+        sys.stderr.flush()
 
     runs = compare(
         {label: config for label, _, config in DEMO_CONFIGS},
@@ -366,23 +306,23 @@ def run_demo(args: argparse.Namespace) -> int:
         track_weights=True,
         progress=progress,
     )
-    rows, table = demo_table(runs)
+    rows, table, shown = demo_table(runs, width)
     print()
     print(table)
     decided = decided_by(runs)
     if decided:
         print("\nThe statistic behind each verdict that is not healthy:")
     for line in decided:
-        print(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  "))
+        print(wrap(line, "- ", "  ", width))
     print()
-    print(textwrap.fill(LEGEND, width=100))
+    print(wrap(legend(shown), width=width))
     lead = _lead(runs, args.epochs)
     print("\nWhat it shows:")
     for line in lead:
-        print(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  "))
+        print(wrap(line, "- ", "  ", width))
     print("\nFindings for the seed network (gradient-flow report):")
     for finding in runs[0].report.findings:
-        print(textwrap.fill(str(finding), width=100, initial_indent="- ", subsequent_indent="  "))
+        print(wrap(str(finding), "- ", "  ", width))
     figures = _figures(runs, out)
     columns = ["configuration", *CONFIG_KEYS, *RESULT_FIELDS]
     results = [{"configuration": run.label, **run.result} for run in runs]
@@ -392,8 +332,9 @@ def run_demo(args: argparse.Namespace) -> int:
         json.dumps([encode_result(r) for r in results], indent=1, allow_nan=False) + "\n",
     )
     atomic_write_text(out / "report.html", _html(runs, rows, lead, figures, args.epochs, decided))
-    print(
-        f"\nwrote {out / 'report.html'}, results.csv, results.json and {len(figures)} figures "
+    done = (
+        f"wrote {out / 'report.html'}, results.csv, results.json and {len(figures)} figures "
         f"in {out} ({time.perf_counter() - t0:.1f}s)"
     )
+    print("\n" + wrap(done, indent="  ", width=width))
     return 0

@@ -4,7 +4,8 @@ Files in ``--out``: ``report.html`` (the report with its figures, one
 self-contained file), one PNG per figure of the report (``gradient_norms.png``,
 ``heatmap.png``, ``training_curves.png``, ``weights_vs_epochs.png``, ...) plus
 ``decision_boundary.png`` for two-feature data, and ``result.json`` (the
-run's result dict, as a sweep records it).
+run's result dict, as a sweep records it, plus ``classes``: the original label
+of each class, e.g. ``["cat", "dog"]`` when a CSV file names them).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .. import plots
 from .._format import fixed, num
 from ..experiments import check_config, load_dataset, run_config
 from ..experiments.sweep import encode_result
+from ..flow.table import format_report
 from ..report_html import render_html
 from .common import (
     CliError,
@@ -29,6 +31,8 @@ from .common import (
     flag_message,
     output_dir,
     save_figure,
+    terminal_width,
+    wrap,
 )
 
 __all__ = ["FLAGS", "config_from_args", "load_data", "run_diagnose", "write_figures"]
@@ -122,22 +126,26 @@ def run_diagnose(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     run = run_config(cfg, data, args.epochs, track_weights=True)
     r = run.result
-    print(
+    width = terminal_width()
+    lines = [
         f"{run.label} on {data.name} ({data.x_train.shape[0]} training, "
         f"{data.x_test.shape[0]} test samples, {data.n_classes} classes), "
-        f"{args.epochs} epochs in {r['seconds']:.2f}s"
-    )
-    print(
+        f"{args.epochs} epochs in {r['seconds']:.2f}s",
         f"final loss {fixed(r['final_loss'], 4)}, train accuracy {fixed(r['accuracy'], 3)}, "
         f"test accuracy {fixed(r['val_accuracy'], 3)}, first-layer weight change "
-        f"{num(r['weight_change'])}\n"
-    )
-    print(run.report)
+        f"{num(r['weight_change'])}",
+    ]
+    if data.renumbered:
+        lines.append(f"classes: {data.class_legend()} (the labels in {data.name})")
+    for text in lines:
+        print(wrap(text, indent="  ", width=width))
+    print()
+    print(format_report(run.report, width))
     page = render_html(run.report, title=f"Gradient-flow report: {run.label} on {data.name}")
     atomic_write_text(out / "report.html", page)
     written = write_figures(run, out, page)
-    atomic_write_text(out / "result.json", json.dumps(encode_result(r), indent=1) + "\n")
-    print(
-        f"\nwrote {out / 'report.html'}, {out / 'result.json'} and {len(written)} figures in {out}"
-    )
+    payload = {**encode_result(r), "classes": list(data.classes)}
+    atomic_write_text(out / "result.json", json.dumps(payload, indent=1) + "\n")
+    done = f"wrote {out / 'report.html'}, {out / 'result.json'} and {len(written)} figures in {out}"
+    print("\n" + wrap(done, indent="  ", width=width))
     return 0

@@ -6,8 +6,9 @@ Files in ``--out``:
   completes; a rerun with the same ``--out`` loads them instead of training again.
 - ``results.csv``: one row per run (the configuration's keys, ``seed``, then
   the measured fields), in grid order.
-- ``results.json``: ``{"epochs", "seeds", "grid", "results": [...], "summary": [...]}``
-  (NaN written as null).
+- ``results.json``: ``{"epochs", "seeds", "grid", "classes", "results": [...],
+  "summary": [...]}`` (NaN written as null; ``classes`` maps each data set to the
+  original label of each class, e.g. ``{"pets.csv": ["cat", "dog"]}``).
 - ``heatmap_val_accuracy.png``, ``heatmap_grad_ratio.png``: depth x configuration,
   with the mean-field trainable depth ``6 xi`` overlaid.
 """
@@ -31,13 +32,15 @@ from .common import (
     Progress,
     atomic_write_text,
     csv_text,
+    fit_table,
     flag_message,
-    format_table,
     output_dir,
     save_figure,
+    terminal_width,
+    wrap,
 )
 
-__all__ = ["run_sweep"]
+__all__ = ["run_sweep", "sweep_table"]
 
 EXIT_INTERRUPTED = 130
 #: The flag that sets each swept configuration key.
@@ -64,15 +67,14 @@ def _grid(args: argparse.Namespace) -> dict[str, list[Any]]:
     }
 
 
-def _check(grid: dict[str, list[Any]], seeds: int) -> list[dict[str, Any]]:
+def _check(grid: dict[str, list[Any]], seeds: int) -> tuple[list[dict[str, Any]], list[Any]]:
     """Expand and check the grid and load its data sets up front: errors are usage errors."""
     try:
         configs = expand_grid(grid, seeds)
-        for name in grid["dataset"]:
-            load_dataset(name)
+        data = [load_dataset(name) for name in grid["dataset"]]
     except (ValueError, TypeError, FileNotFoundError) as exc:
         raise CliError(flag_message(str(exc), FLAGS)) from None
-    return configs
+    return configs, data
 
 
 def _connect(address: str) -> Any:
@@ -98,7 +100,22 @@ def _note(result: dict[str, Any], varying: list[str]) -> str:
     )
 
 
-def _table(summary: list[dict[str, Any]], varying: list[str]) -> str:
+#: Columns a narrow terminal leaves out, in this order (results.csv keeps them all).
+OPTIONAL = ("train acc", "loss", "6ξ", "seeds")
+#: Shorter headers a narrow terminal shows first (the configuration keys keep their names).
+SHORT = {"test acc": "test", "grad ratio": "g ratio"}
+
+
+def _verdict(row: dict[str, Any], part: str) -> str:
+    """The most common verdict, with how many seeds gave it when there are several."""
+    seeds = row["seeds"]
+    return row[part] if seeds == 1 else f"{row[part]} ({row[part + '_count']}/{seeds})"
+
+
+def sweep_table(summary: list[dict[str, Any]], varying: list[str], width: int) -> str:
+    """The summary table, at most ``width`` columns wide: the ``SHORT`` headers first,
+    then the ``OPTIONAL`` columns left out until it fits (a note names them), or, when
+    that is not enough, one record per configuration (``fit_table``)."""
     keys = varying or ["depth", "activation", "init"]
     header = [*keys, "seeds", "loss", "train acc", "test acc", "grad ratio", "6ξ", "at init"]
     header.append("in training")
@@ -116,12 +133,17 @@ def _table(summary: list[dict[str, Any]], varying: list[str]) -> str:
                 else fixed(row["val_accuracy"]),
                 num(row["grad_ratio"], 2),
                 "-" if xi6 is None else num(xi6),
-                f"{row['initial_verdict']} ({row['initial_verdict_count']}/{row['seeds']})",
-                f"{row['training_verdict']} ({row['training_verdict_count']}/{row['seeds']})",
+                _verdict(row, "initial_verdict"),
+                _verdict(row, "training_verdict"),
             ]
         )
     align = "l" * len(keys) + "rrrrrrll"
-    return format_table(rows, header, align)
+    table, shown = fit_table(rows, header, align, width, OPTIONAL, keys=len(keys), short=SHORT)
+    hidden = [name for name in header if name not in shown]
+    if hidden:
+        note = f"Left out to fit the terminal: {', '.join(hidden)} (in results.csv)."
+        table += "\n" + wrap(note, width=width)
+    return table
 
 
 def _write_outputs(
@@ -131,6 +153,7 @@ def _write_outputs(
     grid: dict[str, list[Any]],
     seeds: int,
     epochs: int,
+    classes: dict[str, list[Any]],
 ) -> list[Path]:
     columns = [*CONFIG_KEYS, *RESULT_FIELDS]
     written = [out / "results.csv", out / "results.json"]
@@ -139,6 +162,7 @@ def _write_outputs(
         "epochs": epochs,
         "seeds": list(range(seeds)),
         "grid": grid,
+        "classes": classes,
         "results": [encode_result(r) for r in results],
         "summary": [encode_result(r) for r in summary],
     }
@@ -159,7 +183,7 @@ def _write_outputs(
 def run_sweep(args: argparse.Namespace) -> int:
     """Run the ``sweep`` subcommand; return the exit status."""
     grid = _grid(args)
-    configs = _check(grid, args.seeds)
+    configs, data = _check(grid, args.seeds)
     client = _connect(args.scheduler) if args.scheduler else None
     out = output_dir(args.out)
     runs_dir = out / "runs"
@@ -169,11 +193,15 @@ def run_sweep(args: argparse.Namespace) -> int:
     else:
         where = "in this process" if args.jobs == 1 else "on local worker processes"
     seeds = f"{args.seeds} seed{'s' if args.seeds != 1 else ''}"
-    print(
+    intro = (
         f"sweep: {len(configs)} runs ({len(configs) // args.seeds} configurations x {seeds}), "
-        f"{args.epochs} epochs each, {where}; results in {out}",
-        file=sys.stderr,
+        f"{args.epochs} epochs each, {where}; results in {out}"
     )
+    print(wrap(intro, indent="  ", width=terminal_width(sys.stderr)), file=sys.stderr)
+    for ds in data:
+        if ds.renumbered:
+            note = f"{ds.name}: classes {ds.class_legend()}"
+            print(wrap(note, indent="  ", width=terminal_width(sys.stderr)), file=sys.stderr)
     bar = Progress(len(configs))
     finished = 0
 
@@ -194,18 +222,20 @@ def run_sweep(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         bar.close()
-        print(
+        stop = (
             f"vgp-native sweep: interrupted; {finished} of {len(configs)} runs are kept in "
-            f"{runs_dir}: run the same command again to resume",
-            file=sys.stderr,
+            f"{runs_dir}: run the same command again to resume"
         )
+        print(wrap(stop, indent="  ", width=terminal_width(sys.stderr)), file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         bar.close()
         if client is not None:
             client.close()
     summary = summarize(results)
-    print(_table(summary, varying))
-    written = _write_outputs(out, results, summary, grid, args.seeds, args.epochs)
-    print(f"\nwrote {', '.join(str(p) for p in written)}")
+    width = terminal_width()
+    print(sweep_table(summary, varying, width))
+    classes = {ds.name: list(ds.classes) for ds in data}
+    written = _write_outputs(out, results, summary, grid, args.seeds, args.epochs, classes)
+    print("\n" + wrap(f"wrote {', '.join(str(p) for p in written)}", indent="  ", width=width))
     return 0

@@ -20,8 +20,10 @@ in :mod:`.csv_file`; all are re-exported here.
 
 from __future__ import annotations
 
+from .._public import public_dir
 from .csv_file import load_csv
 from .split import train_test_split
 from .toy import make_circles, make_moons, make_spirals
 
 __all__ = ["load_csv", "make_circles", "make_moons", "make_spirals", "train_test_split"]
+__dir__ = public_dir(__name__, __all__)

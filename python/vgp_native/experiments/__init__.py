@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+from .._public import public_dir
 from .config import CONFIG_KEYS, DEFAULTS, build_model, check_config, config_label
 from .data import BUILTIN_DATASETS, Dataset, load_dataset
 from .results import SweepResults
@@ -45,3 +46,4 @@ __all__ = [
     "run_config",
     "sweep",
 ]
+__dir__ = public_dir(__name__, __all__)

@@ -8,15 +8,19 @@ the data.
 - ``moons``: ``make_moons(250, noise=0.05)``, the seed's data.
 - ``circles``: ``make_circles(250, noise=0.05, factor=0.5)``.
 - ``spirals``: ``make_spirals(250, noise=0.2)``, two arms winding once.
-- a path ending in ``.csv``: ``datasets.load_csv`` (last column the label, header
-  optional); the labels must be integer classes, at least two, and are renumbered
-  ``0 .. K-1`` in sorted order.
+- any other name is a file read by ``datasets.load_csv``, whatever its suffix
+  (``moons.txt`` with comma-separated content is read as CSV): the last column is
+  the label, the header optional. The labels must be integer classes or names
+  (``cat``, ``dog``), at least two, and are renumbered ``0 .. K-1`` in sorted
+  order; ``Dataset.classes`` keeps the original label of each class.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +42,8 @@ class Dataset:
         x_train, x_test: float64 features.
         y_train, y_test: int64 class labels ``0 .. n_classes - 1``.
         n_classes: number of classes.
+        classes: the original label of each class, in class order (for a CSV file
+            with labels ``cat`` and ``dog``: ``("cat", "dog")``, so class 0 is cat).
     """
 
     name: str
@@ -46,6 +52,17 @@ class Dataset:
     y_train: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    classes: tuple[Any, ...] = ()
+
+    @property
+    def renumbered(self) -> bool:
+        """Whether the classes' numbers differ from their original labels (names, or
+        numbers other than ``0 .. K-1``)."""
+        return list(self.classes) != list(range(self.n_classes))
+
+    def class_legend(self) -> str:
+        """``"0 = cat, 1 = dog"``: each class number with its original label."""
+        return ", ".join(f"{i} = {label}" for i, label in enumerate(self.classes))
 
     @property
     def n_features(self) -> int:
@@ -68,10 +85,10 @@ def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
         return datasets.make_circles(n_samples=250, noise=0.05, factor=0.5, random_state=SPLIT_SEED)
     if name == "spirals":
         return datasets.make_spirals(n_samples=250, noise=0.2, random_state=SPLIT_SEED)
-    if not name.lower().endswith(".csv"):
+    if not os.path.exists(name) and not (os.sep in name or os.path.splitext(name)[1]):
         raise ValueError(
-            f"dataset must be one of {', '.join(BUILTIN_DATASETS)} or a path to a .csv file, "
-            f"received {name!r}"
+            f"dataset must be one of {', '.join(BUILTIN_DATASETS)} or the path of a CSV "
+            f"file, received {name!r}"
         )
     x, y = datasets.load_csv(name)
     if y.dtype.kind == "f":
@@ -130,6 +147,7 @@ def split_arrays(
             y_train=labels.reshape(-1).astype(np.int64),
             y_test=pos.astype(np.int64),
             n_classes=int(classes.size),
+            classes=tuple(c.item() for c in classes),
         )
     if classes.size < 2:
         raise ValueError(f"{name}: the labels hold a single class; a classifier needs at least 2")
@@ -148,4 +166,5 @@ def split_arrays(
         y_train=np.ascontiguousarray(y_train),
         y_test=np.ascontiguousarray(y_test),
         n_classes=int(classes.size),
+        classes=tuple(c.item() for c in classes),
     )

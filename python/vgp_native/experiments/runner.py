@@ -112,6 +112,18 @@ def _ratio(num: float, den: float) -> float:
     return num / den
 
 
+def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """``||after - before|| / ||before||``, in float64: a diverged float32 kernel (entries
+    near 1e30) overflows a float32 sum of squares, and an infinite one is an infinite change."""
+    before = np.asarray(before, dtype=np.float64)
+    after = np.asarray(after, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        change = float(np.linalg.norm(after - before))
+    if math.isinf(change) or not np.all(np.isfinite(after)):
+        return math.nan if np.isnan(after).any() else math.inf
+    return _ratio(change, float(np.linalg.norm(before)))
+
+
 def _measure(
     cfg: dict[str, Any], data: Dataset, epochs: int, track_weights: bool
 ) -> tuple[dict[str, Any], Sequential, Any, GradientFlow, Any, np.ndarray]:
@@ -134,8 +146,6 @@ def _measure(
     test = model.evaluate(data.x_test, data.y_test, verbose=0)
     grads = flow.history.field("grad_norm")[0]
     signal = flow.history.field("signal_norm")[0]
-    kernel1 = model.get_weights()[0]
-    norm0 = float(np.linalg.norm(kernel0))
     report = flow.report()
     result = {key: cfg[key] for key in CONFIG_KEYS}
     result.update(
@@ -145,7 +155,7 @@ def _measure(
         val_accuracy=float(test[1]),
         grad_ratio=_ratio(float(grads[0]), float(grads[-1])),
         signal_ratio=_ratio(float(signal[0]), float(signal[-2])) if len(signal) > 1 else 1.0,
-        weight_change=_ratio(float(np.linalg.norm(kernel1 - kernel0)), norm0),
+        weight_change=_relative_change(kernel0, model.get_weights()[0]),
         verdict=str(report.verdict),
         initial_verdict=str(report.initial_verdict),
         training_verdict=str(report.training_verdict),

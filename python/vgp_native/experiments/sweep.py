@@ -7,6 +7,7 @@ Where the runs execute:
   ``cores // workers`` native threads (``vgp_native.set_num_threads``), so
   workers x threads never exceeds the cores. With one worker (one core, one
   run, or ``max_workers=1``) the runs execute in this process, one by one.
+  Workers end when this process dies, even by SIGKILL (``experiments.pool``).
 - any ``concurrent.futures.Executor`` (thread or process pool): runs are
   submitted to it as they are; native threads are left alone.
 - a ``dask.distributed.Client``: runs are submitted to its cluster. Dask is
@@ -25,23 +26,19 @@ interrupted sweep resumes where it stopped and ends with the same table.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import hashlib
 import itertools
 import json
 import math
-import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write_text, remove_stale_temporaries
-from .._core import set_num_threads
 from .config import CONFIG_KEYS, check_config
 from .data import Dataset, load_dataset
+from .pool import run_local
 from .results import SweepResults
 from .runner import FLOAT_FIELDS, RESULT_FIELDS, check_epochs, run_task
 
@@ -160,68 +157,6 @@ def _load_cached(path: Path, config: Mapping[str, Any], epochs: int) -> dict[str
     return result
 
 
-def _init_worker(threads: int) -> None:
-    """Process-pool worker setup: native threads, and leave Ctrl-C to the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    set_num_threads(threads)
-
-
-def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now (on an interrupt or error)."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
-    # Older Pythons have no public way to end running tasks: end the processes.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        with contextlib.suppress(OSError):
-            proc.terminate()
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS reports it)."""
-    counter = getattr(os, "process_cpu_count", None)  # Python >= 3.13
-    if counter is not None:
-        return counter() or 1
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
-
-
-def _spawn_can_start() -> bool:
-    """Whether spawned workers can re-import the main module (not so for ``python -`` or
-    ``python -c``: their ``__main__`` has a file name that does not exist)."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    return path is None or os.path.exists(path)
-
-
-def _run_local(tasks: list[dict[str, Any]], max_workers: int | None) -> Iterator[tuple[int, Any]]:
-    cores = usable_cores()
-    workers = min(len(tasks), max_workers if max_workers is not None else cores)
-    if workers <= 1 or not _spawn_can_start():
-        for i, task in enumerate(tasks):
-            yield i, run_task(task)
-        return
-    threads = max(1, cores // workers)
-    pool = cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(threads,),
-    )
-    try:
-        futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
-        for fut in cf.as_completed(futures):
-            yield futures[fut], fut.result()
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
 def _run_executor(tasks: list[dict[str, Any]], executor: cf.Executor) -> Iterator[tuple[int, Any]]:
     futures = {executor.submit(run_task, task): i for i, task in enumerate(tasks)}
     try:
@@ -323,7 +258,7 @@ def sweep(
         for i in pending
     ]
     if executor is None:
-        stream = _run_local(tasks, max_workers)
+        stream = run_local(run_task, tasks, max_workers)
     elif dask:
         stream = _run_dask(tasks, executor)
     else:

@@ -116,12 +116,15 @@ def segment_jacobians(model: Any, x: Any) -> list[tuple[str, list[int], np.ndarr
     """
     h = np.asarray(prepare_inputs(model, x), dtype=np.float64)
     out = []
-    for name, layers, rows in segments(model):
-        jac = None
-        for layer in layers:
-            h, j = layer.jacobian(h)
-            jac = j if jac is None else j @ jac
-        out.append((name, rows, jac))
+    # Weights a diverged run left huge or non-finite give non-finite entries (their
+    # singular values are NaN), not a warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for name, layers, rows in segments(model):
+            jac = None
+            for layer in layers:
+                h, j = layer.jacobian(h)
+                jac = j if jac is None else j @ jac
+            out.append((name, rows, jac))
     return out
 
 

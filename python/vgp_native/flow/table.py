@@ -40,6 +40,18 @@ _COLUMNS = (
     ("dead%", 5, ">"),
     ("verdict", 11, "<"),
 )
+#: Columns left out, in this order, where the table must fit fewer than 100 columns.
+_OPTIONAL = ("mean", "std", "update")
+
+
+def _shown(width: int) -> list[int]:
+    """Indices of the columns that fit ``width``, the ``_OPTIONAL`` ones left out first."""
+    keep = list(range(len(_COLUMNS)))
+    for name in _OPTIONAL:
+        if sum(_COLUMNS[i][1] + 1 for i in keep) - 1 <= width:
+            break
+        keep.remove([h for h, _, _ in _COLUMNS].index(name))
+    return keep
 
 
 def _short(value: float) -> str:
@@ -59,18 +71,18 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "~"
 
 
-def _line(cells: list[str]) -> str:
+def _line(cells: list[str], keep: list[int]) -> str:
     return " ".join(
-        f"{_fit(cell, w):{align}{w}}" for cell, (_, w, align) in zip(cells, _COLUMNS, strict=True)
+        f"{_fit(cells[i], _COLUMNS[i][1]):{_COLUMNS[i][2]}{_COLUMNS[i][1]}}" for i in keep
     ).rstrip()
 
 
-def _table(report: Any) -> list[str]:
+def _table(report: Any, keep: list[int]) -> list[str]:
     rows = report.layers
     n = len(rows)
     last_grad = rows[-1]["grad_norm"] if n else math.nan
     last_signal = rows[-2]["signal_norm"] if n >= 2 else math.nan
-    lines = [_line([h for h, _, _ in _COLUMNS])]
+    lines = [_line([h for h, _, _ in _COLUMNS], keep)]
     for k, row in enumerate(rows):
         info = report.rows[k]
         with_signal = k < n - 1
@@ -93,7 +105,8 @@ def _table(report: Any) -> list[str]:
                     _percent(row["saturated"]),
                     _percent(row["dead"]),
                     verdict,
-                ]
+                ],
+                keep,
             )
         )
     return lines
@@ -126,8 +139,10 @@ def verdict_line(report: Any) -> str:
     )
 
 
-def format_report(report: Any) -> str:
-    """The text ``print(report)`` shows (at most ``WIDTH`` columns)."""
+def format_report(report: Any, width: int = WIDTH) -> str:
+    """The text ``print(report)`` shows, at most ``width`` columns wide (``WIDTH``
+    by default; a narrower table leaves out the activation mean and std, then
+    the update ratio)."""
     t = report.thresholds
     head = [
         verdict_line(report),
@@ -150,23 +165,27 @@ def format_report(report: Any) -> str:
             f"value {num(jac['mean_sq'])}, log spread {num(jac['log_std'])}, isometry "
             f"{num(jac['isometry'])}"
         )
-    out = [line for text in head for line in textwrap.wrap(text, WIDTH, subsequent_indent="  ")]
+    out = [line for text in head for line in textwrap.wrap(text, width, subsequent_indent="  ")]
     out.append("")
-    out.extend(_table(report))
-    legend = (
-        "grad, signal: L2 norms of dL/dW and dL/dh; update: ||dW||/||W|| per step"
-        + (
-            " (the first step a fresh optimizer would take)"
-            if report.history is None
-            else " (epoch 0: the optimizer's first step)"
-            if report.epoch == 0
-            else ""
-        )
-        + "; mean, std: activations; ! marks NaN/Inf"
+    keep = _shown(width)
+    out.extend(_table(report, keep))
+    names = [_COLUMNS[i][0] for i in keep]
+    step = (
+        " (the first step a fresh optimizer would take)"
+        if report.history is None
+        else " (epoch 0: the optimizer's first step)"
+        if report.epoch == 0
+        else ""
     )
-    out.extend(textwrap.wrap(legend, WIDTH))
+    legend = (
+        "grad, signal: L2 norms of dL/dW and dL/dh"
+        + (f"; update: ||dW||/||W|| per step{step}" if "update" in names else "")
+        + ("; mean, std: activations" if "mean" in names else "")
+        + "; ! marks NaN/Inf"
+    )
+    out.extend(textwrap.wrap(legend, width))
     out.append("")
     out.append("Findings:")
     for finding in report.findings:
-        out.extend(textwrap.wrap(finding, WIDTH, initial_indent="- ", subsequent_indent="  "))
+        out.extend(textwrap.wrap(finding, width, initial_indent="- ", subsequent_indent="  "))
     return "\n".join(out)

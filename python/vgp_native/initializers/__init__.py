@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._public import public_dir
 from .classes import (
     Constant,
     GlorotNormal,
@@ -69,6 +70,7 @@ __all__ = [
     "serialize",
     "weight_variance",
 ]
+__dir__ = public_dir(__name__, __all__)
 
 _BY_NAME: dict[str, type[Initializer]] = {
     "glorot_uniform": GlorotUniform,

@@ -135,6 +135,7 @@ class Constant(_Elementwise):
         return self.value, 0.0
 
     def get_config(self) -> dict[str, Any]:
+        """``{"value"}``."""
         return {"value": self.value}
 
 
@@ -145,6 +146,7 @@ class Zeros(Constant):
         super().__init__(0.0)
 
     def get_config(self) -> dict[str, Any]:
+        """``{}`` (Keras' config of Zeros)."""
         return {}
 
 
@@ -155,6 +157,7 @@ class Ones(Constant):
         super().__init__(1.0)
 
     def get_config(self) -> dict[str, Any]:
+        """``{}`` (Keras' config of Ones)."""
         return {}
 
 
@@ -173,6 +176,7 @@ class RandomNormal(_Elementwise):
         return self.mean, self.stddev**2
 
     def get_config(self) -> dict[str, Any]:
+        """``{"mean", "stddev"}``."""
         return {"mean": self.mean, "stddev": self.stddev}
 
 
@@ -214,6 +218,7 @@ class RandomUniform(_Elementwise):
         return (self.minval + self.maxval) / 2.0, (self.maxval - self.minval) ** 2 / 12.0
 
     def get_config(self) -> dict[str, Any]:
+        """``{"minval", "maxval"}``."""
         return {"minval": self.minval, "maxval": self.maxval}
 
 
@@ -274,6 +279,7 @@ class VarianceScaling(_Elementwise):
         return 0.0, variance
 
     def get_config(self) -> dict[str, Any]:
+        """``{"scale", "mode", "distribution"}``."""
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution}
 
 
@@ -281,6 +287,7 @@ class _Preset(VarianceScaling):
     """A VarianceScaling with fixed arguments: its config is empty, as in Keras."""
 
     def get_config(self) -> dict[str, Any]:
+        """``{}``: the arguments are fixed by the class, as in Keras."""
         return {}
 
 
@@ -389,4 +396,5 @@ class Orthogonal(Initializer):
         return 0.0, self.gain**2 / max(rows, cols, 1)
 
     def get_config(self) -> dict[str, Any]:
+        """``{"gain"}``."""
         return {"gain": self.gain}

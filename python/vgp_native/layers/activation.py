@@ -36,9 +36,11 @@ class Activation(Layer):
         super().__init__(name=name)
 
     def native_spec(self) -> dict[str, Any]:
+        """``{"kind": "activation", "act": code}`` for the native executor."""
         return {"kind": "activation", "act": activations.code(self.activation)}
 
     def activation_name(self) -> str | None:
+        """The activation's name (``relu``, ``sigmoid``, ...)."""
         return self.activation
 
     def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,4 +49,5 @@ class Activation(Layer):
         return y, chain(d, identity_jacobian(x))
 
     def get_config(self) -> dict[str, Any]:
+        """``{"name", "activation"}``; ``Activation(**config)`` rebuilds the layer."""
         return {"name": self.name, "activation": self.activation}

@@ -59,6 +59,8 @@ class Layer:
         self.built = False
         self.input_dim: int | None = None
         self.output_dim: int | None = None
+        #: The input width the layer was given (``Dense(input_dim=...)``), for a first layer.
+        self.declared_input_dim: int | None = None
         self._weights: list[np.ndarray] = []
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -132,9 +134,11 @@ class Layer:
         return [owner.all_weight_names()[i] for owner, i in self.weight_slots()]
 
     def all_weight_names(self) -> list[str]:
+        """Keras names of this layer's own weights, in order (``kernel``, ``bias``, ...)."""
         return list(self.weight_names)
 
     def count_params(self) -> int:
+        """The number of weights, sublayers' included (trainable or not)."""
         return int(sum(w.size for w in self.weights))
 
     # -- native executor --------------------------------------------------------------------
@@ -170,10 +174,12 @@ class Layer:
 
     # -- config -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
+        """The layer's configuration (its ``__init__`` arguments) as a JSON-ready dict."""
         return {"name": self.name}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new layer from ``get_config()``'s output."""
         return cls(**config)
 
     def __repr__(self) -> str:

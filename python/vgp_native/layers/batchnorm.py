@@ -45,6 +45,7 @@ class BatchNormalization(Layer):
         super().__init__(name=name)
 
     def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        """Four ``(features,)`` vectors: gamma, beta, moving mean, moving variance."""
         return [(input_dim,)] * 4
 
     def _create_weights(
@@ -58,6 +59,7 @@ class BatchNormalization(Layer):
         ]
 
     def native_spec(self) -> dict[str, Any]:
+        """``{"kind": "batchnorm", "epsilon", "momentum"}`` for the native executor."""
         return {"kind": "batchnorm", "epsilon": self.epsilon, "momentum": self.momentum}
 
     def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,4 +69,5 @@ class BatchNormalization(Layer):
         return (x - mean) * scale + beta, scale[None, :, None] * identity_jacobian(x)
 
     def get_config(self) -> dict[str, Any]:
+        """``{"name", "momentum", "epsilon"}``."""
         return {"name": self.name, "momentum": self.momentum, "epsilon": self.epsilon}

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import activations, initializers, regularizers
-from .._validation import check_int
+from .._validation import check_int, feature_width
 from .base import Layer, activation_jacobian, chain, register
 
 
@@ -34,6 +34,9 @@ class Dense(Layer):
             gradient the kernel's, inside the native training step.
         input_dim: input width, for the first layer of a model.
         name: layer name.
+        input_shape: ``(input_dim,)``, Keras' other way to give the input width
+            (``Dense(4, input_shape=(2,))``); it must agree with ``input_dim``
+            when both are given.
 
     Input shape:
         ``(batch, in_features)``.
@@ -55,6 +58,7 @@ class Dense(Layer):
         kernel_regularizer: Any = None,
         input_dim: int | None = None,
         name: str | None = None,
+        input_shape: tuple[int] | None = None,
     ) -> None:
         self.units = check_int(units, "units", minimum=1)
         self.activation = activations.get(activation)
@@ -66,11 +70,21 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         super().__init__(name=name)
         self.declared_input_dim = check_int(input_dim, "input_dim", minimum=1, allow_none=True)
+        if input_shape is not None:
+            width = feature_width(input_shape, "input_shape")
+            if input_dim is not None and width != self.declared_input_dim:
+                raise ValueError(
+                    f"input_shape={tuple(input_shape)!r} and input_dim={input_dim!r} disagree; "
+                    "give one of them"
+                )
+            self.declared_input_dim = width
 
     def compute_output_dim(self, input_dim: int) -> int:
+        """``units``, whatever the input width."""
         return self.units
 
     def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        """``[(input_dim, units), (units,)]``, without the bias when ``use_bias=False``."""
         shapes: list[tuple[int, ...]] = [(input_dim, self.units)]
         return [*shapes, (self.units,)] if self.use_bias else shapes
 
@@ -85,9 +99,11 @@ class Dense(Layer):
         return weights
 
     def all_weight_names(self) -> list[str]:
+        """``["kernel", "bias"]``, or ``["kernel"]`` without a bias."""
         return ["kernel", "bias"] if self.use_bias else ["kernel"]
 
     def native_spec(self) -> dict[str, Any]:
+        """``{"kind": "dense", "units", "act", "use_bias"}`` and the regularizer's fields."""
         spec = {
             "kind": "dense",
             "units": self.units,
@@ -99,9 +115,11 @@ class Dense(Layer):
         return spec
 
     def activation_name(self) -> str | None:
+        """The fused activation's name (``linear`` when none was given)."""
         return self.activation
 
     def has_kernel(self) -> bool:
+        """True: a Dense layer is a row of the gradient-flow statistics."""
         return True
 
     def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,9 +138,11 @@ class Dense(Layer):
 
     @property
     def bias(self) -> np.ndarray | None:
+        """The bias ``(units,)`` (a live view once compiled), or None without one."""
         return self._weights[1] if self.use_bias else None
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments (initializers serialized); ``from_config`` rebuilds it."""
         return {
             "name": self.name,
             "units": self.units,

@@ -30,10 +30,12 @@ class Dropout(Layer):
         super().__init__(name=name)
 
     def native_spec(self) -> dict[str, Any]:
+        """``{"kind": "dropout", "rate"}`` for the native executor."""
         return {"kind": "dropout", "rate": self.rate}
 
     @property
     def stochastic(self) -> bool:
+        """True when ``rate > 0``: training draws a mask per batch."""
         return self.rate > 0
 
     def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,4 +43,5 @@ class Dropout(Layer):
         return x, np.array(identity_jacobian(x))
 
     def get_config(self) -> dict[str, Any]:
+        """``{"name", "rate"}``."""
         return {"name": self.name, "rate": self.rate}

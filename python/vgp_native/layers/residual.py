@@ -62,15 +62,18 @@ class Residual(Layer):
 
     @property
     def has_projection(self) -> bool:
+        """Whether the skip path is a learned projection (the block changes the width)."""
         return bool(self._weights)
 
     def compute_output_dim(self, input_dim: int) -> int:
+        """The width after the inner layers."""
         width = input_dim
         for layer in self.layers:
             width = layer.compute_output_dim(width)
         return width
 
     def weight_shapes(self, input_dim: int) -> list[tuple[int, ...]]:
+        """The inner layers' weight shapes, then the projection's when widths differ."""
         shapes: list[tuple[int, ...]] = []
         width = input_dim
         for layer in self.layers:
@@ -81,6 +84,7 @@ class Residual(Layer):
         return shapes
 
     def build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+        """Build the inner layers, then the projection if needed; returns the output width."""
         width = int(input_dim)
         for layer in self.layers:
             width = layer.build(width, rng, dtype)
@@ -96,6 +100,7 @@ class Residual(Layer):
         return [np.ascontiguousarray(kernel, dtype=dtype), np.zeros(out, dtype=dtype)]
 
     def weight_slots(self) -> list[tuple[Layer, int]]:
+        """The inner layers' weights in order, then the projection's kernel and bias."""
         slots: list[tuple[Layer, int]] = []
         for layer in self.layers:
             slots.extend(layer.weight_slots())
@@ -103,9 +108,11 @@ class Residual(Layer):
         return slots
 
     def sublayers(self) -> list[Layer]:
+        """The inner layers, in order."""
         return list(self.layers)
 
     def activation_name(self) -> str | None:
+        """The activation applied after the sum (``linear`` when none)."""
         return self.activation
 
     def jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,9 +132,11 @@ class Residual(Layer):
         return y, chain(d, jac)
 
     def native_spec(self) -> dict[str, Any]:
+        """``{"kind": "residual", "act"}``; the inner layers follow it in the native plan."""
         return {"kind": "residual", "act": activations.code(self.activation)}
 
     def get_config(self) -> dict[str, Any]:
+        """``{"name", "layers" (serialized), "activation"}``."""
         return {
             "name": self.name,
             "layers": [serialize(layer) for layer in self.layers],
@@ -136,6 +145,7 @@ class Residual(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Residual:
+        """A new block from ``get_config()``'s output, inner layers deserialized."""
         config = dict(config)
         config["layers"] = [deserialize(c) for c in config["layers"]]
         return cls(**config)

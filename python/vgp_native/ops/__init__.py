@@ -17,6 +17,7 @@ are re-exported here.
 
 from __future__ import annotations
 
+from .._public import public_dir
 from .activation import activation_backward, activation_forward
 from .batchnorm import (
     batchnorm_backward,
@@ -83,3 +84,4 @@ __all__ = [
     "sparse_categorical_accuracy_sum",
     "sparse_categorical_crossentropy",
 ]
+__dir__ = public_dir(__name__, __all__)
