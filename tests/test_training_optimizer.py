@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import vgp_native as vn
+from conftest import native_threads
 from vgp_native.callbacks import GradientFlow
 from vgp_native.layers import BatchNormalization, Dense
 from vgp_native.models import Sequential
@@ -41,15 +42,11 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit(optimizer: str, threads: int, callbacks: list | None = None) -> list[np.ndarray]:
-    before = vn.get_num_threads()
-    try:
-        vn.set_num_threads(threads)
+    with native_threads(threads):
         x, y = _data()
         model = _model(optimizer)
         model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=callbacks)
         return model.get_weights()
-    finally:
-        vn.set_num_threads(before)
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
