@@ -45,6 +45,7 @@ Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, in
     row_work_ += 3 * p->size();
   }
   for (auto& l : layers_) row_work_ += l->out_features;
+  blocks_.assign(params_);
   inputs_.resize(layers_.size());
   outputs_.resize(layers_.size());
   stats_.rows = stat_rows;

@@ -142,6 +142,7 @@ class Network {
 
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<Param<T>*> params_;
+  ParamBlocks<T> blocks_;  // the parameters' values and gradients
   index_t in_features_ = 0, out_features_ = 0;
   index_t capacity_ = 0;
   std::vector<T> xbuf_, ybuf_, dout_;
