@@ -62,6 +62,7 @@ double row_sum(const T* p, index_t k) {
 
 struct SigmoidBce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = true;
   static constexpr double kForwardCost = 2 * kLibm + kRowSumCost;
   static constexpr double kBackwardCost = 3 + 2 * detail::kCostExp;
   template <typename T>
@@ -74,10 +75,11 @@ struct SigmoidBce {
     }
     return s / static_cast<double>(k);
   }
+  static double factor(double scale, index_t k) { return scale / static_cast<double>(k); }
   template <typename T>
-  static void grad(const T* z, const T* t, T* dz, index_t k, double scale) {
-    const double c = scale / static_cast<double>(k);
-    for (index_t j = 0; j < k; ++j) {
+  static void grad(const T* z, const T* t, T* dz, index_t n, double c) {
+    VGP_SIMD
+    for (index_t j = 0; j < n; ++j) {
       const double s = stable_sigmoid(static_cast<double>(z[j]));
       dz[j] = static_cast<T>(c * (s - static_cast<double>(t[j])));
     }
@@ -86,6 +88,7 @@ struct SigmoidBce {
 
 struct Bce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = true;
   static constexpr double kForwardCost = 2 * kLibm + kRowSumCost;
   static constexpr double kBackwardCost = 3 + 8;
   template <typename T>
@@ -98,10 +101,11 @@ struct Bce {
     }
     return s / static_cast<double>(k);
   }
+  static double factor(double scale, index_t k) { return scale / static_cast<double>(k); }
   template <typename T>
-  static void grad(const T* p, const T* t, T* dp, index_t k, double scale) {
-    const double c = scale / static_cast<double>(k);
-    for (index_t j = 0; j < k; ++j) {
+  static void grad(const T* p, const T* t, T* dp, index_t n, double c) {
+    VGP_SIMD
+    for (index_t j = 0; j < n; ++j) {
       const double q = p[j];
       const double tj = t[j];
       const double g = -c * (tj / q - (1.0 - tj) / (1.0 - q));
@@ -112,6 +116,7 @@ struct Bce {
 
 struct SoftmaxCce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = false;
   static constexpr double kForwardCost = kLibm + 2 * kRowSumCost;
   static constexpr double kBackwardCost = 2 * kLibm + 2 * kRowSumCost;
   template <typename T>
@@ -137,6 +142,7 @@ struct SoftmaxCce {
 
 struct SoftmaxSparseCce {
   static constexpr bool kSparse = true;
+  static constexpr bool kElementwise = false;
   static constexpr double kForwardCost = kLibm + kRowSumCost;
   static constexpr double kBackwardCost = 2 * kLibm + kRowSumCost;
   template <typename T>
@@ -186,6 +192,7 @@ void cce_grad(const T* p, T* dp, index_t k, double scale, const Weight& weight) 
 // about one per row for one-hot targets, is left out of the estimate.
 struct Cce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = false;
   static constexpr double kForwardCost = 2 * kRowSumCost;
   static constexpr double kBackwardCost = 3 * kRowSumCost;
   template <typename T>
@@ -200,6 +207,7 @@ struct Cce {
 
 struct SparseCce {
   static constexpr bool kSparse = true;
+  static constexpr bool kElementwise = false;
   static constexpr double kForwardCost = 2 * kRowSumCost;
   static constexpr double kBackwardCost = 3 * kRowSumCost;
   template <typename T>
@@ -216,6 +224,7 @@ struct SparseCce {
 
 struct Mse {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = true;
   static constexpr double kForwardCost = 2 + kRowSumCost;
   static constexpr double kBackwardCost = 3;
   template <typename T>
@@ -227,10 +236,11 @@ struct Mse {
     }
     return s / static_cast<double>(k);
   }
+  static double factor(double scale, index_t k) { return 2.0 * scale / static_cast<double>(k); }
   template <typename T>
-  static void grad(const T* y, const T* t, T* dy, index_t k, double scale) {
-    const double c = 2.0 * scale / static_cast<double>(k);
-    for (index_t j = 0; j < k; ++j) {
+  static void grad(const T* y, const T* t, T* dy, index_t n, double c) {
+    VGP_SIMD
+    for (index_t j = 0; j < n; ++j) {
       dy[j] = static_cast<T>(c * (static_cast<double>(y[j]) - static_cast<double>(t[j])));
     }
   }
@@ -262,13 +272,23 @@ double loss_sum(const T* a, const T* target, index_t batch, index_t k) {
   });
 }
 
+// An elementwise loss (kElementwise: each element's gradient reads that
+// element alone) runs one vectorized loop over the whole batch, whatever the
+// row length, with the factor c = factor(scale, k); the others row by row.
 template <typename Loss, typename T>
 void loss_grad(const T* a, const T* target, T* da, index_t batch, index_t k, double scale) {
   if (k <= 0) return;
   const double work = detail::work_ns<T>(batch * k, Loss::kBackwardCost);
-  detail::parallel_rows(batch, work, [=](index_t i) {
-    Loss::grad(a + i * k, target_row<Loss>(target, i, k), da + i * k, k, scale);
-  });
+  if constexpr (Loss::kElementwise) {
+    const double c = Loss::factor(scale, k);
+    detail::parallel_blocks(batch * k, work, [=](index_t begin, index_t end) {
+      Loss::grad(a + begin, target + begin, da + begin, end - begin, c);
+    });
+  } else {
+    detail::parallel_rows(batch, work, [=](index_t i) {
+      Loss::grad(a + i * k, target_row<Loss>(target, i, k), da + i * k, k, scale);
+    });
+  }
 }
 
 // Index of the first maximum of a row (numpy's argmax for finite rows).
