@@ -9,10 +9,11 @@ so that the ratio shows what threads cost or bring on each shape.
 Cases:
     tiny    the seed network (2-[10 sigmoid x8]-1 sigmoid) in float32, 200
             samples, batch 32, 100 epochs (bench/training.py's tiny case)
-    seed    the seed script: float64, make_moons(250, noise 0.05), 200 training
-            points, batch 32, 100 epochs
+    seed    the seed script: the same network at the default dtype, its float64
+            make_moons(250, noise 0.05) data, 200 training points, batch 32,
+            100 epochs
     deep56  56 Dense layers of width 32 with batch norm and relu, SGD with
-            momentum, 512 points, batch 32, 5 epochs
+            momentum, 512 points, batch 32, 5 epochs (the default dtype)
     medium  784-[256 relu x4]-10 softmax in float32, Adam, batch 128, 16 steps
 
 Usage:
@@ -42,8 +43,8 @@ from vgp_native.optimizers import SGD
 PAUSE_S = 0.2
 
 
-def _seed_network(dtype: str) -> Sequential:
-    model = Sequential(seed=0, dtype=dtype)
+def _seed_network(dtype: str | None = None) -> Sequential:
+    model = Sequential(seed=0) if dtype is None else Sequential(seed=0, dtype=dtype)
     model.add(Dense(10, "sigmoid", input_dim=2))
     for _ in range(7):
         model.add(Dense(10, "sigmoid"))
@@ -63,7 +64,7 @@ def _tiny() -> Callable[[], None]:
 def _seed() -> Callable[[], None]:
     x, y = make_moons(n_samples=250, noise=0.05, random_state=42)
     x, y = x[:200], y[:200]
-    model = _seed_network("float64")
+    model = _seed_network()
     return lambda: model.fit(x, y, epochs=100, batch_size=32, verbose=0)
 
 
