@@ -22,11 +22,17 @@ using index_t = std::int64_t;
 // Sums over the batch accumulate in double whatever T is (PyTorch acc_type).
 using acc_t = double;
 
-// Elements of elementwise work below which a loop stays on one thread: an
-// OpenMP fork/join costs about a microsecond, which is what ~32k simple
-// float operations take on one core.
-constexpr index_t kParMinElementwise = index_t{1} << 15;
-// Multiply-adds below which a GEMM stays on one thread.
+// Single-core work, in nanoseconds, below which a loop runs on one thread
+// (ops/parallel.h estimates a loop's work from the data it moves). Entering a
+// parallel region costs a fork and a join: about a microsecond while the
+// pool's threads still spin, tens of microseconds once they sleep (a futex
+// wake-up, slower in a virtual machine), and up to a scheduler time slice
+// (milliseconds) when another process holds a core the region needs, while
+// the threads that did start spin at the join. A region must carry work that
+// dwarfs a wake-up even on a quiet machine: 64 us, so that two threads save
+// 32 us; each further thread must bring 32 us more (threads_for).
+constexpr double kParMinNs = 64000.0;
+// Multiply-adds below which a GEMM stays on one thread (ops/gemm.cpp).
 constexpr index_t kParMinGemm = index_t{1} << 17;
 
 // Number of threads our parallel regions use. Starts at OpenMP's default
@@ -36,6 +42,21 @@ constexpr index_t kParMinGemm = index_t{1} << 17;
 int get_num_threads();
 void set_num_threads(int n);
 bool openmp_enabled();
+
+// The threshold in effect: kParMinNs unless set (tests set 0, which sends
+// every loop of more than one block through its threaded path).
+double parallel_min_ns();
+void set_parallel_min_ns(double ns);
+
+// Threads worth using for `work_ns` of single-core work: 1 below
+// parallel_min_ns(), otherwise one per half of it, at most the setting.
+int threads_for(double work_ns);
+
+// Parallel regions entered by the kernels' loop shapes and reductions (the
+// GEMM keeps its own split): a count for tests, which check that the step of a
+// small network enters none.
+void count_parallel_region();
+std::int64_t parallel_regions();
 
 // One value of an enum and the name Python knows it by. Each enum whose
 // integer codes cross into Python keeps a table of these beside its

@@ -4,6 +4,7 @@ helpers that run a computation at 1 and 2 threads."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -14,8 +15,8 @@ import vgp_native as vn
 DTYPES = (np.float32, np.float64)
 #: Relative tolerance of a kernel result against a float64 NumPy reference.
 TOL = {np.float32: 1e-5, np.float64: 1e-10}
-#: Elements above which elementwise kernels use threads (common.h kParMinElementwise).
-PAR_MIN = 1 << 15
+#: Elements per block and per reduction chunk of the kernels' flat loops (parallel.h kBlock).
+BLOCK = 4096
 
 
 @pytest.fixture
@@ -40,10 +41,26 @@ def restore_threads() -> Iterator[None]:
     vn.set_num_threads(before)
 
 
-def at_threads(n: int, fn: Callable[[], Any]) -> Any:
-    """fn() run with n native threads (the caller restores the setting)."""
+@contextmanager
+def native_threads(n: int) -> Iterator[None]:
+    """n native threads, and with more than one, every loop of more than one block
+    split among them: the kernels' work threshold (64 us of single-core work) is
+    set to 0, so that test-sized inputs take the threaded paths. Both are restored."""
+    threads, min_ns = vn.get_num_threads(), vn._core.get_parallel_min_ns()
     vn.set_num_threads(n)
-    return fn()
+    if n > 1:
+        vn._core.set_parallel_min_ns(0.0)
+    try:
+        yield
+    finally:
+        vn.set_num_threads(threads)
+        vn._core.set_parallel_min_ns(min_ns)
+
+
+def at_threads(n: int, fn: Callable[[], Any]) -> Any:
+    """fn() run with n native threads, every loop split when n > 1 (native_threads)."""
+    with native_threads(n):
+        return fn()
 
 
 def _flatten(result: Any) -> list[np.ndarray]:

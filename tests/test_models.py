@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-import vgp_native as vn
+from conftest import native_threads
 from vgp_native.callbacks import Callback, EarlyStopping, History, TerminateOnNaN
 from vgp_native.layers import Activation, BatchNormalization, Dense, Dropout, Residual
 from vgp_native.models import Sequential
@@ -310,14 +310,10 @@ def test_same_seed_gives_bitwise_identical_weights() -> None:
 
 
 def test_weights_do_not_depend_on_thread_count() -> None:
-    before = vn.get_num_threads()
-    try:
-        vn.set_num_threads(1)
+    with native_threads(1):
         one = _train_residual_bn(3)
-        vn.set_num_threads(2)
+    with native_threads(2):
         two = _train_residual_bn(3)
-    finally:
-        vn.set_num_threads(before)
     for a, b in zip(one, two, strict=True):
         np.testing.assert_array_equal(a, b)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import PAR_MIN
+from conftest import BLOCK
 from vgp_native import ops
 
 REL = 1e-6  # float64 statistics against NumPy, relative (sums in another order)
+MANY = 8 * BLOCK  # elements in several reduction chunks
 
 
 def numpy_buffer_stats(x):
@@ -60,7 +61,7 @@ def assert_stats(got, want):
             np.testing.assert_allclose(got[key], value, rtol=REL, atol=1e-300, err_msg=key)
 
 
-SIZES = [1, 7, 33, 257, PAR_MIN, PAR_MIN + 1, 100_003]
+SIZES = [1, 7, 33, 257, MANY, MANY + 1, 100_003]
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -71,7 +72,7 @@ def test_buffer_stats_match_numpy(n, dtype, rng) -> None:
     assert isinstance(got["nonfinite"], int)
 
 
-@pytest.mark.parametrize("n", [*SIZES, 3 * PAR_MIN + 5])
+@pytest.mark.parametrize("n", [*SIZES, 3 * MANY + 5])
 @pytest.mark.parametrize("bad", [None, np.nan, np.inf])
 def test_buffer_norm_is_buffer_stats_l2(n, bad, dtype, rng) -> None:
     x = rng.standard_normal(n).astype(dtype)
@@ -177,8 +178,8 @@ def test_dead_units_seen_on_late_or_as_nan(name) -> None:
 
 
 def test_buffer_stats_nonfinite_in_large_buffer(dtype, rng) -> None:
-    x = rng.standard_normal(3 * PAR_MIN + 5).astype(dtype)
-    x[[0, 100, PAR_MIN + 1]] = [np.inf, np.nan, -np.inf]
+    x = rng.standard_normal(3 * MANY + 5).astype(dtype)
+    x[[0, 100, MANY + 1]] = [np.inf, np.nan, -np.inf]
     assert_stats(ops.buffer_stats(x), numpy_buffer_stats(x))
 
 

@@ -4,9 +4,10 @@ the batch-callback paths, and with statistics recording and TerminateOnNaN
 switched on, for every layer kind (dropout, batch norm, residual blocks with
 and without a projection) and every optimizer, in both dtypes.
 
-The layers are wide enough (160 x 256 elements, 160 x 256 x 256 products)
-that the elementwise kernels, the reductions and the GEMMs really split the
-work between two threads.
+With two threads every loop of more than one block is split between them
+(``native_threads``: the kernels' work threshold set to 0), and the products
+(160 x 256 x 256) are large enough for the GEMM to split its tiles, so the
+elementwise kernels, the reductions and the GEMMs really share the work.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 
 import vgp_native as vn
+from conftest import native_threads
 from vgp_native.callbacks import Callback, GradientFlow, TerminateOnNaN
 from vgp_native.layers import Activation, BatchNormalization, Dense, Dropout, Residual
 from vgp_native.models import Sequential
@@ -68,17 +70,13 @@ class BatchHook(Callback):
 
 
 def _train(dtype: str, optimizer: str, threads: int, callbacks: list | None = None, seed: int = 7):
-    before = vn.get_num_threads()
-    try:
-        vn.set_num_threads(threads)
+    with native_threads(threads):
         x, y = _data()
         model = _model(dtype, optimizer, seed)
         history = model.fit(
             x, y, epochs=2, batch_size=160, verbose=0, validation_split=0.25, callbacks=callbacks
         )
         return model.get_weights(), history.history
-    finally:
-        vn.set_num_threads(before)
 
 
 def _digest(weights: list[np.ndarray]) -> str:

@@ -9,10 +9,13 @@ sizes.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 import vgp_native as vn
+from conftest import native_threads
 from vgp_native.callbacks import GradientFlow
 from vgp_native.layers import BatchNormalization, Dense
 from vgp_native.models import Sequential
@@ -41,15 +44,11 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fit(optimizer: str, threads: int, callbacks: list | None = None) -> list[np.ndarray]:
-    before = vn.get_num_threads()
-    try:
-        vn.set_num_threads(threads)
+    with native_threads(threads):
         x, y = _data()
         model = _model(optimizer)
         model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=callbacks)
         return model.get_weights()
-    finally:
-        vn.set_num_threads(before)
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
@@ -81,3 +80,18 @@ def test_recorded_step_norm_is_the_weight_change(threads: int, restore_threads: 
     got = flow.history.field("update_norm")[-1]
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert np.all(got > 0)
+
+
+def test_trainable_values_gradients_and_state_are_each_one_block() -> None:
+    # The layout that lets an unrecorded update run as one pass: the trainable
+    # tensors' values follow one another in memory, in Keras order, and so do
+    # their gradients; the moving statistics (not trainable) lie elsewhere.
+    x, y = _data()
+    model = _model("adam")
+    model.fit(x[:8], y[:8], epochs=1, verbose=0)
+    net = model.engine.net
+    trainable = [(v, g) for v, g in zip(net.params(), net.grads(), strict=True) if g is not None]
+    assert len(trainable) == 8 and len(net.params()) == 10
+    for (v0, g0), (v1, g1) in itertools.pairwise(trainable):
+        assert v1.ctypes.data == v0.ctypes.data + v0.nbytes
+        assert g1.ctypes.data == g0.ctypes.data + g0.nbytes

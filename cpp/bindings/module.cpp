@@ -22,6 +22,21 @@ PYBIND11_MODULE(_core, m) {
         vgp::set_num_threads(n);
       },
       py::arg("n"), "Set the number of threads the native kernels use.");
+  m.def("get_parallel_min_ns", &vgp::parallel_min_ns,
+        "Single-core work (ns) below which a native loop runs on one thread.");
+  m.def(
+      "set_parallel_min_ns",
+      [](double ns) {
+        if (!(ns >= 0.0)) {
+          throw std::invalid_argument("set_parallel_min_ns: expected ns >= 0, received " +
+                                      std::to_string(ns));
+        }
+        vgp::set_parallel_min_ns(ns);
+      },
+      py::arg("ns"),
+      "Set that threshold (0: every loop of more than one block uses threads; for tests).");
+  m.def("parallel_regions", &vgp::parallel_regions,
+        "Parallel regions the kernels' loops have entered so far (the GEMM's not counted).");
   vgp::bind::bind_ops_gemm(m);
   vgp::bind::bind_ops_core(m);
   vgp::bind::bind_ops_batchnorm(m);

@@ -33,7 +33,7 @@ py::tuple recorded_arrays(const StatsRecorder& st) {
 }
 
 template <typename T>
-py::array view_of(std::vector<T>& buf, const std::vector<index_t>& shape, py::handle owner) {
+py::array view_of(const Slice<T>& buf, const std::vector<index_t>& shape, py::handle owner) {
   std::vector<py::ssize_t> sh(shape.begin(), shape.end());
   return py::array_t<T>(sh, buf.data(), owner);
 }

@@ -42,7 +42,10 @@ Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, in
   penalty_.collect(params_);
   for (Param<T>* p : params_) {
     if (p->kernel_row >= stat_rows) throw std::invalid_argument("Network: kernel row out of range");
+    row_work_ += 3 * p->size();
   }
+  for (auto& l : layers_) row_work_ += l->out_features;
+  blocks_.assign(params_);
   inputs_.resize(layers_.size());
   outputs_.resize(layers_.size());
   stats_.rows = stat_rows;
@@ -76,6 +79,11 @@ void Network<T>::reserve(index_t batch) {
   dout_.resize(static_cast<std::size_t>(batch * out_features_));
   grads_.reserve(batch * max_width_);
   capacity_ = batch;
+}
+
+template <typename T>
+StopPoller* Network<T>::layer_poll(StopPoller* poll, index_t batch) const {
+  return batch * row_work_ >= kPollLayersWork ? poll : nullptr;
 }
 
 template <typename T>
@@ -149,11 +157,12 @@ StepResult Network<T>::evaluate(const T* x, const T* y, index_t n, index_t y_wid
   reserve(std::min(batch_size, n));
   Context<T> ctx;
   ctx.mode = mode;
-  ctx.poll = &poll;
+  ctx.poll = layer_poll(&poll, batch_size);
   StepResult total;
   try {
     for (index_t start = 0; start < n; start += batch_size) {
       const index_t count = std::min(batch_size, n - start);
+      if (!ctx.poll && poll()) throw Interrupted{};  // layers not polled: between batches
       forward(x + start * in_features_, count, ctx);
       loss_forward_backward(y + start * y_width, count, false, total);
     }
@@ -172,10 +181,11 @@ void Network<T>::predict(const T* x, index_t n, index_t batch_size, T* out, Mode
   if (stopped) *stopped = false;
   Context<T> ctx;
   ctx.mode = outside_training(mode);
-  ctx.poll = &poll;
+  ctx.poll = layer_poll(&poll, batch_size);
   try {
     for (index_t start = 0; start < n; start += batch_size) {
       const index_t count = std::min(batch_size, n - start);
+      if (!ctx.poll && poll()) throw Interrupted{};  // layers not polled: between batches
       const T* o = forward(x + start * in_features_, count, ctx);
       std::copy(o, o + count * out_features_, out + start * out_features_);
     }

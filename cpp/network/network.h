@@ -58,7 +58,8 @@ class Network {
 
   // One epoch: the batches perm[0:bs], perm[bs:2bs], ... (perm null: in
   // order), dropout seed seeds[i] for batch i (null: 0). `should_stop` is
-  // polled between batches and between layers (StopPoller); when it returns
+  // polled between batches, and between layers when a batch is large
+  // (layer_poll; StopPoller); when it returns
   // true the epoch ends, `stopped` is set, and the batch in progress, if any,
   // is abandoned before its update: the model holds the state after the last
   // completed batch. With `halt_on_nonfinite`, a batch whose loss,
@@ -121,6 +122,9 @@ class Network {
   void record_kernel_stats();
   void reserve(index_t batch);
   void check_target_width(index_t y_width) const;
+  // `poll` when a batch of `batch` rows is worth polling between its layers,
+  // else null (see row_work_).
+  StopPoller* layer_poll(StopPoller* poll, index_t batch) const;
 
   // -- train.cpp: training
   // One training step on the batch (xb, yb): passes, statistics, update (see train.cpp).
@@ -138,10 +142,20 @@ class Network {
 
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<Param<T>*> params_;
+  ParamBlocks<T> blocks_;  // the parameters' values and gradients
   index_t in_features_ = 0, out_features_ = 0;
   index_t capacity_ = 0;
   std::vector<T> xbuf_, ybuf_, dout_;
   index_t max_width_ = 0;  // widest input or output of any layer, nested ones included
+  // Work of one row through a training step, in multiply-adds: 3 per parameter
+  // (forward, and the two products of backward) and 1 per output of a
+  // top-level layer. Polling between layers reads a clock (20-40 ns) twice a
+  // layer, a tenth of a small network's step, so only batches of at least
+  // kPollLayersWork are polled between layers; smaller ones only between
+  // batches, which delays a stop by at most one step of well under a
+  // millisecond.
+  index_t row_work_ = 0;
+  static constexpr index_t kPollLayersWork = index_t{1} << 24;
   GradientBuffers<T> grads_;
   std::vector<const T*> inputs_;   // input of each top-level layer during the last forward
   std::vector<const T*> outputs_;  // output of each top-level layer during the last forward

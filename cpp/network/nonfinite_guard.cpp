@@ -10,7 +10,7 @@ namespace {
 // True when every element is finite: a sum of x * 0 is NaN iff some x is NaN
 // or infinite, and the loop vectorizes.
 template <typename T>
-bool all_finite(const std::vector<T>& v) {
+bool all_finite(const Slice<T>& v) {
   T sum = T(0);
   for (const T x : v) sum += x * T(0);
   return std::isfinite(sum);
@@ -53,7 +53,9 @@ std::uint64_t NonfiniteGuard<T>::weights_hash(const std::vector<Param<T>*>& para
 template <typename T>
 void NonfiniteGuard<T>::save(const std::vector<Param<T>*>& params) {
   if (backup_.size() != params.size()) backup_.resize(params.size());
-  for (std::size_t i = 0; i < params.size(); ++i) backup_[i] = params[i]->value;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    backup_[i].assign(params[i]->value.begin(), params[i]->value.end());
+  }
 }
 
 template <typename T>

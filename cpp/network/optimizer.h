@@ -16,7 +16,8 @@ template <typename T>
 class Optimizer {
  public:
   // Starts afresh with `spec` over the trainable parameters among `params`:
-  // their state zeroed (in each Param's slots), the step count back to 0.
+  // their state zeroed (each Param's slots view this optimizer's blocks), the
+  // step count back to 0.
   void reset(const OptimizerSpec& spec, const std::vector<Param<T>*>& params);
   // One step from the parameters' gradients, each clipped first when the
   // spec asks. With `stats`, the L2 norm of each kernel's step goes into its
@@ -34,6 +35,13 @@ class Optimizer {
   std::vector<ops::UpdateTensor<T>> tensors_;
   std::vector<Param<T>*> params_;
   std::vector<double> step_sq_;
+  // All of them as one tensor, when their values, gradients and state are
+  // each one contiguous range (ParamBlocks lays them out so): the update of
+  // an unrecorded step is then one pass, however many tensors there are.
+  ops::UpdateTensor<T> whole_;
+  bool contiguous_ = false;
+  // The state slots, one block each over the trainable parameters.
+  std::vector<T> slots_[3];
 };
 
 }  // namespace vgp

@@ -1,5 +1,6 @@
 #include "network/param.h"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -23,12 +24,36 @@ void init_param(Param<T>& p, const char* name, std::vector<index_t> shape, T fil
     }
     n *= d;
   }
-  p.value.assign(static_cast<std::size_t>(n), fill);
+  p.count = n;
+  p.fill = fill;
   p.trainable = trainable;
-  if (trainable) p.grad.assign(static_cast<std::size_t>(n), T(0));
+}
+
+template <typename T>
+void ParamBlocks<T>::assign(const std::vector<Param<T>*>& params) {
+  index_t trainable = 0, total = 0;
+  for (const Param<T>* p : params) {
+    if (total > std::numeric_limits<index_t>::max() - p->count) {
+      throw std::length_error("the network's weights have more elements than any memory can hold");
+    }
+    total += p->count;
+    if (p->trainable) trainable += p->count;
+  }
+  values_.assign(static_cast<std::size_t>(total), T(0));
+  grads_.assign(static_cast<std::size_t>(trainable), T(0));
+  index_t at = 0, frozen_at = trainable;
+  for (Param<T>* p : params) {
+    index_t& offset = p->trainable ? at : frozen_at;
+    p->value = Slice<T>(values_.data() + offset, p->count);
+    std::fill(p->value.begin(), p->value.end(), p->fill);
+    p->grad = p->trainable ? Slice<T>(grads_.data() + offset, p->count) : Slice<T>();
+    offset += p->count;
+  }
 }
 
 template void init_param<float>(Param<float>&, const char*, std::vector<index_t>, float, bool);
 template void init_param<double>(Param<double>&, const char*, std::vector<index_t>, double, bool);
+template class ParamBlocks<float>;
+template class ParamBlocks<double>;
 
 }  // namespace vgp

@@ -43,7 +43,7 @@ StepResult Network<T>::train_passes(const T* xb, const T* yb, index_t batch, std
   ctx.mode = Mode::train;
   ctx.seed = seed;
   ctx.stats = measure ? &stats_ : nullptr;
-  ctx.poll = poll;
+  ctx.poll = layer_poll(poll, batch);
   if (measure) stats_.begin_batch();
   return forward_backward(xb, yb, batch, ctx);
 }

@@ -20,16 +20,37 @@ namespace {
 
 constexpr index_t kLanes = 8;
 
-// Work of one element in simple operations, for the threading threshold: an
-// exp-based function costs about ten, GELU (erf and exp in double) about forty.
-constexpr index_t cost_of(Act act) {
+// Arithmetic of one element's forward beyond its loads and stores, in streams
+// (parallel.h): one exp-based function for most; softplus adds a log1p; GELU
+// takes erf and exp in double (measured about 2-4 ns an element on Zen 4).
+constexpr double compute_cost(Act act) {
   switch (act) {
     case Act::linear:
     case Act::relu:
-    case Act::leaky_relu: return 1;
-    case Act::gelu: return 40;
-    default: return 10;
+    case Act::leaky_relu: return 0.0;
+    case Act::softplus: return 2 * detail::kCostExp;
+    case Act::gelu: return 10 * detail::kCostExp;
+    default: return detail::kCostExp;
   }
+}
+
+// Forward reads x and writes y; softmax also sums each row in double and
+// scales it.
+template <typename T>
+double forward_work(index_t n, Act act) {
+  const double streams = act == Act::softmax ? 3 + detail::kCostExp + detail::kCostDouble
+                                             : 2 + compute_cost(act);
+  return detail::work_ns<T>(n, streams);
+}
+
+// Backward reads x or y (both for a few) and dy, writes dx; it is arithmetic
+// on y except where it recomputes a sigmoid (softplus, swish) or erf (gelu);
+// softmax takes a dot product in double per row first.
+template <typename T>
+double backward_work(index_t n, Act act) {
+  if (act == Act::softmax) return detail::work_ns<T>(n, 5 + detail::kCostDouble);
+  const bool recomputes = act == Act::gelu || act == Act::softplus || act == Act::swish;
+  return detail::work_ns<T>(n, 4 + (recomputes ? compute_cost(act) : 0.0));
 }
 
 template <typename T, typename Op>
@@ -87,15 +108,15 @@ VGP_MULTIVERSION void softmax_backward_row(const T* y, const T* dy, T* dx, index
 template <typename T>
 void activation_forward(const T* x, T* y, index_t batch, index_t features, Act act) {
   if (batch <= 0 || features <= 0) return;
+  const double work = forward_work<T>(batch * features, act);
   if (act == Act::softmax) {
-    detail::parallel_rows(
-        batch, features,
-        [=](index_t i) { softmax_row(x + i * features, y + i * features, features); },
-        cost_of(act));
+    detail::parallel_rows(batch, work, [=](index_t i) {
+      softmax_row(x + i * features, y + i * features, features);
+    });
     return;
   }
   dispatch_elementwise(act, [&](auto op) {
-    detail::parallel_row_spans(batch, features, cost_of(act), [=](index_t begin, index_t end) {
+    detail::parallel_row_spans(batch, features, work, [=](index_t begin, index_t end) {
       forward_span<T, decltype(op)>(x + begin, y + begin, end - begin);
     });
   });
@@ -105,20 +126,16 @@ template <typename T>
 void activation_backward(const T* x, const T* y, const T* dy, T* dx, index_t batch,
                          index_t features, Act act) {
   if (batch <= 0 || features <= 0) return;
+  const double work = backward_work<T>(batch * features, act);
   if (act == Act::softmax) {
-    detail::parallel_rows(batch, features, [=](index_t i) {
+    detail::parallel_rows(batch, work, [=](index_t i) {
       const index_t o = i * features;
       softmax_backward_row(y + o, dy + o, dx + o, features);
     });
     return;
   }
   dispatch_elementwise(act, [&](auto op) {
-    // Backward is mostly arithmetic on y, except where it recomputes a sigmoid
-    // (softplus, swish) or erf (gelu).
-    const index_t cost = act == Act::gelu || act == Act::softplus || act == Act::swish
-                             ? cost_of(act)
-                             : 1;
-    detail::parallel_row_spans(batch, features, cost, [=](index_t begin, index_t end) {
+    detail::parallel_row_spans(batch, features, work, [=](index_t begin, index_t end) {
       backward_span<T, decltype(op)>(x + begin, y + begin, dy + begin, dx + begin, end - begin);
     });
   });

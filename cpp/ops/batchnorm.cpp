@@ -157,7 +157,9 @@ void batchnorm_forward_train(const T* x, const T* gamma, const T* beta, T* y, T*
                              T* save_invstd, T* moving_mean, T* moving_variance, index_t batch,
                              index_t features, double eps, double momentum) {
   if (batch <= 0 || features <= 0) return;
-  detail::parallel_columns(batch, features, [=](index_t j0, index_t j1) {
+  // Reads x three times (mean, deviations, output) and writes y; two sums in double.
+  const double work = detail::work_ns<T>(batch * features, 4 + 2 * detail::kCostDouble);
+  detail::parallel_columns(features, work, [=](index_t j0, index_t j1) {
     train_chunk(x, gamma, beta, y, save_mean, save_invstd, moving_mean, moving_variance, batch,
                 features, j0, j1 - j0, eps, momentum);
   });
@@ -168,7 +170,8 @@ void batchnorm_forward_infer(const T* x, const T* gamma, const T* beta, const T*
                              const T* moving_variance, T* y, index_t batch, index_t features,
                              double eps) {
   if (batch <= 0 || features <= 0) return;
-  detail::parallel_columns(batch, features, [=](index_t j0, index_t j1) {
+  detail::parallel_columns(features, detail::work_ns<T>(batch * features, 2),
+                           [=](index_t j0, index_t j1) {
     infer_chunk(x, gamma, moving_mean + j0, beta + j0, moving_variance, y, batch, features, j0,
                 j1 - j0, eps);
   });
@@ -179,7 +182,9 @@ void batchnorm_backward(const T* x, const T* dy, const T* gamma, const T* save_m
                         const T* save_invstd, T* dx, T* dgamma, T* dbeta, index_t batch,
                         index_t features) {
   if (features <= 0) return;
-  detail::parallel_columns(batch, features, [=](index_t j0, index_t j1) {
+  // Reads x and dy for the two sums in double, again for dx, and writes dx.
+  const double work = detail::work_ns<T>(batch * features, 5 + 2 * detail::kCostDouble);
+  detail::parallel_columns(features, work, [=](index_t j0, index_t j1) {
     backward_chunk(x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, batch, features, j0,
                    j1 - j0);
   });
@@ -190,7 +195,8 @@ void batchnorm_backward_infer(const T* dy, const T* gamma, const T* moving_varia
                               index_t batch, index_t features, double eps) {
   if (batch <= 0 || features <= 0) return;
   static constexpr T kZero[kColumnChunk] = {};
-  detail::parallel_columns(batch, features, [=](index_t j0, index_t j1) {
+  detail::parallel_columns(features, detail::work_ns<T>(batch * features, 2),
+                           [=](index_t j0, index_t j1) {
     infer_chunk(dy, gamma, kZero, kZero, moving_variance, dx, batch, features, j0, j1 - j0, eps);
   });
 }

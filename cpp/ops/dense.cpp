@@ -89,7 +89,9 @@ VGP_MULTIVERSION void column_sums_chunk(const T* dz, T* db, index_t batch, index
 
 template <typename T>
 void column_sums(const T* dz, T* db, index_t batch, index_t features) {
-  detail::parallel_columns(batch, features, [=](index_t j0, index_t j1) {
+  // Reads dz once, summing each value in double.
+  const double work = detail::work_ns<T>(batch * features, 1 + detail::kCostDouble);
+  detail::parallel_columns(features, work, [=](index_t j0, index_t j1) {
     column_sums_chunk(dz, db, batch, features, j0, j1 - j0);
   });
 }

@@ -6,6 +6,11 @@
 // (bitwise the same for any thread count), the backward writes gradient rows
 // in parallel. Sparse losses read one label per row instead of a target row.
 //
+// Threads: each loss states the single-core cost of an element of its forward
+// and backward in streams (parallel.h's work estimates): a scalar libm call in
+// double (exp, log, log1p) is kCostLibm, a sum in double along a row, one
+// dependent addition per element, about 16 (a nanosecond).
+//
 // Stability: logits enter only through max(z, 0) + log1p(e^-|z|) (sigmoid) or
 // through z - max_j z_j (softmax), so logits of 1e4 give exact, finite values.
 // Probabilities are clipped to [1e-7, 1 - 1e-7] rounded to T, as Keras clips
@@ -44,6 +49,10 @@ double row_logsumexp(const T* z, index_t k, double m) {
   return m + std::log(s);
 }
 
+// A row's sum in double: one dependent addition per element.
+constexpr double kRowSumCost = 16.0;
+constexpr double kLibm = detail::kCostLibm;
+
 template <typename T>
 double row_sum(const T* p, index_t k) {
   double s = 0.0;
@@ -53,6 +62,9 @@ double row_sum(const T* p, index_t k) {
 
 struct SigmoidBce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = true;
+  static constexpr double kForwardCost = 2 * kLibm + kRowSumCost;
+  static constexpr double kBackwardCost = 3 + 2 * detail::kCostExp;
   template <typename T>
   static double row(const T* z, const T* t, index_t k) {
     double s = 0.0;
@@ -63,10 +75,11 @@ struct SigmoidBce {
     }
     return s / static_cast<double>(k);
   }
+  static double factor(double scale, index_t k) { return scale / static_cast<double>(k); }
   template <typename T>
-  static void grad(const T* z, const T* t, T* dz, index_t k, double scale) {
-    const double c = scale / static_cast<double>(k);
-    for (index_t j = 0; j < k; ++j) {
+  static void grad(const T* z, const T* t, T* dz, index_t n, double c) {
+    VGP_SIMD
+    for (index_t j = 0; j < n; ++j) {
       const double s = stable_sigmoid(static_cast<double>(z[j]));
       dz[j] = static_cast<T>(c * (s - static_cast<double>(t[j])));
     }
@@ -75,6 +88,9 @@ struct SigmoidBce {
 
 struct Bce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = true;
+  static constexpr double kForwardCost = 2 * kLibm + kRowSumCost;
+  static constexpr double kBackwardCost = 3 + 8;
   template <typename T>
   static double row(const T* p, const T* t, index_t k) {
     double s = 0.0;
@@ -85,10 +101,11 @@ struct Bce {
     }
     return s / static_cast<double>(k);
   }
+  static double factor(double scale, index_t k) { return scale / static_cast<double>(k); }
   template <typename T>
-  static void grad(const T* p, const T* t, T* dp, index_t k, double scale) {
-    const double c = scale / static_cast<double>(k);
-    for (index_t j = 0; j < k; ++j) {
+  static void grad(const T* p, const T* t, T* dp, index_t n, double c) {
+    VGP_SIMD
+    for (index_t j = 0; j < n; ++j) {
       const double q = p[j];
       const double tj = t[j];
       const double g = -c * (tj / q - (1.0 - tj) / (1.0 - q));
@@ -99,6 +116,9 @@ struct Bce {
 
 struct SoftmaxCce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = false;
+  static constexpr double kForwardCost = kLibm + 2 * kRowSumCost;
+  static constexpr double kBackwardCost = 2 * kLibm + 2 * kRowSumCost;
   template <typename T>
   static double row(const T* z, const T* t, index_t k) {
     const double lse = row_logsumexp(z, k, row_max(z, k));
@@ -122,6 +142,9 @@ struct SoftmaxCce {
 
 struct SoftmaxSparseCce {
   static constexpr bool kSparse = true;
+  static constexpr bool kElementwise = false;
+  static constexpr double kForwardCost = kLibm + kRowSumCost;
+  static constexpr double kBackwardCost = 2 * kLibm + kRowSumCost;
   template <typename T>
   static double row(const T* z, const T* label, index_t k) {
     const double z_label = static_cast<double>(z[static_cast<index_t>(*label)]);
@@ -165,8 +188,13 @@ void cce_grad(const T* p, T* dp, index_t k, double scale, const Weight& weight) 
   for (index_t j = 0; j < k; ++j) dp[j] = static_cast<T>(scale * (g(j) - gq) / s);
 }
 
+// Per element a division and the row sums; a log for each nonzero target,
+// about one per row for one-hot targets, is left out of the estimate.
 struct Cce {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = false;
+  static constexpr double kForwardCost = 2 * kRowSumCost;
+  static constexpr double kBackwardCost = 3 * kRowSumCost;
   template <typename T>
   static double row(const T* p, const T* t, index_t k) {
     return cce_row(p, k, [t](index_t j) { return static_cast<double>(t[j]); });
@@ -179,6 +207,9 @@ struct Cce {
 
 struct SparseCce {
   static constexpr bool kSparse = true;
+  static constexpr bool kElementwise = false;
+  static constexpr double kForwardCost = 2 * kRowSumCost;
+  static constexpr double kBackwardCost = 3 * kRowSumCost;
   template <typename T>
   static double row(const T* p, const T* label, index_t k) {
     const index_t c = static_cast<index_t>(*label);
@@ -193,6 +224,9 @@ struct SparseCce {
 
 struct Mse {
   static constexpr bool kSparse = false;
+  static constexpr bool kElementwise = true;
+  static constexpr double kForwardCost = 2 + kRowSumCost;
+  static constexpr double kBackwardCost = 3;
   template <typename T>
   static double row(const T* y, const T* t, index_t k) {
     double s = 0.0;
@@ -202,10 +236,11 @@ struct Mse {
     }
     return s / static_cast<double>(k);
   }
+  static double factor(double scale, index_t k) { return 2.0 * scale / static_cast<double>(k); }
   template <typename T>
-  static void grad(const T* y, const T* t, T* dy, index_t k, double scale) {
-    const double c = 2.0 * scale / static_cast<double>(k);
-    for (index_t j = 0; j < k; ++j) {
+  static void grad(const T* y, const T* t, T* dy, index_t n, double c) {
+    VGP_SIMD
+    for (index_t j = 0; j < n; ++j) {
       dy[j] = static_cast<T>(c * (static_cast<double>(y[j]) - static_cast<double>(t[j])));
     }
   }
@@ -217,11 +252,12 @@ const T* target_row(const T* target, index_t i, index_t k) {
   return Loss::kSparse ? target + i : target + i * k;
 }
 
-// Sum over rows of f(i) (a double), in the fixed chunk order.
-template <typename F>
-double sum_rows(index_t batch, index_t k, const F& f) {
+// Sum over rows of f(i) (a double), in the fixed chunk order; each of the
+// batch * k elements costs `cost` streams of T.
+template <typename T, typename F>
+double sum_rows(index_t batch, index_t k, double cost, const F& f) {
   if (batch <= 0 || k <= 0) return 0.0;
-  return detail::ordered_sum(batch, detail::rows_per_chunk(k), batch * k,
+  return detail::ordered_sum(batch, detail::rows_per_chunk(k), detail::work_ns<T>(batch * k, cost),
                              [&](index_t r0, index_t r1) {
                                double s = 0.0;
                                for (index_t i = r0; i < r1; ++i) s += f(i);
@@ -231,17 +267,28 @@ double sum_rows(index_t batch, index_t k, const F& f) {
 
 template <typename Loss, typename T>
 double loss_sum(const T* a, const T* target, index_t batch, index_t k) {
-  return sum_rows(batch, k, [=](index_t i) {
+  return sum_rows<T>(batch, k, Loss::kForwardCost, [=](index_t i) {
     return Loss::row(a + i * k, target_row<Loss>(target, i, k), k);
   });
 }
 
+// An elementwise loss (kElementwise: each element's gradient reads that
+// element alone) runs one vectorized loop over the whole batch, whatever the
+// row length, with the factor c = factor(scale, k); the others row by row.
 template <typename Loss, typename T>
 void loss_grad(const T* a, const T* target, T* da, index_t batch, index_t k, double scale) {
   if (k <= 0) return;
-  detail::parallel_rows(batch, k, [=](index_t i) {
-    Loss::grad(a + i * k, target_row<Loss>(target, i, k), da + i * k, k, scale);
-  });
+  const double work = detail::work_ns<T>(batch * k, Loss::kBackwardCost);
+  if constexpr (Loss::kElementwise) {
+    const double c = Loss::factor(scale, k);
+    detail::parallel_blocks(batch * k, work, [=](index_t begin, index_t end) {
+      Loss::grad(a + begin, target + begin, da + begin, end - begin, c);
+    });
+  } else {
+    detail::parallel_rows(batch, work, [=](index_t i) {
+      Loss::grad(a + i * k, target_row<Loss>(target, i, k), da + i * k, k, scale);
+    });
+  }
 }
 
 // Index of the first maximum of a row (numpy's argmax for finite rows).
@@ -276,7 +323,7 @@ VGP_LOSS_PAIR(mse, Mse)
 
 template <typename T>
 double binary_accuracy_sum(const T* prob, const T* target, index_t batch, index_t features) {
-  return sum_rows(batch, features, [=](index_t i) {
+  return sum_rows<T>(batch, features, kRowSumCost, [=](index_t i) {
     const T* p = prob + i * features;
     const T* t = target + i * features;
     index_t hits = 0;
@@ -287,7 +334,7 @@ double binary_accuracy_sum(const T* prob, const T* target, index_t batch, index_
 
 template <typename T>
 double categorical_accuracy_sum(const T* prob, const T* target, index_t batch, index_t classes) {
-  return sum_rows(batch, classes, [=](index_t i) {
+  return sum_rows<T>(batch, classes, 4, [=](index_t i) {
     return row_argmax(prob + i * classes, classes) == row_argmax(target + i * classes, classes)
                ? 1.0
                : 0.0;
@@ -297,7 +344,7 @@ double categorical_accuracy_sum(const T* prob, const T* target, index_t batch, i
 template <typename T>
 double sparse_categorical_accuracy_sum(const T* prob, const T* labels, index_t batch,
                                        index_t classes) {
-  return sum_rows(batch, classes, [=](index_t i) {
+  return sum_rows<T>(batch, classes, 2, [=](index_t i) {
     return row_argmax(prob + i * classes, classes) == static_cast<index_t>(labels[i]) ? 1.0 : 0.0;
   });
 }

@@ -140,15 +140,28 @@ void for_range(const UpdateTensor<T>* ts, index_t count, index_t lo, index_t hi,
 // range) and partial sums live on the stack, as the kernels never allocate.
 constexpr index_t kGroup = 256;
 
+// Values an update reads or writes per element besides w (read and written)
+// and g (read): its state slots, each read and written. A square root and a
+// division cost about two more (parallel.h's work estimates).
+constexpr double kSqrtDivCost = 2.0;
+constexpr double update_streams(int slots, bool sqrt_div) {
+  return 3.0 + 2.0 * slots + (sqrt_div ? kSqrtDivCost : 0.0);
+}
+// Measuring the step norm copies each old weight and sums a square in double.
+constexpr double kStepNormStreams = 3.0 + detail::kCostDouble;
+
+// op(tensor, begin, end) over every element of the tensors, each element
+// moving `streams` values (update_streams).
 template <typename T, typename Op>
-void run_update(const Op& op, const UpdateTensor<T>* ts, index_t count, double* step_sq) {
+void run_update(const Op& op, double streams, const UpdateTensor<T>* ts, index_t count,
+                double* step_sq) {
   index_t total = 0;
   for (index_t i = 0; i < count; ++i) total += ts[i].n;
-  const bool threads = detail::worth_threads(total);
   if (step_sq == nullptr) {
     const index_t blocks = (total + kBlock - 1) / kBlock;
-    const index_t parts = threads ? std::min<index_t>(get_num_threads(), blocks) : 1;
-    detail::for_each_index(parts, parts > 1, [&](index_t p) {
+    const int threads = threads_for(detail::work_ns<T>(total, streams));
+    const index_t parts = std::min<index_t>(threads, blocks);
+    detail::for_each_index(parts, static_cast<int>(parts), [&](index_t p) {
       const index_t lo = std::min(total, blocks * p / parts * kBlock);
       const index_t hi = std::min(total, blocks * (p + 1) / parts * kBlock);
       for_range(ts, count, lo, hi, op);
@@ -161,7 +174,11 @@ void run_update(const Op& op, const UpdateTensor<T>* ts, index_t count, double* 
   Ref refs[kGroup];
   double parts[kGroup];
   index_t used = 0;
+  const double per_element = detail::work_ns<T>(1, streams + kStepNormStreams);
   const auto flush = [&] {
+    index_t elements = 0;
+    for (index_t j = 0; j < used; ++j) elements += refs[j].end - refs[j].begin;
+    const int threads = threads_for(per_element * static_cast<double>(elements));
     detail::for_each_index(used, threads, [&](index_t j) {
       const Ref& r = refs[j];
       const UpdateTensor<T>& t = ts[r.tensor];
@@ -212,7 +229,7 @@ void sgd_update_many(const UpdateTensor<T>* tensors, index_t count, double lr, d
         sgd_span(t.w + b, t.g + b, with_velocity ? at(t.slot1, b) : nullptr, e - b, lr_t, mom,
                  nesterov);
       },
-      tensors, count, step_sq);
+      update_streams(with_velocity ? 1 : 0, false), tensors, count, step_sq);
 }
 
 template <typename T>
@@ -229,7 +246,7 @@ void adam_update_many(const UpdateTensor<T>* tensors, index_t count, double lr, 
         adam_span(u.w + b, u.g + b, u.slot1 + b, u.slot2 + b, e - b, alpha, one_minus_b1,
                   one_minus_b2, eps);
       },
-      tensors, count, step_sq);
+      update_streams(2, true), tensors, count, step_sq);
 }
 
 template <typename T>
@@ -263,7 +280,8 @@ void rmsprop_update_many(const UpdateTensor<T>* tensors, index_t count, double l
                                         eps);
         }
       },
-      tensors, count, step_sq);
+      update_streams(1 + (centered ? 1 : 0) + (use_momentum ? 1 : 0), true), tensors, count,
+      step_sq);
 }
 
 template <typename T>
@@ -294,7 +312,8 @@ double rmsprop_update(T* w, const T* g, T* v, T* mom, T* avg, index_t n, double 
 // A gradient already within the norm is left bit for bit unchanged.
 template <typename T>
 void clip_by_norm(T* g, index_t n, double clipnorm) {
-  const double sumsq = detail::ordered_sum(n, detail::kBlock, n, [=](index_t begin, index_t end) {
+  const double sum_work = detail::work_ns<T>(n, 1 + detail::kCostDouble);
+  const double sumsq = detail::ordered_sum(n, kBlock, sum_work, [=](index_t begin, index_t end) {
     double s = 0.0;
     for (index_t k = begin; k < end; ++k) {
       const double v = static_cast<double>(g[k]);
@@ -305,7 +324,7 @@ void clip_by_norm(T* g, index_t n, double clipnorm) {
   const double norm = std::sqrt(sumsq);
   if (norm <= clipnorm) return;
   const T factor = static_cast<T>(clipnorm / norm);  // NaN when the norm is NaN
-  detail::parallel_blocks(n, [=](index_t begin, index_t end) {
+  detail::parallel_blocks(n, detail::work_ns<T>(n, 2), [=](index_t begin, index_t end) {
     VGP_SIMD
     for (index_t k = begin; k < end; ++k) g[k] *= factor;
   });
@@ -315,7 +334,7 @@ template <typename T>
 void clip_by_value(T* g, index_t n, double clipvalue) {
   const T hi = static_cast<T>(clipvalue);
   const T lo = -hi;
-  detail::parallel_blocks(n, [=](index_t begin, index_t end) {
+  detail::parallel_blocks(n, detail::work_ns<T>(n, 2), [=](index_t begin, index_t end) {
     // NaN stays NaN: both comparisons are false.
     for (index_t k = begin; k < end; ++k) g[k] = g[k] < lo ? lo : (g[k] > hi ? hi : g[k]);
   });
@@ -324,7 +343,8 @@ void clip_by_value(T* g, index_t n, double clipvalue) {
 template <typename T>
 void l2_penalty_backward(const T* w, T* g, index_t n, double coef) {
   const T c = static_cast<T>(coef);
-  detail::parallel_blocks(n, [=](index_t begin, index_t end) {
+  // Reads w and g, writes g.
+  detail::parallel_blocks(n, detail::work_ns<T>(n, 3), [=](index_t begin, index_t end) {
     VGP_SIMD
     for (index_t k = begin; k < end; ++k) g[k] += c * w[k];
   });

@@ -11,9 +11,26 @@
 //                        chunks (the chunk size never depends on the thread
 //                        count) combined serially in chunk order.
 //
-// Each one runs on one thread when the work (elements, times a per-element
-// cost where given) is at most kParMinElementwise. The callables run inside
+// Each takes the loop's work as an estimate of its single-core time (work_ns
+// below) and runs on one thread when that is under parallel_min_ns() (common.h:
+// 64 us, many times what waking a thread costs). The callables run inside
 // parallel regions, so they must not throw, allocate or touch Python.
+//
+// Work estimates. Elementwise kernels are bound by the data they move, so a
+// loop's time is estimated from it: `elements` values of T, each touching
+// `streams` values read or written, at kBytesPerNs. That rate is what one core
+// streams from its L1 and L2, where a training step's buffers live (16-32
+// bytes a cycle at 2-4 GHz); data from L3 or memory moves 2-4 times slower, so
+// the estimate errs on the short side and a region is entered only when it
+// surely pays. Arithmetic that is not hidden behind the loads and stores
+// counts as extra streams: kCostExp for each exp- or log-based function of
+// vecmath.h (about 25 vector instructions per vector of results), kCostDouble
+// for each value summed or transformed in double, kCostLibm for a scalar libm
+// call in double (10-20 ns). Measured on Zen 4 (one core, 64k-1M floats),
+// relu forward (2 streams, estimate 0.125 ns an element) takes 0.09 ns,
+// sigmoid forward (2 + kCostExp) 0.35 ns against 0.375, Adam (9) 0.5-0.7 ns
+// against 0.56, batch-norm forward (4 + 2 kCostDouble) 0.31-0.39 ns against
+// 0.375.
 #pragma once
 
 #include <algorithm>
@@ -47,18 +64,29 @@ constexpr index_t kColumnChunk = 128;
 // stack (the kernels never allocate); groups run one after another.
 constexpr index_t kChunksPerGroup = 64;
 
-inline bool worth_threads(index_t work) { return work > kParMinElementwise; }
+// Work estimate constants (see the top of the file), in streams of one value.
+constexpr double kBytesPerNs = 64.0;
+constexpr double kCostExp = 4.0;
+constexpr double kCostDouble = 1.0;
+constexpr double kCostLibm = 256.0;
 
-// f(i) for i in [0, n), split statically among the threads when `threads`
-// holds and more than one thread is set. Otherwise the loop runs inline,
-// without entering an OpenMP construct at all: even a one-thread parallel
-// region allocates a team and signals a futex, which costs more than the
-// whole loop on the small buffers of a small network.
+// Single-core nanoseconds to move `streams` values of T for each of `elements`.
+template <typename T>
+constexpr double work_ns(index_t elements, double streams) {
+  return static_cast<double>(elements) * streams * static_cast<double>(sizeof(T)) / kBytesPerNs;
+}
+
+// f(i) for i in [0, n), split statically among `threads` threads (at most n)
+// when that is more than one. Otherwise the loop runs inline, without
+// entering an OpenMP construct at all: even a one-thread parallel region
+// allocates a team and signals a futex, which costs more than the whole loop
+// on the small buffers of a small network.
 template <typename F>
-inline void for_each_index(index_t n, [[maybe_unused]] bool threads, const F& f) {
+inline void for_each_index(index_t n, [[maybe_unused]] int threads, const F& f) {
 #ifdef _OPENMP
-  const int nt = ::vgp::get_num_threads();
-  if (threads && nt > 1 && n > 1) {
+  const int nt = static_cast<int>(std::min<index_t>(threads, n));
+  if (nt > 1) {
+    count_parallel_region();
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (index_t i = 0; i < n; ++i) f(i);
     return;
@@ -67,48 +95,47 @@ inline void for_each_index(index_t n, [[maybe_unused]] bool threads, const F& f)
   for (index_t i = 0; i < n; ++i) f(i);
 }
 
-// f(i) for every row i of a (rows, row_len) buffer.
+// f(i) for every row i of `rows` rows.
 template <typename F>
-inline void parallel_rows(index_t rows, index_t row_len, const F& f, index_t cost = 1) {
-  for_each_index(rows, worth_threads(rows * row_len * cost), f);
+inline void parallel_rows(index_t rows, double work_ns, const F& f) {
+  for_each_index(rows, threads_for(work_ns), f);
 }
 
 // f(begin, end) over the elements of whole rows of a (rows, row_len) buffer:
 // rows are split among threads in blocks of about kBlock elements, and each
 // block is one contiguous span, so short rows still give long vector loops.
-// `cost` is the work of one element in simple operations (an exp is ~10), so
-// transcendental functions use threads on smaller buffers than a copy does.
 template <typename F>
-inline void parallel_row_spans(index_t rows, index_t row_len, index_t cost, const F& f) {
+inline void parallel_row_spans(index_t rows, index_t row_len, double work_ns, const F& f) {
   const index_t per_block = std::max<index_t>(1, kBlock / std::max<index_t>(1, row_len));
   const index_t nblocks = (rows + per_block - 1) / per_block;
-  for_each_index(nblocks, worth_threads(rows * row_len * cost), [&](index_t b) {
+  for_each_index(nblocks, threads_for(work_ns), [&](index_t b) {
     f(b * per_block * row_len, std::min(rows, (b + 1) * per_block) * row_len);
   });
 }
 
 // f(begin, end) over fixed blocks of [0, n).
 template <typename F>
-inline void parallel_blocks(index_t n, const F& f) {
+inline void parallel_blocks(index_t n, double work_ns, const F& f) {
   const index_t nblocks = (n + kBlock - 1) / kBlock;
-  for_each_index(nblocks, worth_threads(n),
+  for_each_index(nblocks, threads_for(work_ns),
                  [&](index_t b) { f(b * kBlock, std::min(n, (b + 1) * kBlock)); });
 }
 
 // f(j0, j1) for chunks of at most kColumnChunk columns of a (rows, cols) buffer.
 template <typename F>
-inline void parallel_columns(index_t rows, index_t cols, const F& f) {
+inline void parallel_columns(index_t cols, double work_ns, const F& f) {
   const index_t nchunks = (cols + kColumnChunk - 1) / kColumnChunk;
-  for_each_index(nchunks, worth_threads(rows * cols), [&](index_t c) {
+  for_each_index(nchunks, threads_for(work_ns), [&](index_t c) {
     f(c * kColumnChunk, std::min(cols, (c + 1) * kColumnChunk));
   });
 }
 
 // Returns acc combined, in chunk order, with partial(begin, end) of every chunk
-// [c * chunk, (c + 1) * chunk) of [0, n); `work` decides whether threads pay.
-// combine(acc, part) folds one chunk's result into acc.
+// [c * chunk, (c + 1) * chunk) of [0, n); `work_ns` (the whole range's)
+// decides whether threads pay, group by group. combine(acc, part) folds one
+// chunk's result into acc.
 template <typename P, typename Partial, typename Combine>
-inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Partial& partial,
+inline P ordered_reduce(index_t n, index_t chunk, double work_ns, P acc, const Partial& partial,
                         const Combine& combine) {
   const index_t nchunks = (n + chunk - 1) / chunk;
   if (nchunks <= 1) {  // the common small buffer: no partials array to set up
@@ -116,9 +143,10 @@ inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Par
     return acc;
   }
   P parts[kChunksPerGroup];
-  const bool threads = worth_threads(work);
+  const double chunk_ns = work_ns / static_cast<double>(nchunks);
   for (index_t g0 = 0; g0 < nchunks; g0 += kChunksPerGroup) {
     const index_t g1 = std::min(nchunks, g0 + kChunksPerGroup);
+    const int threads = threads_for(chunk_ns * static_cast<double>(g1 - g0));
     for_each_index(g1 - g0, threads, [&](index_t i) {
       const index_t c = g0 + i;
       parts[i] = partial(c * chunk, std::min(n, (c + 1) * chunk));
@@ -130,8 +158,8 @@ inline P ordered_reduce(index_t n, index_t chunk, index_t work, P acc, const Par
 
 // Sum over [0, n) of partial(begin, end) (a double), in the fixed chunk order.
 template <typename Partial>
-inline double ordered_sum(index_t n, index_t chunk, index_t work, const Partial& partial) {
-  return ordered_reduce(n, chunk, work, 0.0, partial,
+inline double ordered_sum(index_t n, index_t chunk, double work_ns, const Partial& partial) {
+  return ordered_reduce(n, chunk, work_ns, 0.0, partial,
                         [](double& acc, double part) { acc += part; });
 }
 

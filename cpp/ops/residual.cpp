@@ -10,7 +10,7 @@ namespace {
 
 template <typename T>
 void add(const T* a, const T* b, T* out, index_t n) {
-  detail::parallel_blocks(n, [=](index_t begin, index_t end) {
+  detail::parallel_blocks(n, detail::work_ns<T>(n, 3), [=](index_t begin, index_t end) {
     for (index_t k = begin; k < end; ++k) out[k] = a[k] + b[k];
   });
 }

@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validation import check_batch_size, check_float, check_int, check_verbose
 from .feed import FlowFeed
+from .order import EpochOrders
 from .state import Engine
 
 __all__ = ["FitOptions", "LearningRate", "fit_batches", "run_fit"]
@@ -134,12 +135,13 @@ def run_fit(
     engine.feed = feed
     logs: dict[str, float] = {}
     lr = LearningRate(engine.optimizer, net)
+    orders = EpochOrders(engine.shuffle_rng, n, epochs - initial_epoch) if opts.shuffle else None
     try:
         cblist.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cblist.on_epoch_begin(epoch)
             lr.sync()
-            perm = engine.shuffle_rng.permutation(n) if opts.shuffle else None
+            perm = orders.next() if orders is not None else None
             seeds = (
                 engine.dropout_rng.integers(0, 2**63, size=steps, dtype=np.uint64)
                 if has_dropout
@@ -184,6 +186,8 @@ def run_fit(
         # and those of an unfinished epoch must not stay pending in the
         # network (the next probe, e.g. flow.analyze, requires none).
         engine.feed = None
+        if orders is not None:
+            orders.close()
         if feed is not None and feed.epochs:
             feed.drain()
         net.clear_stats()
