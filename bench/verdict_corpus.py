@@ -52,7 +52,7 @@ import numpy as np
 
 import vgp_native as vn
 from vgp_native import initializers, optimizers
-from vgp_native.datasets import make_moons, train_test_split
+from vgp_native.datasets import make_circles, make_moons, make_spirals, train_test_split
 from vgp_native.layers import Activation, BatchNormalization, Dense, Residual
 from vgp_native.models import Sequential
 
@@ -349,14 +349,22 @@ def old_rule(report: Any) -> str:
 # -- running ------------------------------------------------------------------------------
 
 
-def _data() -> tuple[np.ndarray, ...]:
-    x, y = make_moons(n_samples=400, noise=0.1, random_state=0)
+# The data sets the corpus can run on: 400 points each, 300 for training.
+DATASETS = {
+    "moons": lambda: make_moons(n_samples=400, noise=0.1, random_state=0),
+    "circles": lambda: make_circles(n_samples=400, noise=0.05, factor=0.5, random_state=0),
+    "spirals": lambda: make_spirals(n_samples=400, noise=0.1, random_state=0),
+}
+
+
+def _data(dataset: str) -> tuple[np.ndarray, ...]:
+    x, y = DATASETS[dataset]()
     return tuple(train_test_split(x, y, test_size=0.25, random_state=0))
 
 
-def run_one(cfg: dict[str, Any], epochs: int) -> dict[str, Any]:
+def run_one(cfg: dict[str, Any], epochs: int, dataset: str = "moons") -> dict[str, Any]:
     """Train one configuration; its labels, verdicts and the old rule's verdict."""
-    x_train, x_test, y_train, y_test = _data()
+    x_train, x_test, y_train, y_test = _data(dataset)
     t0 = time.perf_counter()
     model = build(cfg)
     flow = vn.callbacks.GradientFlow()
@@ -448,14 +456,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--json", default=None, help="write every run's record here")
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="moons")
     args = parser.parse_args(argv)
     configs = corpus()[: args.limit]
     cpu = platform.processor() or platform.machine()
-    print(f"{len(configs)} configurations, {args.epochs} epochs each; {cpu}")
+    print(f"{len(configs)} configurations on {args.dataset}, {args.epochs} epochs each; {cpu}")
     vn.set_num_threads(1)
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = list(pool.map(run_one, configs, [args.epochs] * len(configs)))
+        n = len(configs)
+        runs = list(pool.map(run_one, configs, [args.epochs] * n, [args.dataset] * n))
     for r in runs:
         if (r["outcome"] == "trained" and r["verdict"] != "healthy" and _sound(r)) or (
             r["verdict"] == "healthy"

@@ -203,6 +203,30 @@ def test_healthy_finding_only_for_a_healthy_headline() -> None:
     assert "healthy" not in kinds(report(h))
 
 
+def _at_chance(h: FlowHistory, level: float) -> FlowHistory:
+    """The run's epoch losses flat at ``level`` (chance is ln 2 for its balanced labels)."""
+    h.logs = [{"loss": level + 1e-5 * ((-1) ** k)} for k in range(20)]
+    return h
+
+
+def test_a_run_at_chance_gets_no_all_clear() -> None:
+    # Healthy gradients in a run whose loss ends at chance: no "none needed".
+    h = _at_chance(history(), 0.6931)
+    vanish(h, [12, 14, 16, 18])  # four of the last ten: an event, not the verdict
+    r = report(h)
+    assert r.verdict == "healthy" and [e["verdict"] for e in r.events] == ["vanishing"]
+    healthy, events = text(r, "healthy"), text(r, "events")
+    assert "loss ends at the chance level" in healthy and "none needed" not in healthy
+    assert "learned nothing, so they may be part of why" in events
+    assert "none needed" not in events
+    # Near miss: the same events in a run that learned (loss 0.3, well below ln 2).
+    h = _at_chance(history(), 0.3)
+    vanish(h, [12, 14, 16, 18])
+    r = report(h)
+    assert "Remedy: none needed" in text(r, "healthy")
+    assert "Remedy: none needed: they did not last" in text(r, "events")
+
+
 # -- rules over many reports ----------------------------------------------------------------
 
 CONFIGS = {

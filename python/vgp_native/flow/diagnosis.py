@@ -218,6 +218,19 @@ def _plateau(ev: Evidence) -> Draft | None:
     return Draft("plateau", text, remedies, fallback, tuple(range(n - t.plateau_epochs, n + 1)))
 
 
+def _learned_nothing(ev: Evidence) -> bool:
+    """The training loss ends at the chance level: the run failed, whatever the verdicts say.
+
+    The level is the mean of the last ``plateau_epochs + 1`` epochs' losses, "at
+    chance" within ``chance_tol`` of the chance-level loss (as for the plateau).
+    """
+    t, losses = ev.thresholds, ev.epoch_losses
+    if ev.snapshot or not ev.chance or not losses.size:
+        return False
+    level = float(np.mean(losses[-(t.plateau_epochs + 1) :]))
+    return bool(np.isfinite(level) and abs(level - ev.chance) <= t.chance_tol * ev.chance)
+
+
 def _names(names: list[str], shown: int = 4) -> str:
     if len(names) <= shown:
         return ", ".join(names)
@@ -237,12 +250,21 @@ def _events(ev: Evidence) -> Draft | None:
         where = f" ({_names(e['layers'])})" if e["layers"] else ""
         n = e["records"]
         items.append(f"{e['verdict']} in {n} record{'s' if n != 1 else ''}, {span}{where}")
+    text = (
+        "Seen in some records but in neither verdict (not at initialization, not persistent "
+        f"through training): {'; '.join(items)}."
+    )
+    fallback = "none needed: they did not last."
+    if _learned_nothing(ev):
+        text += (
+            " They did not persist, but the network learned nothing, so they may be part of why."
+        )
+        fallback = "see the plateau finding; if they recur, treat them as the verdict they name."
     return Draft(
         "events",
-        "Seen in some records but in neither verdict (not at initialization, not persistent "
-        f"through training): {'; '.join(items)}.",
+        text,
         [],
-        "none needed: they did not last.",
+        fallback,
         tuple(sorted({e["first_epoch"] for e in ev.parts.events})),
         tuple(sorted({name for e in ev.parts.events for name in e["layers"]})),
     )
@@ -266,12 +288,14 @@ def _healthy(ev: Evidence) -> Draft:
         )
         if clean < len(window):
             text += ", and no condition held in half of them (see the events)"
-    return Draft(
-        "healthy",
-        f"{text}; no layer saturated or dead beyond its limit.",
-        [],
-        "none needed.",
-    )
+    text += "; no layer saturated or dead beyond its limit."
+    fallback = "none needed."
+    if _learned_nothing(ev):
+        text += (
+            " Yet the loss ends at the chance level: the gradient flow alone does not explain it."
+        )
+        fallback = "none for the gradient flow (see the plateau finding)."
+    return Draft("healthy", text, [], fallback)
 
 
 def diagnose(ev: Evidence) -> list[Finding]:
