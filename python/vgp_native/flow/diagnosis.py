@@ -259,7 +259,7 @@ def _events(ev: Evidence) -> Draft | None:
         text += (
             " They did not persist, but the network learned nothing, so they may be part of why."
         )
-        fallback = "see the plateau finding; if they recur, treat them as the verdict they name."
+        fallback = "none of their own; if they recur, treat them as the verdict they name."
     return Draft(
         "events",
         text,
@@ -294,7 +294,7 @@ def _healthy(ev: Evidence) -> Draft:
         text += (
             " Yet the loss ends at the chance level: the gradient flow alone does not explain it."
         )
-        fallback = "none for the gradient flow (see the plateau finding)."
+        fallback = "none for the gradient flow."
     return Draft("healthy", text, [], fallback)
 
 
