@@ -1,4 +1,4 @@
-"""GEMM kernel (cpp/ops/gemm*) against numpy, across paths, kernels and threads.
+"""GEMM kernel (cpp/ops/gemm/) against numpy, across paths, kernels and threads.
 
 Shapes are chosen to reach both native paths: the unpacked one (products up
 to 2^21 multiply-adds, C at most one vector wide, or at most one micro-tile

@@ -2,7 +2,7 @@
 #include <optional>
 
 #include "bindings/bind.h"
-#include "ops/gemm.h"
+#include "ops/gemm/gemm.h"
 
 namespace vgp::bind {
 namespace {

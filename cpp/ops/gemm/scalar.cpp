@@ -3,7 +3,7 @@
 // element; a 4 x 8 tile gives 32 independent accumulators that the compiler
 // may map onto whatever SIMD the baseline target has (SSE2 on x86-64).
 // a * b + c stays two roundings unless the baseline target itself has FMA.
-#include "ops/gemm_kernels.h"
+#include "ops/gemm/kernels.h"
 
 #define VGP_GEMM_TARGET
 
@@ -37,7 +37,7 @@ void transpose4(const T* s, index_t lds, T* d, index_t ldd) {
 }  // namespace
 }  // namespace vgp::ops::gemm_detail
 
-#include "ops/gemm_impl.h"
+#include "ops/gemm/impl.h"
 
 namespace vgp::ops::gemm_detail {
 namespace {

@@ -23,7 +23,7 @@
 // squares from 512 to 2048 1-2%.
 // Double: KC = 512 (A micro-panel 64 KiB, so in L2 next to the 768 KiB B
 // block): it measured 2-4% faster than KC = 256 with the panel in L1.
-#include "ops/gemm_x86.h"
+#include "ops/gemm/x86.h"
 
 #if VGP_GEMM_X86
 
@@ -78,7 +78,7 @@ struct VecF64x8 {
 }  // namespace
 }  // namespace vgp::ops::gemm_detail
 
-#include "ops/gemm_impl.h"
+#include "ops/gemm/impl.h"
 
 namespace vgp::ops::gemm_detail {
 namespace {

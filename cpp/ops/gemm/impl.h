@@ -50,14 +50,14 @@
 #pragma once
 
 #ifndef VGP_GEMM_TARGET
-#error "gemm_impl.h: define VGP_GEMM_TARGET before including it"
+#error "impl.h: define VGP_GEMM_TARGET before including it"
 #endif
 
 #include <algorithm>
 #include <type_traits>
 
 #include "ops/activation.h"
-#include "ops/gemm_kernels.h"
+#include "ops/gemm/kernels.h"
 
 #define VGP_GEMM_INLINE VGP_GEMM_TARGET inline __attribute__((always_inline))
 #define VGP_GEMM_UNROLL _Pragma("GCC unroll 32")
@@ -412,7 +412,7 @@ struct GemmImpl {
 }  // namespace
 }  // namespace vgp::ops::gemm_detail
 
-// Defines `fn<T>()` (declared in gemm_kernels.h) returning the table of
+// Defines `fn<T>()` (declared in kernels.h) returning the table of
 // FloatImpl or DoubleImpl, and instantiates it for both dtypes.
 #define VGP_GEMM_DEFINE_KERNEL_SETS(fn, name, FloatImpl, DoubleImpl)                     \
   template <typename T>                                                                 \

@@ -12,7 +12,7 @@
 // measured within 2-4% of the AVX-512 one (same FMA width per cycle); 4 x 24
 // was no better, and 8 x 8 / 12 x 8 (one B vector, separate broadcasts) were
 // 15% slower: AVX2 has no embedded broadcast, so those issue too many uops.
-#include "ops/gemm_x86.h"
+#include "ops/gemm/x86.h"
 
 #if VGP_GEMM_X86
 
@@ -68,7 +68,7 @@ struct VecF64x4 {
 }  // namespace
 }  // namespace vgp::ops::gemm_detail
 
-#include "ops/gemm_impl.h"
+#include "ops/gemm/impl.h"
 
 namespace vgp::ops::gemm_detail {
 namespace {

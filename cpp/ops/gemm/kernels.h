@@ -1,6 +1,6 @@
 // Internal interface between the GEMM driver (gemm.cpp: dispatch, threading,
-// scratch memory) and the per-instruction-set kernel sets (gemm_avx512.cpp,
-// gemm_avx2.cpp, gemm_scalar.cpp, all built from gemm_impl.h).
+// scratch memory) and the per-instruction-set kernel sets (avx512.cpp,
+// avx2.cpp, scalar.cpp, all built from impl.h).
 //
 // A kernel set is a table of plain function pointers, so the driver stays
 // portable code and only the functions behind the pointers carry
@@ -13,7 +13,7 @@
 #pragma once
 
 #include "common.h"
-#include "ops/gemm.h"
+#include "ops/gemm/gemm.h"
 
 // The AVX2 and AVX-512 sets exist only where the compiler targets x86 and
 // understands __attribute__((target(...))) and __builtin_cpu_supports.

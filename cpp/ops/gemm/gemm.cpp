@@ -1,7 +1,7 @@
 // GEMM driver: picks a kernel set once per dtype, chooses between the small
 // (unpacked) and the blocked (packed) path, splits C among threads and hands
 // each thread its scratch memory. The kernels themselves (packing layout,
-// blocking, micro-kernels) are described in gemm_impl.h.
+// blocking, micro-kernels) are described in impl.h.
 //
 // Dispatch: the best kernel set this CPU supports, AVX-512F > AVX2+FMA >
 // portable, checked with __builtin_cpu_supports at first use. The environment
@@ -11,7 +11,7 @@
 // AVX-512 stays first on Zen 4 too, which executes a 512-bit FMA as two
 // 256-bit halves, so its peak FMA rate equals AVX2's: the AVX-512 set still
 // measured 2-4% faster there (embedded broadcasts and 32 registers mean fewer
-// instructions per FMA; see gemm_avx512.cpp), and on Intel server cores it is
+// instructions per FMA; see avx512.cpp), and on Intel server cores it is
 // up to twice as fast.
 //
 // Small or blocked: packing costs O(m k + k n) against O(m n k) of arithmetic,
@@ -29,21 +29,21 @@
 // no barrier and no shared scratch. Packing is duplicated across the grid (each thread
 // packs the A rows or B columns it needs), which costs O((m + n) k) against
 // O(m n k) of arithmetic; the grid shape minimises that sum. The sum over k
-// for an element never depends on the grid (gemm_impl.h), so 1 thread and N
+// for an element never depends on the grid (impl.h), so 1 thread and N
 // threads give the same bits. Products smaller than kGemmParMin stay serial.
 //
 // Scratch: one grow-only, 64-byte-aligned buffer per calling OS thread
 // (thread_local), sliced per OpenMP thread. It is sized before the parallel
 // region, so an allocation failure is a std::bad_alloc in the caller, and two
 // Python threads calling gemm at once never share scratch.
-#include "ops/gemm.h"
+#include "ops/gemm/gemm.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
-#include "ops/gemm_kernels.h"
+#include "ops/gemm/kernels.h"
 
 namespace vgp::ops {
 namespace {
