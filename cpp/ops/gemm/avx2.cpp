@@ -25,7 +25,7 @@ struct VecF32x8 {
   using R = __m256;
   static constexpr int W = 8;
   static constexpr int kRegs = 16;
-  static constexpr int kUnroll = 2;
+  static constexpr int kUnroll = 1;
   static constexpr bool kEmbeddedBroadcast = false;
   static constexpr SimdIsa kIsa = SimdIsa::avx2;
   VGP_VEC_INLINE static R zero() { return _mm256_setzero_ps(); }
@@ -53,7 +53,7 @@ struct VecF64x4 {
   using R = __m256d;
   static constexpr int W = 4;
   static constexpr int kRegs = 16;
-  static constexpr int kUnroll = 2;
+  static constexpr int kUnroll = 1;
   static constexpr bool kEmbeddedBroadcast = false;
   static constexpr SimdIsa kIsa = SimdIsa::avx2;
   VGP_VEC_INLINE static R zero() { return _mm256_setzero_pd(); }

@@ -17,13 +17,13 @@
 // MC, KC and NC are run-time values (GemmBlocks, from the cache model); MR and
 // NV are template parameters, so the accumulators live in registers.
 //
-// Micro-kernel: the k loop runs in groups of kUnroll steps. A step is NV
-// vector loads of the B panel and MR FMAs per vector whose A operand is a
-// broadcast from the A panel (an embedded {1toW} memory operand with
-// AVX-512): MR + NV loads, MR * NV FMAs, nothing else; pointer increments and
-// the loop test come once per group. While lines remain to prefetch (below),
-// a prefetch sub-loop runs between groups; once they are done the rest of k
-// runs in a second loop without it.
+// Micro-kernel: a k step is NV vector loads of the B panel and MR FMAs per
+// vector whose A operand is a broadcast from the A panel (an embedded {1toW}
+// memory operand with AVX-512): MR + NV loads, MR * NV FMAs, nothing else;
+// the loop body unrolls V::kUnroll steps, so pointer increments and the loop
+// test come once per body. While lines remain to prefetch (below), a
+// prefetch sub-loop runs after every group of 8 steps; once they are done the
+// rest of k runs in a second loop without it.
 //
 // Prefetching: each panel is packed just before its first use, and the
 // micro-kernels that run before that prefetch the panel's unpacked source,
@@ -99,8 +99,13 @@ struct GemmBlocked {
   static constexpr int W = V::W;
   static constexpr int NR = NV * W;
   static constexpr index_t S = sizeof(T);
-  static constexpr int kUnroll = V::kUnroll;  // k steps per group of the micro-kernel
-  static constexpr index_t kCGroups = 32 / kUnroll;  // groups the C prefetch spreads over
+  // k steps per prefetch call, per unrolled loop body (V's choice: as many as
+  // the compiler keeps in registers), and the groups the C prefetch spreads
+  // over.
+  static constexpr int kGroup = 8;
+  static constexpr int kUnroll = V::kUnroll;
+  static_assert(kGroup % kUnroll == 0, "a group is whole unrolled bodies");
+  static constexpr index_t kCGroups = 4;
 
   // op(A)[i:i+mr, pc:pc+kc] (mr <= MR) into one MR x kc panel, rows past mr
   // zeroed.
@@ -193,13 +198,24 @@ struct GemmBlocked {
     VGP_GEMM_UNROLL for (int i = 0; i < MR; ++i) {
       VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
     }
-    index_t groups = kc / kUnroll;
-    for (; groups > 0 && pf.active(); --groups, a += kUnroll * MR, b += kUnroll * NR) {
-      k_steps<kUnroll>(acc, a, b);
+    index_t groups = kc / kGroup;
+    for (; groups > 0 && pf.active(); --groups) {
+      _Pragma("GCC unroll 1") for (int u = 0; u < kGroup; u += kUnroll) {
+        k_steps<kUnroll>(acc, a, b);
+        a += kUnroll * MR;
+        b += kUnroll * NR;
+      }
       pf();
     }
-    for (; groups > 0; --groups, a += kUnroll * MR, b += kUnroll * NR) k_steps<kUnroll>(acc, a, b);
-    for (index_t p = kc % kUnroll; p > 0; --p, a += MR, b += NR) k_steps<1>(acc, a, b);
+    // The loops stay as written: unrolled further, GCC spills accumulators.
+    _Pragma("GCC unroll 1") for (index_t n = groups * (kGroup / kUnroll); n > 0; --n) {
+      k_steps<kUnroll>(acc, a, b);
+      a += kUnroll * MR;
+      b += kUnroll * NR;
+    }
+    _Pragma("GCC unroll 1") for (index_t p = kc % kGroup; p > 0; --p, a += MR, b += NR) {
+      k_steps<1>(acc, a, b);
+    }
     C::template store_tile<MR, NV>(acc, c, ldc, mr, nr, add_c);
   }
 
@@ -218,7 +234,7 @@ struct GemmBlocked {
         const index_t kc = std::min(KC, g.k - pc);
         const bool add_c = pc > 0 || g.accumulate;
         const bool last = pc + kc == g.k;
-        const index_t groups = std::max<index_t>(1, kc / kUnroll);
+        const index_t groups = std::max<index_t>(1, kc / kGroup);
         for (index_t jc = j0; jc < j1; jc += NC) {
           const index_t nc = std::min(NC, j1 - jc);
           const index_t panels = (nc + NR - 1) / NR;
