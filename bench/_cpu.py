@@ -24,9 +24,10 @@ def _cache(name: str, c: dict[str, int]) -> str:
 
 
 def _gemm(dtype: str, g: dict[str, Any]) -> str:
+    level = f", micro-panels in L{g['panel_level']}" if g["panel_level"] else ""
     return (
-        f"{dtype} {g['kernel']} {g['mr']}x{g['nr']}, KC {g['kc']} MC {g['mc']} NC {g['nc']} "
-        f"({g['source']})"
+        f"{dtype} {g['kernel']} {g['mr']}x{g['nr']}, KC {g['kc']} MC {g['mc']} NC {g['nc']}"
+        f"{level} ({g['source']})"
     )
 
 

@@ -226,7 +226,12 @@ def test_chosen_blocks_are_the_models(dtype, size) -> None:
     like = np.empty(1, dtype=dtype)
     assert (g["mr"], g["nr"]) == _core.gemm_tile_model(like, g["kernel"], max(fma, 1))
     model = _core.gemm_blocks_model(info, g["mr"], g["nr"], size, max(fma, 1))
-    assert (g["kc"], g["mc"], g["nc"]) == (model["kc"], model["mc"], model["nc"])
+    assert (g["kc"], g["mc"], g["nc"], g["panel_level"]) == (
+        model["kc"],
+        model["mc"],
+        model["nc"],
+        model["panel_level"],
+    )
 
 
 # ---- VGP_GEMM_BLOCKING --------------------------------------------------------
@@ -269,7 +274,7 @@ def test_every_tile_with_small_blocks(kernel, tile32, tile64) -> None:
             nr,
             "VGP_GEMM_BLOCKING",
         )
-        assert g["kc"] == 24
+        assert g["kc"] == 24 and g["panel_level"] == 0
         assert g["mc"] == -(-40 // mr) * mr and g["nc"] == -(-70 // nr) * nr
     for dtype, m, n, k, ta, tb, ratio, same, relu_ok in out["err"]:
         case = f"{kernel} {tile32}/{tile64} {dtype} {(m, n, k)} trans_a={ta} trans_b={tb}"

@@ -104,7 +104,12 @@ py::dict cache_dict(const ops::CpuCache& c) {
 template <typename T>
 py::dict config_dict() {
   const ops::GemmConfigInfo c = ops::gemm_config<T>();
-  py::dict d = int_dict({{"mr", c.mr}, {"nr", c.nr}, {"kc", c.kc}, {"mc", c.mc}, {"nc", c.nc}});
+  py::dict d = int_dict({{"mr", c.mr},
+                         {"nr", c.nr},
+                         {"kc", c.kc},
+                         {"mc", c.mc},
+                         {"nc", c.nc},
+                         {"panel_level", c.panel_level}});
   d["kernel"] = c.kernel;
   d["source"] = c.overridden ? "VGP_GEMM_BLOCKING" : "model";
   return d;

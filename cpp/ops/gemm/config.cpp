@@ -148,7 +148,10 @@ GemmSetup<T> make_setup() {
     return s;
   }
   const index_t mr = s.blocks.mr, nr = s.blocks.nr;
-  if (o.kc) s.blocks.kc = o.kc;
+  if (o.kc) {
+    s.blocks.kc = o.kc;
+    s.blocks.panel_level = 0;  // placed by the user, not by the model
+  }
   if (o.mc) s.blocks.mc = (o.mc + mr - 1) / mr * mr;
   if (o.nc) s.blocks.nc = (o.nc + nr - 1) / nr * nr;
   s.overridden = o.any;
@@ -215,8 +218,8 @@ namespace vgp::ops {
 template <typename T>
 GemmConfigInfo gemm_config() {
   const gemm_detail::GemmSetup<T>& s = gemm_detail::gemm_setup<T>();
-  return GemmConfigInfo{s.ks->name, s.blocks.mr, s.blocks.nr, s.blocks.kc,
-                        s.blocks.mc, s.blocks.nc, s.overridden};
+  return GemmConfigInfo{s.ks->name,   s.blocks.mr, s.blocks.nr,          s.blocks.kc,
+                        s.blocks.mc, s.blocks.nc, s.blocks.panel_level, s.overridden};
 }
 
 std::string gemm_config_error() {

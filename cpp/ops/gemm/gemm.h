@@ -53,6 +53,7 @@ const char* gemm_kernel_name();
 struct GemmConfigInfo {
   const char* kernel;
   index_t mr, nr, kc, mc, nc;
+  index_t panel_level;  // where the model keeps the micro-panels: 1 (L1), 2 (L2), 0 (KC overridden)
   bool overridden;
 };
 template <typename T>
