@@ -25,6 +25,7 @@ Usage::
     python bench/bench_gemm.py --quick --json out.json
     python bench/bench_gemm.py --repeat 3             # per-row medians of three passes
     python bench/bench_gemm.py --threads 1 --clock cpu  # on a busy machine
+    python bench/bench_gemm.py --threads 2 --clock process  # likewise, CPU time / threads
 """
 
 from __future__ import annotations
@@ -147,6 +148,12 @@ def _row(op, m, n, k, form, dtype, threads, times) -> dict[str, Any]:
     return row
 
 
+def _per_thread(times: list[tuple[float, float]], clock: str, threads: int):
+    """Process CPU seconds count every thread: divide by the thread count."""
+    scale = threads if clock == "process" else 1
+    return [(median / scale, best / scale) for median, best in times]
+
+
 def bench_shape(
     m: int,
     n: int,
@@ -181,7 +188,9 @@ def bench_shape(
             if use_torch:
                 at, bt = torch.from_numpy(a_op), torch.from_numpy(b_op)
                 fns.append(lambda: torch.matmul(at, bt))
-            times = time_blocks(fns, samples, target, CLOCKS[clock], settle)
+            times = _per_thread(
+                time_blocks(fns, samples, target, CLOCKS[clock], settle), clock, threads
+            )
             rows = [_row("gemm", m, n, k, form, dtype, threads, times)]
             if m * n * k <= CORE_ROW_MAX_WORK:
                 c = np.empty((m, n), dtype=dtype)
@@ -193,7 +202,9 @@ def bench_shape(
                 if use_torch:
                     ct = torch.from_numpy(np.empty((m, n), dtype=dtype))
                     fns.append(lambda: torch.matmul(at, bt, out=ct))
-                times = time_blocks(fns, samples, target, CLOCKS[clock], settle)
+                times = _per_thread(
+                    time_blocks(fns, samples, target, CLOCKS[clock], settle), clock, threads
+                )
                 rows.append(_row("gemm[core]", m, n, k, form, dtype, threads, times))
     finally:
         vn.set_num_threads(before)
@@ -225,8 +236,8 @@ def run(
             and report per-row medians (bursts of load from other processes
             then hit one pass, not every sample of a row).
         samples: timed samples per row and pass (default 8, 4 when quick).
-        clock: "wall" (time.perf_counter) or "cpu" (time.thread_time, one
-            thread only).
+        clock: "wall" (time.perf_counter), "cpu" (time.thread_time, one
+            thread only) or "process" (time.process_time / threads).
         with_torch: also time torch.matmul when PyTorch is installed.
     """
     if clock not in CLOCKS:
@@ -314,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         "--clock",
         choices=sorted(CLOCKS),
         default="wall",
-        help="wall time, or the calling thread's CPU time (one thread; for a busy machine)",
+        help="wall time, the calling thread's CPU time (one thread) or the process's CPU "
+        "time per thread (both for a busy machine)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="passes; rows report medians")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
