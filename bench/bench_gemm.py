@@ -175,8 +175,11 @@ def bench_shape(
     use_torch = with_torch and torch is not None
     target = 0.002 if quick else 0.005
     samples = samples or (4 if quick else 8)
-    # Let the other libraries' thread pools go idle before each block.
+    # Let the other libraries' thread pools go idle before each block; blocks
+    # of about 4 samples, so that a burst of load from other processes hits
+    # every library.
     settle = 0.0 if threads == 1 else 0.2
+    blocks = max(2, samples // 4)
     before = vn.get_num_threads()
     torch_before = torch.get_num_threads() if use_torch else 0
     vn.set_num_threads(threads)
@@ -189,7 +192,7 @@ def bench_shape(
                 at, bt = torch.from_numpy(a_op), torch.from_numpy(b_op)
                 fns.append(lambda: torch.matmul(at, bt))
             times = _per_thread(
-                time_blocks(fns, samples, target, CLOCKS[clock], settle), clock, threads
+                time_blocks(fns, samples, target, CLOCKS[clock], settle, blocks), clock, threads
             )
             rows = [_row("gemm", m, n, k, form, dtype, threads, times)]
             if m * n * k <= CORE_ROW_MAX_WORK:
@@ -203,7 +206,7 @@ def bench_shape(
                     ct = torch.from_numpy(np.empty((m, n), dtype=dtype))
                     fns.append(lambda: torch.matmul(at, bt, out=ct))
                 times = _per_thread(
-                    time_blocks(fns, samples, target, CLOCKS[clock], settle), clock, threads
+                    time_blocks(fns, samples, target, CLOCKS[clock], settle, blocks), clock, threads
                 )
                 rows.append(_row("gemm[core]", m, n, k, form, dtype, threads, times))
     finally:
