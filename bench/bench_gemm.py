@@ -1,19 +1,22 @@
-"""GEMM benchmark: vgp_native.ops.gemm against numpy's matmul, side by side.
+"""GEMM benchmark: vgp_native.ops.gemm against numpy's matmul and torch.matmul, side by side.
 
-Both are timed in the same process, in alternating blocks of samples, so
-machine noise hits them alike (see time_pair for why blocks and not single
-calls). Each sample repeats the call until it lasts a few milliseconds; the
-reported time is the median per-call time over the samples (after a
-warm-up); ``best_ms`` / ``numpy_best_ms`` keep the
-fastest sample too, which on a shared, busy machine is the better estimate of
-what the code can do. The native side is timed through the
-public wrapper ``ops.gemm`` (argument checks, output allocation and all); for
-the small training shapes, where that Python overhead dominates, a second row
-``gemm[core]`` times the binding with a preallocated output against
-``np.matmul(..., out=...)``, which is what the native training loop pays.
+All are timed in the same process, in alternating blocks of samples, so
+machine noise hits them alike (see _timing.time_blocks for why blocks and not
+single calls). Each sample repeats the call until it lasts a few
+milliseconds; the reported time is the median per-call time over the samples
+(after a warm-up); ``best_ms`` / ``numpy_best_ms`` / ``torch_best_ms`` keep
+the fastest sample too, which on a shared, busy machine is the better
+estimate of what the code can do (the ``best`` column is numpy's best over
+ours). The native side is timed through the public wrapper ``ops.gemm``
+(argument checks, output allocation and all); for the small training shapes,
+where that Python overhead dominates, a second row ``gemm[core]`` times the
+binding with a preallocated output against ``np.matmul(..., out=...)`` (and
+``torch.matmul(..., out=...)``), which is what the native training loop pays.
+PyTorch is measured when it is installed (``--no-torch`` leaves it out).
 
-Threads: ``vgp_native.set_num_threads`` for the native kernels and
-threadpoolctl's ``threadpool_limits`` for numpy's BLAS.
+Threads: ``vgp_native.set_num_threads`` for the native kernels,
+threadpoolctl's ``threadpool_limits`` for numpy's BLAS and
+``torch.set_num_threads`` for PyTorch.
 
 Usage::
 
@@ -22,6 +25,7 @@ Usage::
     python bench/bench_gemm.py --quick --json out.json
     python bench/bench_gemm.py --repeat 3             # per-row medians of three passes
     python bench/bench_gemm.py --threads 1 --clock cpu  # on a busy machine
+    python bench/bench_gemm.py --threads 2 --clock process  # likewise, CPU time / threads
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ import argparse
 import json
 import os
 import statistics
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vgp_native as vn
+from _cpu import describe_cpu
+from _timing import CLOCKS, time_blocks
 from vgp_native import _core, ops
 
 try:
@@ -44,6 +51,11 @@ try:
 except ImportError:  # pragma: no cover - threadpoolctl is optional
     threadpool_info = None
     threadpool_limits = None
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - PyTorch is optional
+    torch = None
 
 # (m, n, k, form): form "nn" is a @ b, "tn" is a.T @ b (dW = X^T dY), "nt" is a @ b.T (dX = dY W^T).
 SQUARES = [(s, s, s, "nn") for s in (64, 128, 256, 512, 1024, 2048)]
@@ -93,67 +105,6 @@ def _operands(m: int, n: int, k: int, form: str, dtype: np.dtype, rng: np.random
     return a, b
 
 
-# The clock samples are read from: wall time by default; with --clock cpu the
-# CPU time of the calling thread, which on a shared, busy machine leaves out
-# the time other processes held the core. Only meaningful for one thread: with
-# one thread both libraries compute in the calling thread.
-CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
-
-
-def _calibrate(fn: Callable[[], Any], target_s: float, clock: Callable[[], float]) -> int:
-    """Calls per sample so that one sample lasts about target_s."""
-    calls = 1
-    while True:
-        t0 = clock()
-        for _ in range(calls):
-            fn()
-        dt = clock() - t0
-        if dt >= target_s or calls >= 1 << 20:
-            return calls
-        calls = max(calls * 2, int(calls * target_s / max(dt, 1e-9)))
-
-
-def time_pair(
-    fn_a: Callable[[], Any],
-    fn_b: Callable[[], Any],
-    samples: int,
-    target_s: float,
-    clock: Callable[[], float] = time.perf_counter,
-    settle_s: float = 0.0,
-    blocks: int = 2,
-) -> tuple[float, float, float, float]:
-    """Median and fastest seconds per call of fn_a and fn_b.
-
-    The two are timed in alternating blocks (a, b, a, b, ...), each block
-    made of about samples / blocks samples and preceded by a pause of
-    settle_s and one untimed call. Block by block rather than call by call:
-    the process holds two thread pools (libgomp's and OpenBLAS's), each
-    busy-waits for a while after a parallel call, and a parallel call made
-    while the other pool still spins finds its own second thread queued
-    behind the spinner, losing a 4 ms scheduler slice on a 2-core machine.
-
-    Returns (median_a, median_b, best_a, best_b).
-    """
-    fn_a()
-    fn_b()
-    calls_a = _calibrate(fn_a, target_s, clock)
-    calls_b = _calibrate(fn_b, target_s, clock)
-    per_block = max(1, -(-samples // blocks))
-    ta: list[float] = []
-    tb: list[float] = []
-    for _ in range(blocks):
-        for fn, calls, out in ((fn_a, calls_a, ta), (fn_b, calls_b, tb)):
-            if settle_s > 0:
-                time.sleep(settle_s)
-            fn()
-            for _ in range(per_block):
-                t0 = clock()
-                for _ in range(calls):
-                    fn()
-                out.append((clock() - t0) / calls)
-    return statistics.median(ta), statistics.median(tb), min(ta), min(tb)
-
-
 def _blas_limit(threads: int):
     if threadpool_limits is None:
         return _NullContext()
@@ -169,9 +120,10 @@ class _NullContext:
 
 
 def _row(op, m, n, k, form, dtype, threads, times) -> dict[str, Any]:
-    t_vgp, t_np, best_vgp, best_np = times
+    """One row from [(median, best) of ours, numpy's and maybe torch's] seconds."""
+    (t_vgp, best_vgp), (t_np, best_np) = times[:2]
     flops = 2.0 * m * n * k
-    return {
+    row = {
         "op": op,
         "shape": f"{m}x{n}x{k}:{form}",
         "dtype": np.dtype(dtype).name,
@@ -185,6 +137,21 @@ def _row(op, m, n, k, form, dtype, threads, times) -> dict[str, Any]:
         "best_ms": best_vgp * 1e3,
         "numpy_best_ms": best_np * 1e3,
     }
+    if len(times) > 2:
+        t_torch, best_torch = times[2]
+        row.update(
+            torch_ms=t_torch * 1e3,
+            torch_gflops=flops / t_torch / 1e9,
+            torch_ratio=t_torch / t_vgp,
+            torch_best_ms=best_torch * 1e3,
+        )
+    return row
+
+
+def _per_thread(times: list[tuple[float, float]], clock: str, threads: int):
+    """Process CPU seconds count every thread: divide by the thread count."""
+    scale = threads if clock == "process" else 1
+    return [(median / scale, best / scale) for median, best in times]
 
 
 def bench_shape(
@@ -197,44 +164,55 @@ def bench_shape(
     quick: bool = False,
     samples: int | None = None,
     clock: str = "wall",
+    with_torch: bool = True,
 ) -> list[dict[str, Any]]:
-    """Rows for one shape: ops.gemm vs a @ b, plus gemm[core] for small products."""
+    """Rows for one shape: ops.gemm vs a @ b (and torch.matmul), plus gemm[core] when small."""
     rng = np.random.default_rng(0)
     a, b = _operands(m, n, k, form, np.dtype(dtype), rng)
     ta, tb = form == "tn", form == "nt"
     a_op = a.T if ta else a
     b_op = b.T if tb else b
+    use_torch = with_torch and torch is not None
     target = 0.002 if quick else 0.005
     samples = samples or (4 if quick else 8)
-    # Let the other library's thread pool go idle before each block.
+    # Let the other libraries' thread pools go idle before each block; blocks
+    # of about 4 samples, so that a burst of load from other processes hits
+    # every library.
     settle = 0.0 if threads == 1 else 0.2
+    blocks = max(2, samples // 4)
     before = vn.get_num_threads()
+    torch_before = torch.get_num_threads() if use_torch else 0
     vn.set_num_threads(threads)
+    if use_torch:
+        torch.set_num_threads(threads)
     try:
         with _blas_limit(threads):
-            times = time_pair(
-                lambda: ops.gemm(a, b, trans_a=ta, trans_b=tb),
-                lambda: a_op @ b_op,
-                samples,
-                target,
-                CLOCKS[clock],
-                settle,
+            fns = [lambda: ops.gemm(a, b, trans_a=ta, trans_b=tb), lambda: a_op @ b_op]
+            if use_torch:
+                at, bt = torch.from_numpy(a_op), torch.from_numpy(b_op)
+                fns.append(lambda: torch.matmul(at, bt))
+            times = _per_thread(
+                time_blocks(fns, samples, target, CLOCKS[clock], settle, blocks), clock, threads
             )
             rows = [_row("gemm", m, n, k, form, dtype, threads, times)]
             if m * n * k <= CORE_ROW_MAX_WORK:
                 c = np.empty((m, n), dtype=dtype)
                 c_np = np.empty((m, n), dtype=dtype)
-                times = time_pair(
+                fns = [
                     lambda: _core.gemm(a, b, c, ta, tb),
                     lambda: np.matmul(a_op, b_op, out=c_np),
-                    samples,
-                    target,
-                    CLOCKS[clock],
-                    settle,
+                ]
+                if use_torch:
+                    ct = torch.from_numpy(np.empty((m, n), dtype=dtype))
+                    fns.append(lambda: torch.matmul(at, bt, out=ct))
+                times = _per_thread(
+                    time_blocks(fns, samples, target, CLOCKS[clock], settle, blocks), clock, threads
                 )
                 rows.append(_row("gemm[core]", m, n, k, form, dtype, threads, times))
     finally:
         vn.set_num_threads(before)
+        if use_torch:
+            torch.set_num_threads(torch_before)
     return rows
 
 
@@ -246,6 +224,7 @@ def run(
     repeat: int = 1,
     samples: int | None = None,
     clock: str = "wall",
+    with_torch: bool = True,
 ) -> list[dict[str, Any]]:
     """Benchmark every shape x dtype x thread count; returns one dict per row.
 
@@ -260,8 +239,9 @@ def run(
             and report per-row medians (bursts of load from other processes
             then hit one pass, not every sample of a row).
         samples: timed samples per row and pass (default 8, 4 when quick).
-        clock: "wall" (time.perf_counter) or "cpu" (time.thread_time, one
-            thread only).
+        clock: "wall" (time.perf_counter), "cpu" (time.thread_time, one
+            thread only) or "process" (time.process_time / threads).
+        with_torch: also time torch.matmul when PyTorch is installed.
     """
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {sorted(CLOCKS)}, received {clock!r}")
@@ -278,7 +258,9 @@ def run(
         for dtype in dtypes:
             for m, n, k, form in sizes:
                 for t in threads:
-                    rows.extend(bench_shape(m, n, k, form, dtype, t, quick, samples, clock))
+                    rows.extend(
+                        bench_shape(m, n, k, form, dtype, t, quick, samples, clock, with_torch)
+                    )
         passes.append(rows)
     return [_median_row(same) for same in zip(*passes, strict=True)]
 
@@ -288,13 +270,14 @@ def _median_row(same: tuple[dict[str, Any], ...]) -> dict[str, Any]:
     row = dict(same[0])
     m, n, k = (int(x) for x in row["shape"].split(":")[0].split("x"))
     flops = 2.0 * m * n * k
-    row["ms"] = statistics.median(r["ms"] for r in same)
-    row["numpy_ms"] = statistics.median(r["numpy_ms"] for r in same)
-    row["gflops"] = flops / row["ms"] / 1e6
-    row["numpy_gflops"] = flops / row["numpy_ms"] / 1e6
+    for lib in ("", "numpy_", "torch_"):
+        if f"{lib}ms" in row:
+            row[f"{lib}ms"] = statistics.median(r[f"{lib}ms"] for r in same)
+            row[f"{lib}gflops"] = flops / row[f"{lib}ms"] / 1e6
+            row[f"{lib}best_ms"] = min(r[f"{lib}best_ms"] for r in same)
     row["ratio"] = row["numpy_ms"] / row["ms"]
-    row["best_ms"] = min(r["best_ms"] for r in same)
-    row["numpy_best_ms"] = min(r["numpy_best_ms"] for r in same)
+    if "torch_ms" in row:
+        row["torch_ratio"] = row["torch_ms"] / row["ms"]
     return row
 
 
@@ -313,18 +296,24 @@ def blas_description() -> str:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
+    """Ours, numpy's and (when measured) PyTorch's GFLOP/s and the ratios (>1: ours faster)."""
+    with_torch = any("torch_ms" in r for r in rows)
     head = (
         f"{'op':<11}{'shape':>20}{'dtype':>9}{'thr':>4}{'kernel':>8}"
         f"{'ms':>11}{'GFLOP/s':>9}{'numpy ms':>11}{'GFLOP/s':>9}{'ratio':>7}{'best':>7}"
     )
+    head += f"{'torch GF/s':>11}{'x torch':>8}" if with_torch else ""
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(
+        line = (
             f"{r['op']:<11}{r['shape']:>20}{r['dtype']:>9}{r['threads']:>4}{r['kernel']:>8}"
             f"{r['ms']:>11.4f}{r['gflops']:>9.1f}{r['numpy_ms']:>11.4f}"
             f"{r['numpy_gflops']:>9.1f}{r['ratio']:>7.2f}"
             f"{r['numpy_best_ms'] / r['best_ms']:>7.2f}"
         )
+        if "torch_ms" in r:
+            line += f"{r['torch_gflops']:>11.1f}{r['torch_ratio']:>8.2f}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -339,9 +328,11 @@ def main(argv: list[str] | None = None) -> int:
         "--clock",
         choices=sorted(CLOCKS),
         default="wall",
-        help="wall time, or the calling thread's CPU time (one thread; for a busy machine)",
+        help="wall time, the calling thread's CPU time (one thread) or the process's CPU "
+        "time per thread (both for a busy machine)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="passes; rows report medians")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     try:
@@ -352,11 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.clock == "cpu" and threads not in (None, [1]):
         parser.error(f"--clock cpu measures one thread only, received --threads {args.threads}")
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
-    print(
-        f"vgp_native {vn.__version__}, OpenMP {_core.openmp_enabled()}, kernels: "
-        f"float32 {ops.gemm_kernel_name('float32')}, float64 {ops.gemm_kernel_name('float64')}"
-    )
+    print(f"vgp_native {vn.__version__}, OpenMP {_core.openmp_enabled()}")
+    print(describe_cpu())
     print(f"numpy {np.__version__}; {blas_description()}")
+    if torch is not None and not args.no_torch:
+        print(f"torch {torch.__version__}")
     print(
         f"clock: {args.clock}; median of {args.samples or (4 if args.quick else 8)} samples", end=""
     )
@@ -369,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         repeat=args.repeat,
         samples=args.samples,
         clock=args.clock,
+        with_torch=not args.no_torch,
     )
     print(format_table(rows))
     if args.json:

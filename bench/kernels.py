@@ -1,9 +1,11 @@
 """Kernel benchmark: native GEMM and elementwise kernels next to numpy, in one run.
 
-Runs ``bench_gemm.py`` (GEMM GFLOP/s for float32 and float64 at 64 to 2048, the
-transposed forms and the training shapes, against numpy's matmul, which runs
-OpenBLAS) and ``bench_elementwise.py`` (activation, batch-norm and dense
-forward+backward against plain-numpy code), and prints both tables.
+Prints the detected CPU, its caches and the GEMM kernel, tile and blocks chosen
+on it, then runs ``bench_gemm.py`` (GEMM GFLOP/s for float32 and float64 at 64
+to 2048, the transposed forms and the training shapes, against numpy's matmul,
+which runs OpenBLAS, and torch.matmul when PyTorch is installed) and
+``bench_elementwise.py`` (activation, batch-norm and dense forward+backward
+against plain-numpy code), and prints both tables.
 
 Usage:
     python bench/kernels.py [--quick] [--threads 1,2] [--json PATH]
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_elementwise
 import bench_gemm
 import vgp_native as vn
+from _cpu import describe_cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,10 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     threads = [int(t) for t in args.threads.split(",")] if args.threads else None
     print(f"vgp_native {vn.__version__}; {bench_gemm.blas_description()}")
-    print(
-        f"GEMM micro-kernels: float32 {vn.ops.gemm_kernel_name('float32')}, "
-        f"float64 {vn.ops.gemm_kernel_name('float64')}\n"
-    )
+    print(describe_cpu() + "\n")
     gemm_rows = bench_gemm.run(quick=args.quick, threads=threads)
     print(bench_gemm.format_table(gemm_rows))
     print()

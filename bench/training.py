@@ -14,8 +14,10 @@ Cases:
               after the add), batch 256, 512-unit MSE output
 
 PyTorch runs its fastest eager setup: torch.optim.Adam(fused=True) where the CPU
-build supports it. Peak resident memory of the large case is measured in fresh
-subprocesses, one per framework.
+build supports it. Under the table, per case, the share of vgp-native's step
+spent outside matrix products and the GEMM rate inside the step against the
+same products timed alone (_gemm_profile.py). Peak resident memory of the
+large case is measured in fresh subprocesses, one per framework.
 
 Usage:
     python bench/training.py [--quick] [--threads 2] [--json PATH] [--cases tiny,medium]
@@ -39,6 +41,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import vgp_native as vn
+from _cpu import describe_cpu
+from _gemm_profile import format_share, gemm_share
 from _numpy_reference import NumpyNet, Spec
 from vgp_native.layers import Activation, BatchNormalization, Dense, Residual
 from vgp_native.models import Sequential
@@ -236,6 +240,8 @@ def measure(case: str, reps: int, have_torch: bool, epochs_per_rep: int) -> dict
     row["speedup_vs_numpy"] = row["numpy_ms_per_epoch"] / base
     if "torch_ms_per_epoch" in row:
         row["speedup_vs_torch"] = row["torch_ms_per_epoch"] / base
+    time.sleep(PAUSE_S)
+    row.update(gemm_share(runners["vgp_native"], epochs_per_rep))
     return row
 
 
@@ -323,6 +329,7 @@ def print_table(rows: list[dict]) -> None:
             f"{torch_ms:>13}{r['speedup_vs_numpy']:>9.2f}{vs_torch:>9}"
             f"{r['vgp_native_ms_per_step']:>13.4f}"
         )
+    print(format_share(rows))
     for r in rows:
         if "torch_peak_rss_mib" in r:
             print(
@@ -346,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
-    cpu = platform.processor() or platform.machine()
-    print(f"vgp_native {vn.__version__}, threads {args.threads}, {cpu}")
+    print(f"vgp_native {vn.__version__}, threads {args.threads}, {platform.machine()}")
+    print(describe_cpu())
     rows = run(args.quick, args.threads, cases)
     print_table(rows)
     if args.json:

@@ -1,12 +1,13 @@
-"""GEMM kernel (cpp/ops/gemm*) against numpy, across paths, kernels and threads.
+"""GEMM kernel (cpp/ops/gemm/) against numpy, across paths, kernels and threads.
 
 Shapes are chosen to reach both native paths: the unpacked one (products up
 to 2^21 multiply-adds, C at most one vector wide, or at most one micro-tile
 of rows, unless trans_b with op(B) over 2^18 elements) and the packed,
-blocked one (everything else), on both sides of the
-threading threshold (2^18 multiply-adds), with k above the k-block (KC = 1024
-floats / 512 doubles with AVX-512), n above the B block (NC = 192 columns), and m
-above the A block (MC = 2048 rows).
+blocked one (everything else), on both sides of the threading threshold
+(2^18 multiply-adds), with k above the k-block the cache model chooses on
+common CPUs (a few hundred elements) and n above its B block. Every register
+tile, and blocks small enough that every shape crosses them, are exercised
+through VGP_GEMM_BLOCKING in test_ops_gemm_blocking.py.
 """
 
 from __future__ import annotations
@@ -268,7 +269,8 @@ import numpy as np
 import vgp_native as vn
 from vgp_native import ops
 rng = np.random.default_rng(7)
-out = {"names": [ops.gemm_kernel_name("float32"), ops.gemm_kernel_name("float64")], "err": []}
+out = {"names": [ops.gemm_kernel_name("float32"), ops.gemm_kernel_name("float64")], "err": [],
+       "gemm": ops.cpu_info()["gemm"]}
 for dtype, rtol in ((np.float32, 1e-5), (np.float64, 1e-12)):
     for m, n, k in ((32, 10, 10), (33, 7, 257), (257, 33, 700), (70, 90, 900), (16, 300, 50)):
         for ta in (False, True):
@@ -306,8 +308,7 @@ def _cpu_flags() -> set[str] | None:
 
 
 def _run_script(script: str, **env_vars: str) -> dict:
-    env = dict(os.environ)
-    env.pop("VGP_GEMM_KERNEL", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VGP_GEMM_")}
     env.update(env_vars)
     package_root = str(Path(vn.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")])

@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-#include "ops/gemm.h"
+#include "ops/gemm/gemm.h"
 #include "ops/parallel.h"
 #include "ops/vecmath.h"
 

@@ -28,7 +28,7 @@ from .batchnorm import (
 from .dense import dense_backward, dense_forward
 from .dropout import dropout_backward, dropout_forward
 from .flowstats import activation_stats, buffer_norm, buffer_stats
-from .gemm import gemm, gemm_kernel_name
+from .gemm import cpu_info, gemm, gemm_kernel_name
 from .loss import (
     binary_accuracy_sum,
     binary_crossentropy,
@@ -67,6 +67,7 @@ __all__ = [
     "categorical_crossentropy",
     "clip_by_norm",
     "clip_by_value",
+    "cpu_info",
     "dense_backward",
     "dense_forward",
     "dropout_backward",

@@ -64,3 +64,8 @@ def gemm(
 def gemm_kernel_name(dtype: Any = "float32") -> str:
     """Name of the GEMM micro-kernel used for ``dtype`` on this CPU (avx512, avx2, scalar)."""
     return _core.gemm_kernel_name(np.empty(1, dtype=resolve_dtype(dtype)))
+
+
+#: ``cpu_info() -> dict``: the CPU as the GEMM sees it (vendor, caches, vector ISA,
+#: FMA throughput) and the kernel, register tile and blocks chosen per dtype.
+cpu_info = _core.cpu_info

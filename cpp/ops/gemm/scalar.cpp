@@ -3,7 +3,7 @@
 // element; a 4 x 8 tile gives 32 independent accumulators that the compiler
 // may map onto whatever SIMD the baseline target has (SSE2 on x86-64).
 // a * b + c stays two roundings unless the baseline target itself has FMA.
-#include "ops/gemm_kernels.h"
+#include "ops/gemm/kernels.h"
 
 #define VGP_GEMM_TARGET
 
@@ -15,11 +15,16 @@ struct Scalar1 {
   using T = Real;
   using R = Real;
   static constexpr int W = 1;
+  static constexpr int kRegs = 32;
+  static constexpr int kUnroll = 8;
+  static constexpr bool kEmbeddedBroadcast = false;
+  static constexpr SimdIsa kIsa = SimdIsa::scalar;
   static R zero() { return R(0); }
   static R load(const T* p) { return *p; }
   static void store(T* p, R v) { *p = v; }
   static R bcast(const T* p) { return *p; }
   static R fma(R a, R b, R c) { return a * b + c; }
+  static void keep(R) {}
   static R add(R a, R b) { return a + b; }
   static R load_n(const T* p, int count) { return count > 0 ? *p : R(0); }
   static void store_n(T* p, R v, int count) {
@@ -37,12 +42,12 @@ void transpose4(const T* s, index_t lds, T* d, index_t ldd) {
 }  // namespace
 }  // namespace vgp::ops::gemm_detail
 
-#include "ops/gemm_impl.h"
+#include "ops/gemm/impl.h"
 
 namespace vgp::ops::gemm_detail {
 namespace {
-using FloatSet = GemmImpl<Scalar1<float>, 4, 8, 256, 256, 256, 4>;
-using DoubleSet = GemmImpl<Scalar1<double>, 4, 8, 256, 256, 256, 4>;
+using FloatSet = KernelSet<Scalar1<float>, 4, Tile<4, 8>>;
+using DoubleSet = KernelSet<Scalar1<double>, 4, Tile<4, 8>>;
 }  // namespace
 VGP_GEMM_DEFINE_KERNEL_SETS(gemm_kernels_scalar, "scalar", FloatSet, DoubleSet)
 }  // namespace vgp::ops::gemm_detail

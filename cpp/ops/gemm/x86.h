@@ -3,7 +3,7 @@
 // inlined into the avx2 and avx512f functions that call them.
 #pragma once
 
-#include "ops/gemm_kernels.h"
+#include "ops/gemm/kernels.h"
 
 #if VGP_GEMM_X86
 #include <immintrin.h>

@@ -1,18 +1,8 @@
-// GEMM driver: picks a kernel set once per dtype, chooses between the small
-// (unpacked) and the blocked (packed) path, splits C among threads and hands
-// each thread its scratch memory. The kernels themselves (packing layout,
-// blocking, micro-kernels) are described in gemm_impl.h.
-//
-// Dispatch: the best kernel set this CPU supports, AVX-512F > AVX2+FMA >
-// portable, checked with __builtin_cpu_supports at first use. The environment
-// variable VGP_GEMM_KERNEL=scalar|avx2|avx512, read at that same first use,
-// caps the choice (for tests and benchmarks; an unsupported or unknown value
-// falls back to the best available set below it).
-// AVX-512 stays first on Zen 4 too, which executes a 512-bit FMA as two
-// 256-bit halves, so its peak FMA rate equals AVX2's: the AVX-512 set still
-// measured 2-4% faster there (embedded broadcasts and 32 registers mean fewer
-// instructions per FMA; see gemm_avx512.cpp), and on Intel server cores it is
-// up to twice as fast.
+// GEMM driver: chooses between the small (unpacked) and the blocked (packed)
+// path, splits C among threads and hands each thread its scratch memory. The
+// kernel set, register tile and blocks come from config.h (the CPU through
+// the models of blocking.h); the kernels themselves are described in impl.h
+// and blocked.h.
 //
 // Small or blocked: packing costs O(m k + k n) against O(m n k) of arithmetic,
 // so it does not pay when the product is small or when one side is thin. The
@@ -29,27 +19,28 @@
 // no barrier and no shared scratch. Packing is duplicated across the grid (each thread
 // packs the A rows or B columns it needs), which costs O((m + n) k) against
 // O(m n k) of arithmetic; the grid shape minimises that sum. The sum over k
-// for an element never depends on the grid (gemm_impl.h), so 1 thread and N
+// for an element never depends on the grid (blocked.h), so 1 thread and N
 // threads give the same bits. Products smaller than kGemmParMin stay serial.
 //
 // Scratch: one grow-only, 64-byte-aligned buffer per calling OS thread
 // (thread_local), sliced per OpenMP thread. It is sized before the parallel
 // region, so an allocation failure is a std::bad_alloc in the caller, and two
 // Python threads calling gemm at once never share scratch.
-#include "ops/gemm.h"
+#include "ops/gemm/gemm.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <new>
 
-#include "ops/gemm_kernels.h"
+#include "ops/gemm/config.h"
+#include "ops/gemm/profile.h"
 
 namespace vgp::ops {
 namespace {
 
 using gemm_detail::GemmArgs;
-using gemm_detail::GemmKernels;
+using gemm_detail::GemmSetup;
 
 // Multiply-adds up to which the unpacked path is used whatever the shape.
 constexpr index_t kSmallWork = index_t{1} << 21;
@@ -62,9 +53,10 @@ constexpr index_t kSmallTransposeMax = index_t{1} << 18;
 // (likewise for B). With trans_b it works on a transposed copy of op(B),
 // which for a large B costs more than the packed path's bounded panels.
 template <typename T>
-bool use_small(const GemmKernels<T>& ks, const GemmArgs<T>& g) {
+bool use_small(const GemmSetup<T>& setup, const GemmArgs<T>& g) {
   if (g.k == 0) return true;
-  const bool thin = g.m * g.n * g.k <= kSmallWork || g.n <= ks.sw || g.m <= ks.mr;
+  const bool thin =
+      g.m * g.n * g.k <= kSmallWork || g.n <= setup.ks->sw || g.m <= setup.blocks.mr;
   return thin && !(g.trans_b && g.n * g.k > kSmallTransposeMax);
 }
 
@@ -74,31 +66,6 @@ bool use_small(const GemmKernels<T>& ks, const GemmArgs<T>& g) {
 // cost more than half the work), 1.1x (float) to 1.5x (double) at 2^18, and
 // 1.8x at 2^21.
 constexpr index_t kGemmParMin = 2 * kParMinGemm;
-
-template <typename T>
-const GemmKernels<T>* select_kernels() {
-  const GemmKernels<T>* avx512 = nullptr;
-  const GemmKernels<T>* avx2 = nullptr;
-#if VGP_GEMM_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    avx2 = gemm_detail::gemm_kernels_avx2<T>();
-    if (__builtin_cpu_supports("avx512f")) avx512 = gemm_detail::gemm_kernels_avx512<T>();
-  }
-#endif
-  const GemmKernels<T>* scalar = gemm_detail::gemm_kernels_scalar<T>();
-  const char* env = std::getenv("VGP_GEMM_KERNEL");
-  if (env && std::strcmp(env, "scalar") == 0) return scalar;
-  if (env && std::strcmp(env, "avx2") == 0) return avx2 ? avx2 : scalar;
-  if (avx512) return avx512;
-  return avx2 ? avx2 : scalar;
-}
-
-template <typename T>
-const GemmKernels<T>& kernels() {
-  static const GemmKernels<T>* const selected = select_kernels<T>();
-  return *selected;
-}
 
 class Scratch {
  public:
@@ -189,22 +156,31 @@ int max_threads() {
 
 // Runs the small or the blocked path on a tm x tn grid of rectangles of C.
 template <typename T>
-void run(const GemmKernels<T>& ks, const GemmArgs<T>& g, bool small) {
-  const index_t tile_m = small ? ks.sr : ks.mr, tile_n = small ? ks.sw : ks.nr;
+void run(const GemmSetup<T>& setup, const GemmArgs<T>& g, bool small) {
+  const gemm_detail::GemmKernels<T>& ks = *setup.ks;
+  const GemmBlocks& blk = setup.blocks;
+  const index_t tile_m = small ? ks.sr : blk.mr, tile_n = small ? ks.sw : blk.nr;
   const index_t pm = ceil_div(g.m, tile_m), pn = ceil_div(g.n, tile_n);
   const index_t work = g.m * g.n * g.k;
   const int nt =
       work >= kGemmParMin ? static_cast<int>(std::min<index_t>(max_threads(), pm * pn)) : 1;
   const Grid grid = choose_grid(pm, pn, tile_m, tile_n, nt);
   const index_t rows = ceil_div(pm, grid.tm) * tile_m, cols = ceil_div(pn, grid.tn) * tile_n;
-  const index_t per_thread =
-      small ? ks.small_scratch_elems(g.trans_b, cols, g.k) : ks.scratch_elems(rows, cols, g.k);
+  const index_t per_thread = small ? ks.small_scratch_elems(g.trans_b, cols, g.k)
+                                   : gemm_detail::gemm_scratch_elems(blk, rows, cols, g.k);
   // Slices start on 64-byte boundaries (16 elements cover both dtypes).
   const index_t stride = ceil_div(per_thread, 16) * 16;
   T* scratch = static_cast<T*>(tls_scratch.get(sizeof(T) * stride * nt));
-  const auto body = small ? ks.small : ks.blocked;
+  const auto blocked = setup.tile->blocked;
+  const auto body = [&](index_t i0, index_t i1, index_t j0, index_t j1, T* part) {
+    if (small) {
+      ks.small(g, i0, i1, j0, j1, part);
+    } else {
+      blocked(g, blk, i0, i1, j0, j1, part);
+    }
+  };
   if (nt == 1) {
-    body(g, 0, g.m, 0, g.n, scratch);
+    body(0, g.m, 0, g.n, scratch);
     return;
   }
 #ifdef _OPENMP
@@ -219,7 +195,7 @@ void run(const GemmKernels<T>& ks, const GemmArgs<T>& g, bool small) {
       index_t i0, i1, j0, j1;
       part_range(pm, grid.tm, r / grid.tn, tile_m, g.m, i0, i1);
       part_range(pn, grid.tn, r % grid.tn, tile_n, g.n, j0, j1);
-      if (i0 < i1 && j0 < j1) body(g, i0, i1, j0, j1, scratch + stride * tid);
+      if (i0 < i1 && j0 < j1) body(i0, i1, j0, j1, scratch + stride * tid);
     }
   }
 }
@@ -234,13 +210,17 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* 
   const GemmArgs<T> g{trans_a, trans_b, m,   n,   std::max<index_t>(k, 0), a,
                       lda,     b,       ldb, c,   ldc,                     accumulate,
                       epilogue};
-  const GemmKernels<T>& ks = kernels<T>();
-  run(ks, g, use_small(ks, g));
-}
-
-template <typename T>
-const char* gemm_kernel_name() {
-  return kernels<T>().name;
+  const GemmSetup<T>& setup = gemm_detail::gemm_setup<T>();
+  if (!gemm_detail::profiling()) {
+    run(setup, g, use_small(setup, g));
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  run(setup, g, use_small(setup, g));
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  gemm_detail::profile_record(m, n, g.k, trans_a, trans_b, sizeof(T), ns);
 }
 
 template void gemm<float>(bool, bool, index_t, index_t, index_t, const float*, index_t,
@@ -249,7 +229,5 @@ template void gemm<float>(bool, bool, index_t, index_t, index_t, const float*, i
 template void gemm<double>(bool, bool, index_t, index_t, index_t, const double*, index_t,
                            const double*, index_t, double*, index_t, bool,
                            const GemmEpilogue<double>*);
-template const char* gemm_kernel_name<float>();
-template const char* gemm_kernel_name<double>();
 
 }  // namespace vgp::ops

@@ -14,12 +14,17 @@
 //
 // Implementation: BLIS/OpenBLAS style. B is packed into k x NR panels and A
 // into MR x k panels per (KC, MC, NC) block, and a register-tiled micro-kernel
-// computes MR x NR tiles. The micro-kernel is chosen once at run time
+// computes MR x NR tiles. The kernel set is chosen once at run time
 // (AVX-512F, AVX2+FMA or portable scalar) with __builtin_cpu_supports; the
-// default build is portable. OpenMP splits the (MC x NC) tiles of C among
-// threads when the work pays for them; the reduction over k always runs in
-// the same order, so the result does not depend on the thread count.
+// default build is portable. The register tile and the blocks come from the
+// CPU's caches and FMA throughput through an analytical model (blocking.h,
+// cpu.h). OpenMP splits the (MC x NC) tiles of C among threads when the work
+// pays for them; the reduction over k always runs in the same order, so the
+// result does not depend on the thread count (it depends on KC, so it may
+// differ between CPUs).
 #pragma once
+
+#include <string>
 
 #include "common.h"
 #include "ops/activation.h"
@@ -42,5 +47,19 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* 
 // Name of the micro-kernel selected for T on this CPU: "avx512", "avx2" or "scalar".
 template <typename T>
 const char* gemm_kernel_name();
+
+// What gemm<T> runs with on this CPU: kernel set, register tile, blocks, and
+// whether they come from the model or from VGP_GEMM_BLOCKING.
+struct GemmConfigInfo {
+  const char* kernel;
+  index_t mr, nr, kc, mc, nc;
+  index_t panel_level;  // where the model keeps the micro-panels: 1 (L1), 2 (L2), 0 (KC overridden)
+  bool overridden;
+};
+template <typename T>
+GemmConfigInfo gemm_config();
+
+// The error in VGP_GEMM_BLOCKING, or "" when it is unset or valid.
+std::string gemm_config_error();
 
 }  // namespace vgp::ops
