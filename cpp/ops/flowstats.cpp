@@ -33,30 +33,31 @@
 #include <cstdint>
 #include <limits>
 
+#include "ops/histogram.h"
 #include "ops/parallel.h"
+#include "ops/unit_conditions.h"
 #include "ops/vecmath.h"
 
 namespace vgp::ops {
 namespace {
+
+using histogram_detail::Binning;
+using histogram_detail::bin_of;
+using histogram_detail::count_bins;
+using histogram_detail::histogram;
+using histogram_detail::kBinCost;
+using histogram_detail::kHistBlock;
+using unit_detail::can_die;
+using unit_detail::dead_units;
+using unit_detail::saturation_bounds;
 
 // Interleaved partial sums per chunk: a fixed association (independent of the
 // vector width and of the thread count) that lets the compiler vectorize the
 // loops. Every test inside them is a branch-free select so that it vectorizes
 // as well.
 constexpr index_t kLanes = 8;
-// Elements binned per block of a histogram: their bin numbers fit in a stack
-// buffer, computed in the vectorized loop before a scalar counting loop.
-constexpr index_t kHistBlock = 512;
-// Histograms up to this many bins are counted in kSubHists interleaved copies.
-constexpr index_t kMaxSubBins = 64;
-constexpr index_t kSubHists = 4;
-// Rows of a dead-unit scan between two checks for "every unit seen on".
-constexpr index_t kDeadCheckRows = 4;
 // Work of an element, in streams (parallel.h): each sum in double costs
-// kCostDouble; binning an element (its bin in the vector loop, then its count)
-// about 8 (measured on Zen 4: the fused activation pass, four sums and the
-// bin, 0.9 ns a float, 14 streams).
-constexpr double kBinCost = 8.0;
+// kCostDouble; binning an element costs kBinCost (histogram.h).
 constexpr double kMagnitudeCost = 1 + 2 * detail::kCostDouble;
 constexpr double kSumsqCost = 1 + detail::kCostDouble;
 constexpr double kLevelCost = 1 + 4 * detail::kCostDouble + kBinCost;
@@ -86,49 +87,6 @@ struct Level {
   double dsq = 0.0;
   index_t saturated = 0;
 };
-
-// Histogram of nbins equal bins from lo, with norm = nbins / (hi - lo): bin
-// position as numpy computes it, (v - lo) * nbins / (hi - lo), values outside
-// clamped into the end bins.
-struct Binning {
-  index_t* hist = nullptr;
-  index_t nbins = 0;
-  double lo = 0.0;
-  double norm = 0.0;
-  double top() const { return static_cast<double>(nbins - 1); }
-};
-
-// Bin of a finite v; a NaN lands in bin 0 (both comparisons are false), which
-// only the careful pass, run whenever a buffer holds a NaN or Inf, corrects.
-inline std::int32_t bin_of(double v, double lo, double norm, double top) {
-  double pos = (v - lo) * norm;
-  pos = pos >= 0.0 ? pos : 0.0;
-  pos = pos <= top ? pos : top;
-  return static_cast<std::int32_t>(pos);
-}
-
-// Adds the counts of bins[0, n) (each in [0, nbins)) to hist. Neighbouring
-// elements often share a bin (a saturated layer puts nearly all of them in
-// one), and increments of one counter form a chain through memory; kSubHists
-// interleaved copies break it.
-void count_bins(const std::int32_t* bins, index_t n, index_t* hist, index_t nbins) {
-  if (nbins > kMaxSubBins) {
-    for (index_t k = 0; k < n; ++k) hist[bins[k]] += 1;
-    return;
-  }
-  std::int32_t sub[kSubHists][kMaxSubBins];
-  for (index_t s = 0; s < kSubHists; ++s) std::fill(sub[s], sub[s] + nbins, 0);
-  const index_t whole = n - n % kSubHists;
-  for (index_t k = 0; k < whole; k += kSubHists) {
-    for (index_t s = 0; s < kSubHists; ++s) sub[s][bins[k + s]] += 1;
-  }
-  for (index_t k = whole; k < n; ++k) sub[0][bins[k]] += 1;
-  for (index_t b = 0; b < nbins; ++b) {
-    std::int32_t total = 0;
-    for (index_t s = 0; s < kSubHists; ++s) total += sub[s][b];
-    hist[b] += total;
-  }
-}
 
 template <typename T>
 VGP_MULTIVERSION Magnitude magnitude_chunk(const T* x, index_t n) {
@@ -257,56 +215,6 @@ double spread_chunk(const T* y, index_t n, double mean) {
   return total;
 }
 
-// Adds the bins of x[0, n) (n <= kHistBlock) to hist. kSkipNonfinite leaves
-// NaN and Inf out (the careful pass); otherwise every element must be finite.
-template <typename T, bool kSkipNonfinite>
-VGP_MULTIVERSION void histogram_block(const T* x, index_t n, Binning bin) {
-  std::int32_t bins[kHistBlock];
-  const double top = bin.top();
-  index_t kept = n;
-  if constexpr (kSkipNonfinite) {
-    kept = 0;
-    for (index_t k = 0; k < n; ++k) {
-      const double v = static_cast<double>(x[k]);
-      if (std::isfinite(v)) bins[kept++] = bin_of(v, bin.lo, bin.norm, top);
-    }
-  } else {
-    VGP_SIMD
-    for (index_t k = 0; k < n; ++k) {
-      bins[k] = bin_of(static_cast<double>(x[k]), bin.lo, bin.norm, top);
-    }
-  }
-  count_bins(bins, kept, bin.hist, bin.nbins);
-}
-
-// The histogram of y[0, n), over threads in blocks when the buffer is large:
-// integer counts, so the OpenMP array reduction is exact whatever order the
-// threads' private histograms are added in.
-template <typename T, bool kSkipNonfinite>
-void histogram(const T* y, index_t n, Binning bin) {
-  std::fill(bin.hist, bin.hist + bin.nbins, index_t{0});
-  const index_t blocks = (n + kHistBlock - 1) / kHistBlock;
-  const auto count_block = [&](index_t blk, index_t* into) {
-    Binning b = bin;
-    b.hist = into;
-    const index_t begin = blk * kHistBlock;
-    histogram_block<T, kSkipNonfinite>(y + begin, std::min(n, begin + kHistBlock) - begin, b);
-  };
-#ifdef _OPENMP
-  const int threads = static_cast<int>(
-      std::min<index_t>(threads_for(detail::work_ns<T>(n, 1 + kBinCost)), blocks));
-  if (threads > 1) {
-    index_t* hist = bin.hist;
-    const index_t nbins = bin.nbins;
-    count_parallel_region();
-#pragma omp parallel for schedule(static) reduction(+ : hist[:nbins]) num_threads(threads)
-    for (index_t blk = 0; blk < blocks; ++blk) count_block(blk, hist);
-    return;
-  }
-#endif
-  for (index_t blk = 0; blk < blocks; ++blk) count_block(blk, bin.hist);
-}
-
 // Non-finite elements of x[0, n), and how many of them are NaN.
 template <typename T>
 void count_nonfinite(const T* x, index_t n, index_t& nonfinite, index_t& nans) {
@@ -317,71 +225,6 @@ void count_nonfinite(const T* x, index_t n, index_t& nonfinite, index_t& nans) {
     nonfinite += std::isfinite(v) ? 0 : 1;
     nans += v != v ? 1 : 0;
   }
-}
-
-// A unit is off when its output is on the flat side of its activation:
-// relu y <= 0; leaky_relu, elu, selu y < 0 (NaN counts as on, so a NaN never
-// hides behind a "dead" unit).
-inline bool can_die(Act act) {
-  return act == Act::relu || act == Act::leaky_relu || act == Act::elu || act == Act::selu;
-}
-
-// Saturation bounds: y is saturated when y < sat_lo or y > sat_hi.
-inline void saturation_bounds(Act act, double& sat_lo, double& sat_hi) {
-  const double inf = std::numeric_limits<double>::infinity();
-  sat_lo = -inf;
-  sat_hi = inf;
-  if (act == Act::sigmoid) {
-    sat_lo = kSaturationMargin;
-    sat_hi = 1.0 - kSaturationMargin;
-  } else if (act == Act::tanh) {
-    sat_lo = -(1.0 - kSaturationMargin);
-    sat_hi = 1.0 - kSaturationMargin;
-  }
-}
-
-// Columns of a (batch, features) buffer that are off in every row; each
-// thread owns whole chunks of columns.
-template <typename T>
-index_t dead_units(const T* y, index_t batch, index_t features, Act act) {
-  const index_t nchunks = (features + detail::kColumnChunk - 1) / detail::kColumnChunk;
-  const auto dead_in_chunk = [&](index_t c) {
-    const index_t j0 = c * detail::kColumnChunk;
-    const index_t width = std::min(features, j0 + detail::kColumnChunk) - j0;
-    unsigned char alive[detail::kColumnChunk] = {};
-    index_t dead = width;
-    // Most units of a healthy layer are on in the first few rows: recount
-    // every kDeadCheckRows rows and stop once every unit has been seen on.
-    for (index_t i0 = 0; i0 < batch && dead > 0; i0 += kDeadCheckRows) {
-      const index_t i1 = std::min(batch, i0 + kDeadCheckRows);
-      for (index_t i = i0; i < i1; ++i) {
-        const T* row = y + i * features + j0;
-        if (act == Act::relu) {
-          for (index_t j = 0; j < width; ++j) alive[j] |= row[j] <= T(0) ? 0 : 1;
-        } else {
-          for (index_t j = 0; j < width; ++j) alive[j] |= row[j] < T(0) ? 0 : 1;
-        }
-      }
-      dead = 0;
-      for (index_t j = 0; j < width; ++j) dead += alive[j] ? 0 : 1;
-    }
-    return dead;
-  };
-  index_t dead = 0;
-  // Integer counts: the sum is exact in any order. Small buffers never
-  // enter an OpenMP construct (see detail::for_each_index).
-#ifdef _OPENMP
-  const int threads = static_cast<int>(
-      std::min<index_t>(threads_for(detail::work_ns<T>(batch * features, 1)), nchunks));
-  if (threads > 1) {
-    count_parallel_region();
-#pragma omp parallel for schedule(static) reduction(+ : dead) num_threads(threads)
-    for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
-    return dead;
-  }
-#endif
-  for (index_t c = 0; c < nchunks; ++c) dead += dead_in_chunk(c);
-  return dead;
 }
 
 }  // namespace
