@@ -277,18 +277,34 @@ def test_sweep_resumes_from_a_partial_results_directory(tmp_path: Path, referenc
     assert not list((partial / "runs").glob(".*"))
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sweep_interrupted_by_ctrl_c_then_resumed(tmp_path: Path, reference) -> None:
     out = tmp_path / "interrupted"
     args = [sys.executable, "-m", "vgp_native", *SWEEP_ARGS, "--epochs", "60", "--out", str(out)]
+    # Ctrl-C as at a terminal, even when the tests run with SIGINT ignored (a
+    # background job of a non-interactive shell passes SIG_IGN on to its children).
     proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 60
     while not list(out.glob("runs/*.json")) and proc.poll() is None:
         assert time.monotonic() < deadline, "no run finished within a minute"
         time.sleep(0.002)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "run the same command again to resume" in err
     finished = list(out.glob("runs/*.json"))

@@ -70,8 +70,18 @@ def _child(code: str) -> subprocess.Popen:
     )
 
 
+def _communicate(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """The child's output; a child past its timeout is killed, never left running."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+
+
 def _result(proc: subprocess.Popen, timeout: float) -> dict[str, Any]:
-    return _parse_result(proc, *proc.communicate(timeout=timeout))
+    return _parse_result(proc, *_communicate(proc, timeout))
 
 
 def _parse_result(proc: subprocess.Popen, out: str, err: str) -> dict[str, Any]:
@@ -258,6 +268,10 @@ def test_oversized_declared_shape_never_allocates(tmp_path: Path) -> None:
 # -- interrupts ----------------------------------------------------------------------------------
 
 TRAINER = """
+import signal
+# Ctrl-C as at a terminal, even when the tests run with SIGINT ignored (a
+# background job of a non-interactive shell passes SIG_IGN on to its children).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 mode = {mode!r}
 rng = np.random.default_rng(0)
 n = {n}
@@ -329,7 +343,7 @@ def _interrupt(mode: str, delay: float, **sizes: int) -> tuple[dict[str, Any], f
         time.sleep(delay)
     sent = time.time()
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
+    out, err = _communicate(proc, 300)
     # Epochs that ended while this process was not yet reading or sleeping
     # (a busy machine): every EPOCH line the child printed counts.
     ticks += [float(line.split()[2]) for line in out.splitlines() if line.startswith("EPOCH")]
