@@ -185,7 +185,7 @@ def _plateau(ev: Evidence) -> Draft | None:
     if found is None:
         return None
     a, b = found
-    level = float(np.mean(losses[-(t.plateau_epochs + 1) :]))
+    level = _final_level(ev)
     n = losses.size
     head = (
         f"The training loss has stopped falling: it changed by less than "
@@ -194,7 +194,7 @@ def _plateau(ev: Evidence) -> Draft | None:
         "them is within their noise or too slow to matter"
     )
     vanished = "vanishing" in ev.reported()
-    if abs(level - scale) <= t.chance_tol * scale:
+    if _at_chance(ev, level):
         seed = (
             f", together with a first-layer gradient of {num(ev.verdicts.grad_ratio[0])} of the "
             "last layer's at initialization: the seed document's symptom"
@@ -218,17 +218,23 @@ def _plateau(ev: Evidence) -> Draft | None:
     return Draft("plateau", text, remedies, fallback, tuple(range(n - t.plateau_epochs, n + 1)))
 
 
-def _learned_nothing(ev: Evidence) -> bool:
-    """The training loss ends at the chance level: the run failed, whatever the verdicts say.
+def _final_level(ev: Evidence) -> float:
+    """The loss the run ends at: the mean of its last ``plateau_epochs + 1`` epochs."""
+    return float(np.mean(ev.epoch_losses[-(ev.thresholds.plateau_epochs + 1) :]))
 
-    The level is the mean of the last ``plateau_epochs + 1`` epochs' losses, "at
-    chance" within ``chance_tol`` of the chance-level loss (as for the plateau).
-    """
-    t, losses = ev.thresholds, ev.epoch_losses
-    if ev.snapshot or not ev.chance or not losses.size:
-        return False
-    level = float(np.mean(losses[-(t.plateau_epochs + 1) :]))
-    return bool(np.isfinite(level) and abs(level - ev.chance) <= t.chance_tol * ev.chance)
+
+def _at_chance(ev: Evidence, level: float) -> bool:
+    """Whether ``level`` lies within ``chance_tol`` of the chance-level loss."""
+    return bool(
+        ev.chance
+        and np.isfinite(level)
+        and abs(level - ev.chance) <= ev.thresholds.chance_tol * ev.chance
+    )
+
+
+def _learned_nothing(ev: Evidence) -> bool:
+    """The training loss ends at the chance level: the run failed, whatever the verdicts say."""
+    return not ev.snapshot and ev.epoch_losses.size > 0 and _at_chance(ev, _final_level(ev))
 
 
 def _names(names: list[str], shown: int = 4) -> str:
