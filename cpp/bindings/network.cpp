@@ -53,6 +53,7 @@ void bind_network_dtype(py::module_& m, const char* name) {
       .def_property_readonly(
           "loss_fused", [](PN& s) { return s.locked([&] { return s.net->loss_fused(); }); })
       .def_property_readonly("layer_widths", [](PN& s) { return s.net->layer_widths(); })
+      .def_property_readonly("narrow_pass", [](PN& s) { return s.net->narrow_pass(); })
       .def("param_info",
            [](PN& s) {
              py::list out;

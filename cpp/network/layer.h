@@ -34,6 +34,21 @@ struct Context {
   GradientBuffers<T>* grads = nullptr;  // set by Network::backward for the layers
 };
 
+// What the narrow-network pass (network/narrow.h) needs of a Dense layer:
+// its shape, activation, parameters with their gradients, and its own
+// batch-major output buffers (valid until the next reserve()).
+template <typename T>
+struct DenseView {
+  index_t in = 0, out = 0;
+  ops::Act act = ops::Act::linear;
+  const T* kernel = nullptr;  // (in, out)
+  T* kernel_grad = nullptr;
+  const T* bias = nullptr;  // null: no bias
+  T* bias_grad = nullptr;
+  T* z = nullptr;  // pre-activation, (batch, out)
+  T* y = nullptr;  // output, (batch, out); z itself for a linear layer
+};
+
 template <typename T>
 class Layer {
  public:
@@ -69,6 +84,8 @@ class Layer {
   // Makes the state a training forward left pending (batch norm's moving
   // averages) the layer's own; called once a training step is accepted.
   virtual void commit_state() {}
+  // A Dense layer fills `view` and returns true; every other kind returns false.
+  virtual bool dense_view(DenseView<T>&) { return false; }
 
  protected:
   // Takes the probe point (row, activation, histogram range) from the spec.

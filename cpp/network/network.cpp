@@ -37,6 +37,7 @@ Network<T>::Network(const std::vector<LayerSpec>& specs, index_t in_features, in
     width = layers_.back()->out_features;
   }
   out_features_ = width;
+  narrow_ = NarrowStack<T>::make(layers_);
   for (auto& l : layers_) max_width_ = std::max(max_width_, widest(*l));
   for (auto& l : layers_) l->collect_params(params_);
   penalty_.collect(params_);

@@ -19,6 +19,7 @@
 #include "common.h"
 #include "network/gradient_buffers.h"
 #include "network/layer.h"
+#include "network/narrow.h"
 #include "network/nonfinite_guard.h"
 #include "network/objective.h"
 #include "network/optimizer.h"
@@ -48,6 +49,8 @@ class Network {
   int stat_rows() const { return stats_.rows; }
   StatsRecorder& stats() { return stats_; }
   index_t optimizer_steps() const { return optimizer_.steps(); }
+  // Whether training steps that measure nothing take the narrow pass (narrow.h).
+  bool narrow_pass() const { return narrow_ != nullptr; }
 
   void set_loss(LossKind loss, MetricKind metric);
   bool loss_fused() const { return objective_.fused(); }
@@ -141,6 +144,9 @@ class Network {
   void gather(const T* src, index_t width, const std::int64_t* idx, index_t count, T* dst) const;
 
   std::vector<std::unique_ptr<Layer<T>>> layers_;
+  // The same layers' training pass with the batch on the vector lanes, for a
+  // narrow stack of Dense layers (null otherwise); same bits, see narrow.h.
+  std::unique_ptr<NarrowStack<T>> narrow_;
   std::vector<Param<T>*> params_;
   ParamBlocks<T> blocks_;  // the parameters' values and gradients
   index_t in_features_ = 0, out_features_ = 0;

@@ -45,6 +45,16 @@ StepResult Network<T>::train_passes(const T* xb, const T* yb, index_t batch, std
   ctx.stats = measure ? &stats_ : nullptr;
   ctx.poll = layer_poll(poll, batch);
   if (measure) stats_.begin_batch();
+  if (!measure && !ctx.poll && narrow_ && narrow_->fits(batch)) {
+    // The narrow pass: the same bits without the layer-by-layer dispatch
+    // (narrow.h); statistics and polling between layers need the layers.
+    StepResult r;
+    outputs_.back() = narrow_->forward(xb, batch);
+    loss_forward_backward(yb, batch, true, r);
+    narrow_->backward(dout_.data(), batch, objective_.fused());
+    penalty_.backward(batch);
+    return r;
+  }
   return forward_backward(xb, yb, batch, ctx);
 }
 

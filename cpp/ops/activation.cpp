@@ -147,6 +147,17 @@ void activation_forward_span(const T* x, T* y, index_t n, Act act) {
   dispatch_elementwise(act, [&](auto op) { forward_span<T, decltype(op)>(x, y, n); });
 }
 
+template <typename T>
+void activation_backward_span(const T* x, const T* y, const T* dy, T* dx, index_t n, Act act) {
+  if (n <= 0) return;
+  dispatch_elementwise(act,
+                       [&](auto op) { backward_span<T, decltype(op)>(x, y, dy, dx, n); });
+}
+
+template void activation_backward_span<float>(const float*, const float*, const float*, float*,
+                                              index_t, Act);
+template void activation_backward_span<double>(const double*, const double*, const double*,
+                                               double*, index_t, Act);
 template void activation_forward_span<float>(const float*, float*, index_t, Act);
 template void activation_forward_span<double>(const double*, double*, index_t, Act);
 template void activation_forward<float>(const float*, float*, index_t, index_t, Act);

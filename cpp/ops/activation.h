@@ -187,6 +187,11 @@ void activation_forward(const T* x, T* y, index_t batch, index_t features, Act a
 template <typename T>
 void activation_forward_span(const T* x, T* y, index_t n, Act act);
 
+// dx = dy * act'(x) over n contiguous elements on the calling thread (an
+// elementwise activation): the loop behind activation_backward. dx may alias dy.
+template <typename T>
+void activation_backward_span(const T* x, const T* y, const T* dy, T* dx, index_t n, Act act);
+
 // dx = dy * act'(x) (Jacobian-vector product per row for softmax). dx may alias dy.
 template <typename T>
 void activation_backward(const T* x, const T* y, const T* dy, T* dx, index_t batch,

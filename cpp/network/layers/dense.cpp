@@ -62,6 +62,18 @@ class DenseLayer final : public Layer<T> {
   }
   ops::Act output_activation() const override { return act_; }
   const T* preactivation() const override { return z_.data(); }
+  bool dense_view(DenseView<T>& v) override {
+    v.in = this->in_features;
+    v.out = this->out_features;
+    v.act = act_;
+    v.kernel = kernel_.value.data();
+    v.kernel_grad = kernel_.grad.data();
+    v.bias = use_bias_ ? bias_.value.data() : nullptr;
+    v.bias_grad = use_bias_ ? bias_.grad.data() : nullptr;
+    v.z = z_.data();
+    v.y = act_ == ops::Act::linear ? z_.data() : y_.data();
+    return true;
+  }
   void record_kernel_stats(StatsRecorder& stats) override {
     record_kernel(stats, kernel_row_, kernel_, use_bias_ ? &bias_ : nullptr);
   }

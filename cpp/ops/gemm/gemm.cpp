@@ -223,6 +223,19 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* 
   gemm_detail::profile_record(m, n, g.k, trans_a, trans_b, sizeof(T), ns);
 }
 
+template <typename T>
+void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
+               index_t ldc, index_t nrows, index_t steps, index_t cols) {
+  if (nrows <= 0 || cols <= 0) return;
+  gemm_detail::gemm_setup<T>().ks->rows(a, ars, aps, b, ldb, bias, c, ldc, nrows,
+                                        std::max<index_t>(steps, 0), cols);
+}
+
+template void gemm_rows<float>(const float*, index_t, index_t, const float*, index_t,
+                               const float*, float*, index_t, index_t, index_t, index_t);
+template void gemm_rows<double>(const double*, index_t, index_t, const double*, index_t,
+                                const double*, double*, index_t, index_t, index_t, index_t);
+
 template void gemm<float>(bool, bool, index_t, index_t, index_t, const float*, index_t,
                           const float*, index_t, float*, index_t, bool,
                           const GemmEpilogue<float>*);

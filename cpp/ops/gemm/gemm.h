@@ -45,6 +45,17 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* 
           const GemmEpilogue<T>* epilogue = nullptr);
 
 // Name of the micro-kernel selected for T on this CPU: "avx512", "avx2" or "scalar".
+// The product of a narrow layer with the batch on the vector lanes (the
+// feature-major layout, network/narrow.h): for r < nrows and b < cols,
+//   c[r * ldc + b] = (sum_{p < steps} a[r * ars + p * aps] * b[p * ldb + b]) + bias[r]
+// (no bias when null), serial. Per element the sum is the same fma chain over
+// p from 0 that gemm's small path computes, then one addition of the bias, so
+// z^T = w^T x^T (ars 1, aps = units) and dx^T = w dz^T (ars = units, aps 1)
+// give the bits of the batch-major x w + b and dz w^T.
+template <typename T>
+void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
+               index_t ldc, index_t nrows, index_t steps, index_t cols);
+
 template <typename T>
 const char* gemm_kernel_name();
 

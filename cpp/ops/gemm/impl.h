@@ -200,6 +200,93 @@ struct GemmSmall {
   }
 };
 
+// Products in the feature-major layout of narrow networks (gemm_rows in
+// gemm.h): C[r][:] = sum_p a(r, p) B[p][:], with a(r, p) = a[r * ars + p * aps]
+// broadcast and B's rows read in place, then C[r][:] + bias[r]. Per element
+// the same fma chain over p from 0 as the small path's, so a narrow layer
+// computed with the batch on the lanes has the bits of the batch-major
+// product. Register tiles of up to RB rows x NV vectors (NV 1 for C at most
+// one vector wide, else 2).
+template <class V>
+struct GemmRows {
+  using T = typename V::T;
+  using R = typename V::R;
+  static constexpr int W = V::W;
+  static constexpr int RB = 4;
+
+  template <int RN, int NV>
+  VGP_GEMM_INLINE static void tile(const T* a, index_t ars, index_t aps, const T* b,
+                                   index_t ldb, const T* bias, T* c, index_t ldc, index_t steps,
+                                   index_t cols) {
+    R acc[RN][NV];
+    VGP_GEMM_UNROLL for (int r = 0; r < RN; ++r) {
+      VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+    }
+    int left[NV];
+    VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) {
+      left[v] = static_cast<int>(std::clamp<index_t>(cols - v * W, 0, W));
+    }
+    const bool full = cols == NV * W;
+    for (index_t p = 0; p < steps; ++p) {
+      R bv[NV];
+      VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) {
+        bv[v] = full ? V::load(b + p * ldb + v * W) : V::load_n(b + p * ldb + v * W, left[v]);
+      }
+      VGP_GEMM_UNROLL for (int r = 0; r < RN; ++r) {
+        const R av = V::bcast(a + r * ars + p * aps);
+        VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
+      }
+    }
+    VGP_GEMM_UNROLL for (int r = 0; r < RN; ++r) {
+      if (bias) {
+        const R bv = V::bcast(bias + r);
+        VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::add(acc[r][v], bv);
+      }
+      VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) {
+        T* ct = c + r * ldc + v * W;
+        if (full) {
+          V::store(ct, acc[r][v]);
+        } else if (left[v] > 0) {
+          V::store_n(ct, acc[r][v], left[v]);
+        }
+      }
+    }
+  }
+
+  template <int NV>
+  VGP_GEMM_INLINE static void strip(const T* a, index_t ars, index_t aps, const T* b, index_t ldb,
+                                    const T* bias, T* c, index_t ldc, index_t nrows,
+                                    index_t steps, index_t cols) {
+    index_t r = 0;
+    for (; r + RB <= nrows; r += RB) {
+      tile<RB, NV>(a + r * ars, ars, aps, b, ldb, bias ? bias + r : nullptr, c + r * ldc, ldc,
+                   steps, cols);
+    }
+    const T* ar = a + r * ars;
+    const T* br = bias ? bias + r : nullptr;
+    T* cr = c + r * ldc;
+    switch (nrows - r) {
+      case 3: tile<3, NV>(ar, ars, aps, b, ldb, br, cr, ldc, steps, cols); break;
+      case 2: tile<2, NV>(ar, ars, aps, b, ldb, br, cr, ldc, steps, cols); break;
+      case 1: tile<1, NV>(ar, ars, aps, b, ldb, br, cr, ldc, steps, cols); break;
+      default: break;
+    }
+  }
+
+  VGP_GEMM_TARGET static void rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb,
+                                   const T* bias, T* c, index_t ldc, index_t nrows,
+                                   index_t steps, index_t cols) {
+    for (index_t j0 = 0; j0 < cols; j0 += 2 * W) {
+      const index_t n = std::min<index_t>(2 * W, cols - j0);
+      if (n <= W) {
+        strip<1>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n);
+      } else {
+        strip<2>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n);
+      }
+    }
+  }
+};
+
 }  // namespace
 }  // namespace vgp::ops::gemm_detail
 
@@ -235,7 +322,8 @@ struct KernelSet {
                                   SR,
                                   V::W,
                                   &GemmSmall<V, SR>::small,
-                                  &GemmSmall<V, SR>::small_scratch_elems};
+                                  &GemmSmall<V, SR>::small_scratch_elems,
+                                  &GemmRows<V>::rows};
     return &t;
   }
 };

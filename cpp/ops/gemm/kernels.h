@@ -90,6 +90,9 @@ struct GemmKernels {
   void (*small)(const GemmArgs<T>& g, index_t i0, index_t i1, index_t j0, index_t j1,
                 T* scratch);
   index_t (*small_scratch_elems)(bool trans_b, index_t cols, index_t k);
+  // The feature-major product of narrow layers (gemm_rows, gemm.h).
+  void (*rows)(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
+               index_t ldc, index_t nrows, index_t steps, index_t cols);
 };
 
 // The kernel sets compiled into this build. Whether the CPU running the code

@@ -1,0 +1,139 @@
+// The narrow network's training pass (see narrow.h for the layout and why
+// its bits are those of the layer-by-layer pass).
+#include "network/narrow.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "ops/activation.h"
+#include "ops/dense.h"
+#include "ops/gemm/gemm.h"
+
+namespace vgp {
+
+namespace {
+
+// dst[c * rows + r] = src[r * cols + c]: (rows, cols) to (cols, rows).
+template <typename T>
+void transpose(const T* src, index_t rows, index_t cols, T* dst) {
+  for (index_t r = 0; r < rows; ++r) {
+    for (index_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+  }
+}
+
+}  // namespace
+
+template <typename T>
+std::unique_ptr<NarrowStack<T>> NarrowStack<T>::make(
+    const std::vector<std::unique_ptr<Layer<T>>>& layers) {
+  std::vector<Layer<T>*> stack;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    DenseView<T> v;
+    if (!layers[i]->dense_view(v)) return nullptr;
+    if (v.in > kMaxWidth || v.out > kMaxWidth) return nullptr;
+    const bool last = i + 1 == layers.size();
+    if (!last && !ops::is_elementwise(v.act)) return nullptr;
+    stack.push_back(layers[i].get());
+  }
+  return std::unique_ptr<NarrowStack>(new NarrowStack(std::move(stack)));
+}
+
+template <typename T>
+NarrowStack<T>::NarrowStack(std::vector<Layer<T>*> layers)
+    : layers_(std::move(layers)), views_(layers_.size()), zt_(layers_.size()),
+      yt_(layers_.size()) {
+  for (Layer<T>* l : layers_) widest_ = std::max({widest_, l->in_features, l->out_features});
+}
+
+template <typename T>
+void NarrowStack<T>::reserve(index_t batch) {
+  if (batch <= capacity_) return;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    grow(zt_[l], batch * layers_[l]->out_features);
+    grow(yt_[l], batch * layers_[l]->out_features);
+  }
+  grow(xt_, batch * layers_.front()->in_features);
+  grow(ga_, batch * widest_);
+  grow(gb_, batch * widest_);
+  grow(dz_, batch * widest_);
+  capacity_ = batch;
+}
+
+template <typename T>
+const T* NarrowStack<T>::forward(const T* x, index_t batch) {
+  reserve(batch);
+  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l]->dense_view(views_[l]);
+  transpose(x, batch, views_.front().in, xt_.data());
+  const T* h = xt_.data();
+  const std::size_t last = layers_.size() - 1;
+  for (std::size_t l = 0; l <= last; ++l) {
+    const DenseView<T>& v = views_[l];
+    T* zt = zt_[l].data();
+    ops::gemm_rows<T>(v.kernel, 1, v.out, h, batch, v.bias, zt, batch, v.out, v.in, batch);
+    const bool elementwise = v.act != ops::Act::linear && ops::is_elementwise(v.act);
+    T* yt = elementwise ? yt_[l].data() : zt;
+    if (elementwise) ops::activation_forward_span<T>(zt, yt, v.out * batch, v.act);
+    h = yt;
+  }
+  const DenseView<T>& v = views_[last];
+  transpose(zt_[last].data(), v.out, batch, v.z);
+  if (v.y != v.z) {
+    if (ops::is_elementwise(v.act)) {
+      transpose(h, v.out, batch, v.y);
+    } else {
+      ops::activation_forward<T>(v.z, v.y, batch, v.out, v.act);
+    }
+  }
+  return v.y;
+}
+
+template <typename T>
+void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
+  const std::size_t last = layers_.size() - 1;
+  // The layer's input, feature-major.
+  const auto input = [&](std::size_t l) -> const T* {
+    if (l == 0) return xt_.data();
+    return views_[l - 1].act == ops::Act::linear ? zt_[l - 1].data() : yt_[l - 1].data();
+  };
+  // dw[i][:] = sum_b x^T[i][b] dz[b][:] from the batch-major dz: per element
+  // the chain over the batch rows of the layer-by-layer pass's x^T dz; the
+  // bias gradient is the same column sum.
+  const auto weight_grads = [&](std::size_t l, const T* dz) {
+    const DenseView<T>& v = views_[l];
+    ops::gemm_rows<T>(input(l), batch, 1, dz, v.out, nullptr, v.kernel_grad, v.out, v.in, batch,
+                      v.out);
+    if (v.bias_grad) ops::column_sums<T>(dz, v.bias_grad, batch, v.out);
+  };
+  // The last layer: dz batch-major as the objective gives it.
+  const DenseView<T>& top = views_[last];
+  const T* dz = dout;
+  if (!preact && top.act != ops::Act::linear) {
+    ops::activation_backward<T>(top.z, top.y, dout, dz_.data(), batch, top.out, top.act);
+    dz = dz_.data();
+  }
+  weight_grads(last, dz);
+  if (last == 0) return;
+  T* dzt = ga_.data();
+  T* dxt = gb_.data();
+  transpose(dz, batch, top.out, dzt);
+  ops::gemm_rows<T>(top.kernel, top.out, 1, dzt, batch, nullptr, dxt, batch, top.in, top.out,
+                    batch);
+  for (std::size_t l = last; l-- > 0;) {
+    std::swap(dzt, dxt);  // dzt holds dL/dy of layer l
+    const DenseView<T>& v = views_[l];
+    if (v.act != ops::Act::linear) {
+      ops::activation_backward_span<T>(zt_[l].data(), yt_[l].data(), dzt, dzt, v.out * batch,
+                                       v.act);
+    }
+    transpose(dzt, v.out, batch, dz_.data());
+    weight_grads(l, dz_.data());
+    if (l > 0) {
+      ops::gemm_rows<T>(v.kernel, v.out, 1, dzt, batch, nullptr, dxt, batch, v.in, v.out, batch);
+    }
+  }
+}
+
+template class NarrowStack<float>;
+template class NarrowStack<double>;
+
+}  // namespace vgp

@@ -1,0 +1,67 @@
+// The training pass of a narrow network: a stack of Dense layers at most
+// kMaxWidth units wide (the seed's 2-[10 sigmoid x 8]-1 network), run with
+// the batch on the vector lanes.
+//
+// Batch-major, a 10-unit layer fills 10 of a vector's 16 float lanes and
+// every product row is one short FMA chain per row of the batch; its step is
+// bound by fixed costs per layer (dispatch, the bias and column-sum passes)
+// more than by arithmetic. Here every activation and gradient is kept
+// feature-major, (units, batch): a product is
+//   z^T = w^T x^T + b,    dx^T = w dz^T       (ops::gemm_rows, full vectors),
+// the activation and its derivative run over one contiguous (units x batch)
+// span, and dz^T is transposed once for dw = x^T dz (gemm_rows again, each
+// kernel row from broadcasts of x^T) and the bias gradient's column sums.
+//
+// Every element is computed by the same operations in the same order as in
+// the layer-by-layer pass (the same fma chains, the same elementwise
+// functions, the bias gradient's sum over rows in double in row order), so
+// the two passes give the same bits; the training step uses this one when no
+// statistics are measured (network/train.cpp) and tests check the equality.
+// The last layer's output and pre-activation are left batch-major in that
+// layer's own buffers, where the objective reads them.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "common.h"
+#include "network/layer.h"
+
+namespace vgp {
+
+template <typename T>
+class NarrowStack {
+ public:
+  static constexpr index_t kMaxWidth = 16;
+  // Batches up to this many rows (every product then stays on the GEMM's
+  // unpacked path, as in the layer-by-layer pass); larger ones take that pass.
+  static constexpr index_t kMaxBatch = 4096;
+
+  // Null unless every layer is Dense, every input and output is at most
+  // kMaxWidth wide, and every layer but the last has an elementwise activation.
+  static std::unique_ptr<NarrowStack> make(const std::vector<std::unique_ptr<Layer<T>>>& layers);
+
+  bool fits(index_t batch) const { return batch <= kMaxBatch; }
+
+  // x: (batch, in) batch-major. Returns the last layer's output (its own
+  // buffer, batch-major); its pre-activation is in the same layer's buffer.
+  const T* forward(const T* x, index_t batch);
+  // dout: dL/d(output), (batch, out) (at the pre-activation when `preact`).
+  // Writes every kernel and bias gradient.
+  void backward(const T* dout, index_t batch, bool preact);
+
+ private:
+  explicit NarrowStack(std::vector<Layer<T>*> layers);
+  void reserve(index_t batch);
+
+  std::vector<Layer<T>*> layers_;
+  std::vector<DenseView<T>> views_;  // refreshed by forward: the layers' buffers move as they grow
+  std::vector<std::vector<T>> zt_, yt_;  // per layer, (units, batch)
+  std::vector<T> xt_;                    // the input, (in, batch)
+  std::vector<T> ga_, gb_;               // gradients (units, batch), in turn
+  std::vector<T> dz_;                    // a layer's dz batch-major, (batch, units)
+  index_t capacity_ = 0;
+  index_t widest_ = 0;
+};
+
+}  // namespace vgp

@@ -1,0 +1,142 @@
+"""The narrow pass (cpp/network/narrow.h): a stack of Dense layers at most 16
+units wide trains with the batch on the vector lanes, and gives the bits of
+the layer-by-layer pass.
+
+A step that measures gradient-flow statistics takes the layer-by-layer pass,
+one that measures nothing the narrow pass; so a fit with a per-batch
+GradientFlow callback and the same fit without callbacks run the two passes
+from the same start, and their weights must agree bit for bit after several
+epochs (every product, activation, loss gradient and bias sum, then Adam,
+SGD with momentum, an L2 penalty, batches of 1 and of odd sizes, both dtypes,
+and with the layer-by-layer pass split across two threads).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import native_threads
+from vgp_native.callbacks import GradientFlow
+from vgp_native.layers import Activation, BatchNormalization, Dense, Dropout, Residual
+from vgp_native.models import Sequential
+from vgp_native.optimizers import SGD
+from vgp_native.regularizers import L2
+
+# (hidden widths, hidden activations, input width, output width, output activation, loss)
+CASES = {
+    "seed": ([10] * 8, ["sigmoid"] * 8, 2, 1, "sigmoid", "binary_crossentropy"),
+    "mixed": (
+        [16, 7, 1, 13],
+        ["tanh", "relu", "linear", "elu"],
+        5,
+        3,
+        "softmax",
+        "categorical_crossentropy",
+    ),
+    "smooth": ([3, 16], ["gelu", "swish"], 16, 2, "linear", "mse"),
+    "wide_out": ([9], ["softplus"], 4, 16, "sigmoid", "mse"),
+    "sparse": (
+        [12, 12],
+        ["selu", "leaky_relu"],
+        3,
+        4,
+        "softmax",
+        "sparse_categorical_crossentropy",
+    ),
+    "one_layer": ([], [], 6, 2, "tanh", "mse"),
+}
+
+
+def _data(case: str, dtype: str, n: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    _, _, inp, out, _, loss = CASES[case]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(n, inp)).astype(dtype)
+    if loss == "binary_crossentropy":
+        return x, (x[:, :1] * x[:, -1:] > 0).astype(dtype)
+    if loss == "categorical_crossentropy":
+        return x, np.eye(out, dtype=dtype)[rng.integers(0, out, n)]
+    if loss == "sparse_categorical_crossentropy":
+        return x, rng.integers(0, out, n)
+    return x, rng.normal(size=(n, out)).astype(dtype)
+
+
+def _model(case: str, dtype: str, *, use_bias: bool = True, l2: float = 0.0, sgd: bool = False):
+    widths, acts, inp, out, out_act, loss = CASES[case]
+    reg = L2(l2) if l2 else None
+    model = Sequential(seed=5, dtype=dtype)
+    for i, (w, a) in enumerate(zip(widths, acts, strict=True)):
+        model.add(
+            Dense(
+                w,
+                a,
+                input_dim=inp if i == 0 else None,
+                use_bias=use_bias,
+                kernel_regularizer=reg,
+            )
+        )
+    model.add(Dense(out, out_act, input_dim=None if widths else inp, kernel_regularizer=reg))
+    optimizer = SGD(learning_rate=0.05, momentum=0.9) if sgd else "adam"
+    model.compile(loss=loss, optimizer=optimizer)
+    return model
+
+
+def _fit_both(case: str, dtype: str, batch_size: int, threads: int = 1, **kw):
+    """Weights after the same fit through the narrow pass and through the layer-by-layer pass."""
+    x, y = _data(case, dtype)
+    out = []
+    for callbacks in ([], [GradientFlow(every="batch")]):
+        model = _model(case, dtype, **kw)
+        with native_threads(threads if callbacks else 1):
+            model.fit(x, y, epochs=3, batch_size=batch_size, verbose=0, callbacks=callbacks)
+        out.append(model)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("batch_size", [1, 7, 32])
+def test_the_narrow_pass_gives_the_bits_of_the_layer_pass(case, dtype, batch_size):
+    narrow, layered = _fit_both(case, dtype, batch_size)
+    assert narrow._engine.net.narrow_pass
+    for a, b in zip(narrow.get_weights(), layered.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The fit moved the weights: equal because both passes computed the same
+    # steps, not because neither trained.
+    pairs = zip(narrow.get_weights(), _model(case, dtype).get_weights(), strict=True)
+    assert any(not np.array_equal(a, b) for a, b in pairs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_no_bias_l2_sgd_and_two_threads_keep_the_bits(dtype):
+    narrow, layered = _fit_both(
+        "mixed", dtype, batch_size=13, threads=2, use_bias=False, l2=1e-3, sgd=True
+    )
+    for a, b in zip(narrow.get_weights(), layered.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_seed_network_takes_the_narrow_pass():
+    model = _model("seed", "float32")
+    assert model._engine.net.narrow_pass
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [Dense(17, "relu", input_dim=3), Dense(1)],  # wider than 16 units
+        [Dense(4, input_dim=17), Dense(1)],  # input wider than 16
+        [Dense(8, "softmax", input_dim=3), Dense(1)],  # a row activation below the top
+        [Dense(8, input_dim=3), BatchNormalization(), Dense(1)],
+        [Dense(8, input_dim=3), Activation("relu"), Dense(1)],
+        [Dense(8, input_dim=3), Dropout(0.2), Dense(1)],
+        [Dense(3, input_dim=3), Residual([Dense(3, "relu")]), Dense(1)],
+    ],
+    ids=["wide", "wide_input", "softmax_hidden", "batchnorm", "activation", "dropout", "residual"],
+)
+def test_other_networks_take_the_layer_pass(layers):
+    model = Sequential(seed=0)
+    for layer in layers:
+        model.add(layer)
+    model.compile(loss="mse", optimizer="adam")
+    assert not model._engine.net.narrow_pass
