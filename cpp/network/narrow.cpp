@@ -3,22 +3,47 @@
 #include "network/narrow.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "ops/activation.h"
 #include "ops/dense.h"
 #include "ops/gemm/gemm.h"
+#include "ops/vecmath.h"
 
 namespace vgp {
 
 namespace {
 
-// dst[c * rows + r] = src[r * cols + c]: (rows, cols) to (cols, rows).
+// dst (cols, rows) = src (rows, cols) transposed.
 template <typename T>
 void transpose(const T* src, index_t rows, index_t cols, T* dst) {
-  for (index_t r = 0; r < rows; ++r) {
-    for (index_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
+  if (rows == 1 || cols == 1) {
+    std::copy(src, src + rows * cols, dst);
+  } else {
+    ops::gemm_transpose<T>(src, rows, cols, dst);
   }
+}
+
+// db[j] = sum over rows b of dz[b * units + j] for j < units <= 16, in
+// double and in row order: ops::column_sums' sums. Each row is read as 16
+// values (the first ones of the next row past `units`: dz must have 16 -
+// units readable values past its end), converted and added as one vector of
+// 16 doubles, whose lanes past `units` are dropped.
+template <typename T>
+VGP_MULTIVERSION void column_sums16(const T* dz, index_t batch, index_t units, T* db) {
+  // Two halves of 8 lanes, each one vector register with AVX-512.
+  typedef T Half __attribute__((vector_size(8 * sizeof(T))));
+  typedef acc_t Acc __attribute__((vector_size(8 * sizeof(acc_t))));
+  Acc lo = {}, hi = {};
+  for (index_t b = 0; b < batch; ++b) {
+    Half a, c;
+    std::memcpy(&a, dz + b * units, sizeof(Half));
+    std::memcpy(&c, dz + b * units + 8, sizeof(Half));
+    lo += __builtin_convertvector(a, Acc);
+    hi += __builtin_convertvector(c, Acc);
+  }
+  for (index_t j = 0; j < units; ++j) db[j] = static_cast<T>(j < 8 ? lo[j] : hi[j - 8]);
 }
 
 }  // namespace
@@ -55,7 +80,7 @@ void NarrowStack<T>::reserve(index_t batch) {
   grow(xt_, batch * layers_.front()->in_features);
   grow(ga_, batch * widest_);
   grow(gb_, batch * widest_);
-  grow(dz_, batch * widest_);
+  grow(dz_, batch * widest_ + kMaxWidth);  // column_sums16 reads past the last row
   capacity_ = batch;
 }
 
@@ -97,12 +122,18 @@ void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
   };
   // dw[i][:] = sum_b x^T[i][b] dz[b][:] from the batch-major dz: per element
   // the chain over the batch rows of the layer-by-layer pass's x^T dz; the
-  // bias gradient is the same column sum.
+  // bias gradient is the same column sum (column_sums16 when dz is dz_,
+  // padded for it).
   const auto weight_grads = [&](std::size_t l, const T* dz) {
     const DenseView<T>& v = views_[l];
     ops::gemm_rows<T>(input(l), batch, 1, dz, v.out, nullptr, v.kernel_grad, v.out, v.in, batch,
                       v.out);
-    if (v.bias_grad) ops::column_sums<T>(dz, v.bias_grad, batch, v.out);
+    if (!v.bias_grad) return;
+    if (dz == dz_.data()) {
+      column_sums16(dz, batch, v.out, v.bias_grad);
+    } else {
+      ops::column_sums<T>(dz, v.bias_grad, batch, v.out);
+    }
   };
   // The last layer: dz batch-major as the objective gives it.
   const DenseView<T>& top = views_[last];

@@ -227,10 +227,30 @@ template <typename T>
 void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
                index_t ldc, index_t nrows, index_t steps, index_t cols) {
   if (nrows <= 0 || cols <= 0) return;
-  gemm_detail::gemm_setup<T>().ks->rows(a, ars, aps, b, ldb, bias, c, ldc, nrows,
-                                        std::max<index_t>(steps, 0), cols);
+  steps = std::max<index_t>(steps, 0);
+  const auto rows = gemm_detail::gemm_setup<T>().ks->rows;
+  if (!gemm_detail::profiling()) {
+    rows(a, ars, aps, b, ldb, bias, c, ldc, nrows, steps, cols);
+    return;
+  }
+  // Profiled as the GEMM of the same shape: op(A) is a (nrows, steps) matrix,
+  // stored transposed when its row stride is 1 and its step stride is not.
+  const auto t0 = std::chrono::steady_clock::now();
+  rows(a, ars, aps, b, ldb, bias, c, ldc, nrows, steps, cols);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  gemm_detail::profile_record(nrows, cols, steps, aps != 1, false, sizeof(T), ns);
 }
 
+template <typename T>
+void gemm_transpose(const T* src, index_t rows, index_t cols, T* dst) {
+  if (rows <= 0 || cols <= 0) return;
+  gemm_detail::gemm_setup<T>().ks->transpose(src, cols, rows, cols, dst, rows);
+}
+
+template void gemm_transpose<float>(const float*, index_t, index_t, float*);
+template void gemm_transpose<double>(const double*, index_t, index_t, double*);
 template void gemm_rows<float>(const float*, index_t, index_t, const float*, index_t,
                                const float*, float*, index_t, index_t, index_t, index_t);
 template void gemm_rows<double>(const double*, index_t, index_t, const double*, index_t,

@@ -56,6 +56,11 @@ template <typename T>
 void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
                index_t ldc, index_t nrows, index_t steps, index_t cols);
 
+// dst (cols, rows) = the transpose of src (rows, cols), both dense, in the
+// kernel set's blocked transposition (the one the small path copies op(B) with).
+template <typename T>
+void gemm_transpose(const T* src, index_t rows, index_t cols, T* dst);
+
 template <typename T>
 const char* gemm_kernel_name();
 

@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 
 #include "ops/activation.h"
 #include "ops/gemm/kernels.h"
@@ -205,8 +206,8 @@ struct GemmSmall {
 // broadcast and B's rows read in place, then C[r][:] + bias[r]. Per element
 // the same fma chain over p from 0 as the small path's, so a narrow layer
 // computed with the batch on the lanes has the bits of the batch-major
-// product. Register tiles of up to RB rows x NV vectors (NV 1 for C at most
-// one vector wide, else 2).
+// product. Register tiles of up to 2 RB rows x one vector (C at most one
+// vector wide) or RB rows x two vectors.
 template <class V>
 struct GemmRows {
   using T = typename V::T;
@@ -253,24 +254,36 @@ struct GemmRows {
     }
   }
 
-  template <int NV>
-  VGP_GEMM_INLINE static void strip(const T* a, index_t ars, index_t aps, const T* b, index_t ldb,
-                                    const T* bias, T* c, index_t ldc, index_t nrows,
+  // Rows [0, nrows) in tiles of RN rows (RN <= max_rows), split evenly: a
+  // tile's RN * NV accumulators are its independent FMA chains, and a
+  // remainder tile of one or two rows would wait on the FMA latency.
+  template <int NV, int RN>
+  VGP_GEMM_INLINE static void tiles(const T* a, index_t ars, index_t aps, const T* b, index_t ldb,
+                                    const T* bias, T* c, index_t ldc, index_t r0, index_t r1,
                                     index_t steps, index_t cols) {
-    index_t r = 0;
-    for (; r + RB <= nrows; r += RB) {
-      tile<RB, NV>(a + r * ars, ars, aps, b, ldb, bias ? bias + r : nullptr, c + r * ldc, ldc,
+    for (index_t r = r0; r < r1; r += RN) {
+      tile<RN, NV>(a + r * ars, ars, aps, b, ldb, bias ? bias + r : nullptr, c + r * ldc, ldc,
                    steps, cols);
     }
-    const T* ar = a + r * ars;
-    const T* br = bias ? bias + r : nullptr;
-    T* cr = c + r * ldc;
-    switch (nrows - r) {
-      case 3: tile<3, NV>(ar, ars, aps, b, ldb, br, cr, ldc, steps, cols); break;
-      case 2: tile<2, NV>(ar, ars, aps, b, ldb, br, cr, ldc, steps, cols); break;
-      case 1: tile<1, NV>(ar, ars, aps, b, ldb, br, cr, ldc, steps, cols); break;
-      default: break;
-    }
+  }
+
+  template <int NV, int... RN>
+  VGP_GEMM_INLINE static void strip(const T* a, index_t ars, index_t aps, const T* b, index_t ldb,
+                                    const T* bias, T* c, index_t ldc, index_t nrows,
+                                    index_t steps, index_t cols, std::integer_sequence<int, RN...>) {
+    constexpr index_t max_rows = sizeof...(RN);
+    const index_t ntiles = (nrows + max_rows - 1) / max_rows;
+    // ntiles tiles of `small` or `small + 1` rows, the larger ones first.
+    const index_t small = nrows / ntiles, larger = nrows % ntiles;
+    const index_t split = larger * (small + 1);
+    ((RN + 1 == small + 1 ? tiles<NV, RN + 1>(a, ars, aps, b, ldb, bias, c, ldc, 0, split, steps,
+                                              cols)
+                          : void()),
+     ...);
+    ((RN + 1 == small ? tiles<NV, RN + 1>(a, ars, aps, b, ldb, bias, c, ldc, split, nrows, steps,
+                                          cols)
+                      : void()),
+     ...);
   }
 
   VGP_GEMM_TARGET static void rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb,
@@ -279,9 +292,11 @@ struct GemmRows {
     for (index_t j0 = 0; j0 < cols; j0 += 2 * W) {
       const index_t n = std::min<index_t>(2 * W, cols - j0);
       if (n <= W) {
-        strip<1>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n);
+        strip<1>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n,
+                 std::make_integer_sequence<int, 2 * RB>{});
       } else {
-        strip<2>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n);
+        strip<2>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n,
+                 std::make_integer_sequence<int, RB>{});
       }
     }
   }
@@ -323,7 +338,8 @@ struct KernelSet {
                                   V::W,
                                   &GemmSmall<V, SR>::small,
                                   &GemmSmall<V, SR>::small_scratch_elems,
-                                  &GemmRows<V>::rows};
+                                  &GemmRows<V>::rows,
+                                  &GemmCommon<V>::transpose};
     return &t;
   }
 };

@@ -93,6 +93,8 @@ struct GemmKernels {
   // The feature-major product of narrow layers (gemm_rows, gemm.h).
   void (*rows)(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
                index_t ldc, index_t nrows, index_t steps, index_t cols);
+  // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols (gemm_transpose).
+  void (*transpose)(const T* src, index_t lds, index_t rows, index_t cols, T* dst, index_t ldd);
 };
 
 // The kernel sets compiled into this build. Whether the CPU running the code
