@@ -13,6 +13,11 @@ and with the layer-by-layer pass split across two threads).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -140,3 +145,34 @@ def test_other_networks_take_the_layer_pass(layers):
         model.add(layer)
     model.compile(loss="mse", optimizer="adam")
     assert not model._engine.net.narrow_pass
+
+
+_KERNEL_SCRIPT = """
+import numpy as np
+import test_training_narrow as t
+from vgp_native import ops
+print(ops.gemm_kernel_name("float32"), ops.gemm_kernel_name("float64"))
+for case in ("seed", "mixed"):
+    for dtype in ("float32", "float64"):
+        narrow, layered = t._fit_both(case, dtype, batch_size=9)
+        assert narrow._engine.net.narrow_pass
+        for a, b in zip(narrow.get_weights(), layered.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("kernel", ["scalar", "avx2"])
+def test_every_kernel_set_keeps_the_bits(kernel):
+    """The AVX2 and portable kernel sets (VGP_GEMM_KERNEL) give both passes the same bits too."""
+    env = {**os.environ, "VGP_GEMM_KERNEL": kernel, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", _KERNEL_SCRIPT],
+        env=env,
+        cwd=Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [kernel, kernel, "ok"]
