@@ -27,6 +27,7 @@ struct VecF32x8 {
   static constexpr int kRegs = 16;
   static constexpr int kUnroll = 1;
   static constexpr bool kEmbeddedBroadcast = false;
+  static constexpr bool kBlockTranspose = false;  // transposes in 4 x 4 blocks (x86.h)
   static constexpr SimdIsa kIsa = SimdIsa::avx2;
   VGP_VEC_INLINE static R zero() { return _mm256_setzero_ps(); }
   VGP_VEC_INLINE static R load(const T* p) { return _mm256_loadu_ps(p); }
@@ -55,6 +56,7 @@ struct VecF64x4 {
   static constexpr int kRegs = 16;
   static constexpr int kUnroll = 1;
   static constexpr bool kEmbeddedBroadcast = false;
+  static constexpr bool kBlockTranspose = false;  // transposes in 4 x 4 blocks (x86.h)
   static constexpr SimdIsa kIsa = SimdIsa::avx2;
   VGP_VEC_INLINE static R zero() { return _mm256_setzero_pd(); }
   VGP_VEC_INLINE static R load(const T* p) { return _mm256_loadu_pd(p); }

@@ -51,6 +51,40 @@ struct VecF32x16 {
   VGP_VEC_INLINE static void store_n(T* p, R v, int count) {
     _mm512_mask_storeu_ps(p, mask(count), v);
   }
+  // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols (both <= 16):
+  // the 16 x 16 block in registers, four rounds of 16 shuffles (pairs of
+  // rows, then quadruples within 128-bit lanes, then 128-bit lanes twice).
+  static constexpr bool kBlockTranspose = true;
+  VGP_VEC_INLINE static void transpose_block(const T* src, index_t lds, int rows, int cols,
+                                             T* dst, index_t ldd) {
+    // The zero-masking forms with every lane kept: the plain intrinsics start
+    // from an undefined register, which GCC 12 reports as maybe uninitialized.
+    constexpr __mmask16 kAll = 0xFFFF;
+    R r[16], t[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) r[i] = i < rows ? load_n(src + i * lds, cols) : zero();
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; i += 2) {
+      t[i] = _mm512_maskz_unpacklo_ps(kAll, r[i], r[i + 1]);
+      t[i + 1] = _mm512_maskz_unpackhi_ps(kAll, r[i], r[i + 1]);
+    }
+    // r[4g + m]: column 4k + m of rows 4g..4g+3 in 128-bit lane k.
+    _Pragma("GCC unroll 16") for (int g = 0; g < 16; g += 4) {
+      r[g] = _mm512_maskz_shuffle_ps(kAll, t[g], t[g + 2], 0x44);
+      r[g + 1] = _mm512_maskz_shuffle_ps(kAll, t[g], t[g + 2], 0xEE);
+      r[g + 2] = _mm512_maskz_shuffle_ps(kAll, t[g + 1], t[g + 3], 0x44);
+      r[g + 3] = _mm512_maskz_shuffle_ps(kAll, t[g + 1], t[g + 3], 0xEE);
+    }
+    _Pragma("GCC unroll 16") for (int m = 0; m < 4; ++m) {
+      const R a = _mm512_maskz_shuffle_f32x4(kAll, r[m], r[4 + m], 0x88);
+      const R b = _mm512_maskz_shuffle_f32x4(kAll, r[m], r[4 + m], 0xDD);
+      const R c = _mm512_maskz_shuffle_f32x4(kAll, r[8 + m], r[12 + m], 0x88);
+      const R d = _mm512_maskz_shuffle_f32x4(kAll, r[8 + m], r[12 + m], 0xDD);
+      t[m] = _mm512_maskz_shuffle_f32x4(kAll, a, c, 0x88);
+      t[8 + m] = _mm512_maskz_shuffle_f32x4(kAll, a, c, 0xDD);
+      t[4 + m] = _mm512_maskz_shuffle_f32x4(kAll, b, d, 0x88);
+      t[12 + m] = _mm512_maskz_shuffle_f32x4(kAll, b, d, 0xDD);
+    }
+    _Pragma("GCC unroll 16") for (int q = 0; q < cols; ++q) store_n(dst + q * ldd, t[q], rows);
+  }
 };
 
 struct VecF64x8 {
@@ -77,6 +111,29 @@ struct VecF64x8 {
   }
   VGP_VEC_INLINE static void store_n(T* p, R v, int count) {
     _mm512_mask_storeu_pd(p, mask(count), v);
+  }
+  // The 8 x 8 block in registers: pairs of rows, then 128-bit lanes twice.
+  static constexpr bool kBlockTranspose = true;
+  VGP_VEC_INLINE static void transpose_block(const T* src, index_t lds, int rows, int cols,
+                                             T* dst, index_t ldd) {
+    constexpr __mmask8 kAll = 0xFF;  // as for float
+    R r[8], t[8];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 8; ++i) r[i] = i < rows ? load_n(src + i * lds, cols) : zero();
+    _Pragma("GCC unroll 16") for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm512_maskz_unpacklo_pd(kAll, r[i], r[i + 1]);
+      t[i + 1] = _mm512_maskz_unpackhi_pd(kAll, r[i], r[i + 1]);
+    }
+    _Pragma("GCC unroll 16") for (int g = 0; g < 8; g += 4) {
+      r[g] = _mm512_maskz_shuffle_f64x2(kAll, t[g], t[g + 2], 0x88);
+      r[g + 1] = _mm512_maskz_shuffle_f64x2(kAll, t[g + 1], t[g + 3], 0x88);
+      r[g + 2] = _mm512_maskz_shuffle_f64x2(kAll, t[g], t[g + 2], 0xDD);
+      r[g + 3] = _mm512_maskz_shuffle_f64x2(kAll, t[g + 1], t[g + 3], 0xDD);
+    }
+    _Pragma("GCC unroll 16") for (int m = 0; m < 4; ++m) {
+      t[m] = _mm512_maskz_shuffle_f64x2(kAll, r[m], r[4 + m], 0x88);
+      t[4 + m] = _mm512_maskz_shuffle_f64x2(kAll, r[m], r[4 + m], 0xDD);
+    }
+    _Pragma("GCC unroll 16") for (int q = 0; q < cols; ++q) store_n(dst + q * ldd, t[q], rows);
   }
 };
 

@@ -74,12 +74,25 @@ struct GemmCommon {
   using R = typename V::R;
   static constexpr int W = V::W;
 
-  // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols: 4 x 4 blocks
-  // in registers, 8 columns at a time, so that at most 8 destination rows
-  // are being written at once (with a large power-of-two ldd more would
-  // share a few L1 sets and evict each other).
+  // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols. With
+  // AVX-512, W x W blocks in registers (V::transpose_block): each block
+  // writes W whole 64-byte pieces of destination rows. Otherwise 4 x 4
+  // blocks, 8 columns at a time, so that at most 8 destination rows are being
+  // written at once (with a large power-of-two ldd more would share a few L1
+  // sets and evict each other).
   VGP_GEMM_TARGET static void transpose(const T* src, index_t lds, index_t rows, index_t cols,
                                         T* __restrict dst, index_t ldd) {
+    if constexpr (V::kBlockTranspose) {
+      // W x W blocks in registers (edges masked).
+      for (index_t r = 0; r < rows; r += W) {
+        const int nr = static_cast<int>(std::min<index_t>(W, rows - r));
+        for (index_t q = 0; q < cols; q += W) {
+          const int nq = static_cast<int>(std::min<index_t>(W, cols - q));
+          V::transpose_block(src + r * lds + q, lds, nr, nq, dst + q * ldd + r, ldd);
+        }
+      }
+      return;
+    }
     for (index_t q0 = 0; q0 < cols; q0 += 8) {
       const index_t q1 = std::min<index_t>(cols, q0 + 8);
       index_t r = 0;
@@ -206,14 +219,19 @@ struct GemmSmall {
 // broadcast and B's rows read in place, then C[r][:] + bias[r]. Per element
 // the same fma chain over p from 0 as the small path's, so a narrow layer
 // computed with the batch on the lanes has the bits of the batch-major
-// product. Register tiles of up to 2 RB rows x one vector (C at most one
-// vector wide) or RB rows x two vectors.
+// product. Register tiles of up to kMaxRows1 rows x one vector (C at most
+// one vector wide) or kMaxRows2 rows x two vectors.
 template <class V>
 struct GemmRows {
   using T = typename V::T;
   using R = typename V::R;
   static constexpr int W = V::W;
-  static constexpr int RB = 4;
+  // Rows of a register tile one or two vectors wide: as many accumulators as
+  // the registers hold beside the row of B and a broadcast (AVX-512: 16 and
+  // 14 rows, so a narrow layer's product is one tile; AVX2: 12 and 6), so
+  // that the fixed cost of a tile (zeroing, bias, stores) is paid once.
+  static constexpr int kMaxRows1 = std::min(8, V::kRegs - 4);
+  static constexpr int kMaxRows2 = std::min(4, (V::kRegs - 4) / 2);
 
   template <int RN, int NV>
   VGP_GEMM_INLINE static void tile(const T* a, index_t ars, index_t aps, const T* b,
@@ -237,6 +255,10 @@ struct GemmRows {
         const R av = V::bcast(a + r * ars + p * aps);
         VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
       }
+      // B's row stays in registers for every row's FMA: left to itself the
+      // compiler may fold its load into each FMA, one vector load per FMA,
+      // which binds the loop on the load ports.
+      VGP_GEMM_UNROLL for (int v = 0; v < NV; ++v) V::keep(bv[v]);
     }
     VGP_GEMM_UNROLL for (int r = 0; r < RN; ++r) {
       if (bias) {
@@ -293,10 +315,10 @@ struct GemmRows {
       const index_t n = std::min<index_t>(2 * W, cols - j0);
       if (n <= W) {
         strip<1>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n,
-                 std::make_integer_sequence<int, 2 * RB>{});
+                 std::make_integer_sequence<int, kMaxRows1>{});
       } else {
         strip<2>(a, ars, aps, b + j0, ldb, bias, c + j0, ldc, nrows, steps, n,
-                 std::make_integer_sequence<int, RB>{});
+                 std::make_integer_sequence<int, kMaxRows2>{});
       }
     }
   }

@@ -18,6 +18,7 @@ struct Scalar1 {
   static constexpr int kRegs = 32;
   static constexpr int kUnroll = 8;
   static constexpr bool kEmbeddedBroadcast = false;
+  static constexpr bool kBlockTranspose = false;  // transposes in 4 x 4 blocks (x86.h)
   static constexpr SimdIsa kIsa = SimdIsa::scalar;
   static R zero() { return R(0); }
   static R load(const T* p) { return *p; }
