@@ -36,29 +36,34 @@ class EpochOrders:
     def __init__(self, rng: np.random.Generator, n: int, epochs: int) -> None:
         self._rng = rng
         self._n = n
-        self._left = max(int(epochs), 0)
+        self._left = max(int(epochs), 0)  # orders announced and not yet drawn
         self._per_block = max(1, BLOCK_ELEMENTS // max(n, 1))
         self._block: np.ndarray | None = None
-        self._used = 0  # rows of the current block handed out
+        self._drawn = 0  # rows of the current block
+        self._used = 0  # of which handed out
         self._state: dict[str, Any] | None = None  # the generator before the block
 
     def next(self) -> np.ndarray:
         """The next epoch's order (a contiguous ``int64`` row of the block)."""
-        if self._block is None or self._used == len(self._block):
-            k = max(1, min(self._per_block, self._left))
-            self._state = self._rng.bit_generator.state
-            self._block = self._rng.permuted(np.tile(np.arange(self._n), (k, 1)), axis=1)
-            self._used = 0
+        if self._used == self._drawn:
+            self._draw()
         order = self._block[self._used]
         self._used += 1
-        self._left -= 1
         return order
+
+    def _draw(self) -> None:
+        k = max(1, min(self._per_block, self._left))
+        self._left -= k
+        self._state = self._rng.bit_generator.state
+        self._block = self._rng.permuted(np.tile(np.arange(self._n), (k, 1)), axis=1)
+        self._drawn, self._used = k, 0
 
     def close(self) -> None:
         """Leave the generator where drawing only the orders handed out would have."""
-        if self._block is None or self._used == len(self._block):
+        if self._used == self._drawn:
             return
         self._rng.bit_generator.state = self._state
         if self._used:
             self._rng.permuted(np.tile(np.arange(self._n), (self._used, 1)), axis=1)
         self._block = None
+        self._drawn = self._used = 0
