@@ -136,12 +136,13 @@ def run_fit(
     logs: dict[str, float] = {}
     lr = LearningRate(engine.optimizer, net)
     orders = EpochOrders(engine.shuffle_rng, n, epochs - initial_epoch) if opts.shuffle else None
-    # The hooks callbacks implement, taken once: an epoch of a small network
-    # lasts tens of microseconds, as long as a few dozen Python calls.
-    epoch_begin = cblist.overriding("on_epoch_begin")
-    epoch_end = cblist.overriding("on_epoch_end")
     try:
         cblist.on_train_begin()
+        # The epoch hooks the callbacks implement, taken once: an epoch of a
+        # small network lasts tens of microseconds, as long as a few dozen
+        # Python calls.
+        epoch_begin = cblist.overriding("on_epoch_begin")
+        epoch_end = cblist.overriding("on_epoch_end")
         for epoch in range(initial_epoch, epochs):
             for hook in epoch_begin:
                 hook(epoch)
