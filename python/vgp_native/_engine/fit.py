@@ -6,8 +6,9 @@ implements batch hooks; then ``fit_batches`` makes one native call per batch,
 with the same permutation and dropout seeds, so both paths train bit for bit
 alike. The permutation and the dropout seeds come from the model's own
 seeded generators, held by its ``Engine``, the explicit state ``run_fit``
-works on. Gradient-flow statistics stay in the network for many epochs and
-reach the callbacks that record them through a ``FlowFeed``. A learning rate
+works on, and are drawn many epochs ahead (``order``). Gradient-flow
+statistics stay in the network for many epochs and reach the callbacks that
+record them through a ``FlowFeed``. A learning rate
 a callback assigns to ``model.optimizer.learning_rate`` (a schedule, as in
 Keras) reaches the native optimizer before the next epoch or batch, its state
 (momenta, moments, step count) kept.
@@ -25,7 +26,7 @@ import numpy as np
 
 from .._validation import check_batch_size, check_float, check_int, check_verbose
 from .feed import FlowFeed
-from .order import EpochOrders
+from .order import DropoutSeeds, EpochOrders
 from .state import Engine
 
 __all__ = ["FitOptions", "LearningRate", "fit_batches", "run_fit"]
@@ -136,6 +137,9 @@ def run_fit(
     logs: dict[str, float] = {}
     lr = LearningRate(engine.optimizer, net)
     orders = EpochOrders(engine.shuffle_rng, n, epochs - initial_epoch) if opts.shuffle else None
+    dropout_seeds = (
+        DropoutSeeds(engine.dropout_rng, steps, epochs - initial_epoch) if has_dropout else None
+    )
     try:
         cblist.on_train_begin()
         # The epoch hooks the callbacks implement, taken once: an epoch of a
@@ -148,11 +152,7 @@ def run_fit(
                 hook(epoch)
             lr.sync()
             perm = orders.next() if orders is not None else None
-            seeds = (
-                engine.dropout_rng.integers(0, 2**63, size=steps, dtype=np.uint64)
-                if has_dropout
-                else None
-            )
+            seeds = dropout_seeds.next() if dropout_seeds is not None else None
             if per_batch:
                 loss_sum, metric_sum, rows, halted = fit_batches(
                     engine,
@@ -193,8 +193,9 @@ def run_fit(
         # and those of an unfinished epoch must not stay pending in the
         # network (the next probe, e.g. flow.analyze, requires none).
         engine.feed = None
-        if orders is not None:
-            orders.close()
+        for draws in (orders, dropout_seeds):
+            if draws is not None:
+                draws.close()
         if feed is not None and feed.epochs:
             feed.drain()
         net.clear_stats()
