@@ -8,10 +8,10 @@ alike. The permutation and the dropout seeds come from the model's own
 seeded generators, held by its ``Engine``, the explicit state ``run_fit``
 works on, and are drawn many epochs ahead (``order``). Gradient-flow
 statistics stay in the network for many epochs and reach the callbacks that
-record them through a ``FlowFeed``. A learning rate
-a callback assigns to ``model.optimizer.learning_rate`` (a schedule, as in
-Keras) reaches the native optimizer before the next epoch or batch, its state
-(momenta, moments, step count) kept.
+record them through a ``FlowFeed``. A learning rate a callback assigns to
+``model.optimizer.learning_rate`` (a schedule, as in Keras) reaches the
+native optimizer before the next epoch or batch, its state (momenta, moments,
+step count) kept.
 """
 
 from __future__ import annotations
