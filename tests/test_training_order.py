@@ -1,15 +1,15 @@
-"""The epochs' row orders drawn ahead in blocks (``_engine.order.EpochOrders``) are
-the permutations one ``Generator.permutation`` call per epoch gives, and leave the
-generator where those calls would have."""
+"""The epochs' row orders and dropout seeds drawn ahead in blocks (``_engine.order``)
+are what one ``Generator.permutation`` / ``Generator.integers`` call per epoch gives,
+and leave the generator where those calls would have."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from vgp_native._engine.order import BLOCK_ELEMENTS, EpochOrders
+from vgp_native._engine.order import BLOCK_ELEMENTS, DropoutSeeds, EpochOrders
 from vgp_native.callbacks import Callback
-from vgp_native.layers import Dense
+from vgp_native.layers import Dense, Dropout
 from vgp_native.models import Sequential
 
 
@@ -40,6 +40,24 @@ def test_blocks_span_more_epochs_than_asked_for() -> None:
     assert drawn.bit_generator.state == reference.bit_generator.state
 
 
+@pytest.mark.parametrize(
+    ("steps", "epochs", "used"),
+    [(1, 3, 3), (7, 100, 37), (7, 100, 0), (7, 2, 5), (BLOCK_ELEMENTS // 3, 7, 5)],
+)
+def test_seeds_are_the_per_epoch_draws(steps: int, epochs: int, used: int) -> None:
+    drawn, reference = np.random.default_rng(5), np.random.default_rng(5)
+    seeds = DropoutSeeds(drawn, steps, epochs)
+    for _ in range(used):
+        got = seeds.next()
+        assert got.dtype == np.uint64 and got.flags.c_contiguous
+        want = reference.integers(0, 2**63, size=steps, dtype=np.uint64)
+        np.testing.assert_array_equal(got, want)
+    seeds.close()
+    assert drawn.bit_generator.state == reference.bit_generator.state
+    want = reference.integers(0, 2**63, size=steps, dtype=np.uint64)
+    np.testing.assert_array_equal(drawn.integers(0, 2**63, size=steps, dtype=np.uint64), want)
+
+
 class StopAfter(Callback):
     def __init__(self, epoch: int) -> None:
         super().__init__()
@@ -50,9 +68,11 @@ class StopAfter(Callback):
             self.model.stop_training = True
 
 
-def _model() -> Sequential:
+def _model(dropout: bool = False) -> Sequential:
     model = Sequential(seed=4)
     model.add(Dense(8, "tanh", input_dim=3))
+    if dropout:
+        model.add(Dropout(0.3))
     model.add(Dense(1, "sigmoid"))
     model.compile(loss="binary_crossentropy", optimizer="adam")
     return model
@@ -68,4 +88,25 @@ def test_fit_stopped_early_then_continued_shuffles_as_one_order_per_epoch() -> N
     for model in (stopped, straight):
         model.fit(x, y, epochs=3, batch_size=8, verbose=0)
     for a, b in zip(stopped.get_weights(), straight.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fit_trains_as_one_order_and_one_seed_draw_per_epoch() -> None:
+    # The same epochs run natively by hand, each drawing its order and its
+    # dropout seeds just before it, give bit for bit the weights of a fit
+    # stopped after 4 of 30 epochs and a second fit of 3.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(45, 3))
+    y = (x[:, 0] > 0).astype(np.float64)
+    fitted, by_hand = _model(dropout=True), _model(dropout=True)
+    fitted.fit(x, y, epochs=30, batch_size=8, verbose=0, callbacks=[StopAfter(3)])
+    fitted.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    by_hand.fit(x, y, epochs=0, batch_size=8, verbose=0)  # builds the network
+    engine = by_hand.engine
+    xa, ya = x.astype(np.float32), y.astype(np.float32).reshape(-1, 1)
+    for _ in range(4 + 3):
+        perm = engine.shuffle_rng.permutation(45)
+        seeds = engine.dropout_rng.integers(0, 2**63, size=6, dtype=np.uint64)
+        engine.net.train_epoch(xa, ya, perm, 8, seeds, 0, False)
+    for a, b in zip(fitted.get_weights(), by_hand.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

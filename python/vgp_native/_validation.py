@@ -115,7 +115,7 @@ def convert(
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError when ``arr`` holds NaN or Inf."""
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or Inf value(s); clean the data first")
 

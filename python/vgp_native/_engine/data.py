@@ -85,7 +85,7 @@ def prepare_y(
                 f"sparse_categorical_crossentropy, received values in "
                 f"[{labels.min()}, {labels.max()}]"
             )
-    elif loss == "binary_crossentropy" and (np.any(arr < 0) or np.any(arr > 1)):
+    elif loss == "binary_crossentropy" and ((arr < 0).any() or (arr > 1).any()):
         raise ValueError(
             f"{name} must hold targets in [0, 1] for binary_crossentropy, received values "
             f"in [{arr.min()}, {arr.max()}]"

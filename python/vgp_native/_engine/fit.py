@@ -6,11 +6,12 @@ implements batch hooks; then ``fit_batches`` makes one native call per batch,
 with the same permutation and dropout seeds, so both paths train bit for bit
 alike. The permutation and the dropout seeds come from the model's own
 seeded generators, held by its ``Engine``, the explicit state ``run_fit``
-works on. Gradient-flow statistics stay in the network for many epochs and
-reach the callbacks that record them through a ``FlowFeed``. A learning rate
-a callback assigns to ``model.optimizer.learning_rate`` (a schedule, as in
-Keras) reaches the native optimizer before the next epoch or batch, its state
-(momenta, moments, step count) kept.
+works on, and are drawn many epochs ahead (``order``). Gradient-flow
+statistics stay in the network for many epochs and reach the callbacks that
+record them through a ``FlowFeed``. A learning rate a callback assigns to
+``model.optimizer.learning_rate`` (a schedule, as in Keras) reaches the
+native optimizer before the next epoch or batch, its state (momenta, moments,
+step count) kept.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from .._validation import check_batch_size, check_float, check_int, check_verbose
 from .feed import FlowFeed
-from .order import EpochOrders
+from .order import DropoutSeeds, EpochOrders
 from .state import Engine
 
 __all__ = ["FitOptions", "LearningRate", "fit_batches", "run_fit"]
@@ -136,17 +137,22 @@ def run_fit(
     logs: dict[str, float] = {}
     lr = LearningRate(engine.optimizer, net)
     orders = EpochOrders(engine.shuffle_rng, n, epochs - initial_epoch) if opts.shuffle else None
+    dropout_seeds = (
+        DropoutSeeds(engine.dropout_rng, steps, epochs - initial_epoch) if has_dropout else None
+    )
     try:
         cblist.on_train_begin()
+        # The epoch hooks the callbacks implement, taken once: an epoch of a
+        # small network lasts tens of microseconds, as long as a few dozen
+        # Python calls.
+        epoch_begin = cblist.overriding("on_epoch_begin")
+        epoch_end = cblist.overriding("on_epoch_end")
         for epoch in range(initial_epoch, epochs):
-            cblist.on_epoch_begin(epoch)
+            for hook in epoch_begin:
+                hook(epoch)
             lr.sync()
             perm = orders.next() if orders is not None else None
-            seeds = (
-                engine.dropout_rng.integers(0, 2**63, size=steps, dtype=np.uint64)
-                if has_dropout
-                else None
-            )
+            seeds = dropout_seeds.next() if dropout_seeds is not None else None
             if per_batch:
                 loss_sum, metric_sum, rows, halted = fit_batches(
                     engine,
@@ -174,7 +180,8 @@ def run_fit(
                 val_logs = engine.evaluate(val[0], val[1], opts.validation_batch_size)
                 for key, value in val_logs.items():
                     logs[f"val_{key}"] = value
-            cblist.on_epoch_end(epoch, logs)
+            for hook in epoch_end:
+                hook(epoch, logs)
             if stop_training():
                 break
         if feed is not None:
@@ -186,8 +193,9 @@ def run_fit(
         # and those of an unfinished epoch must not stay pending in the
         # network (the next probe, e.g. flow.analyze, requires none).
         engine.feed = None
-        if orders is not None:
-            orders.close()
+        for draws in (orders, dropout_seeds):
+            if draws is not None:
+                draws.close()
         if feed is not None and feed.epochs:
             feed.drain()
         net.clear_stats()

@@ -1,64 +1,116 @@
-"""``EpochOrders``: the shuffled row order of each epoch, drawn many epochs at a time.
+"""The per-epoch random draws of ``fit``, made many epochs at a time.
 
-``fit`` shuffles the rows before every epoch with ``Generator.permutation(n)``.
-On a small data set one such call costs as much as a tenth of the epoch it
-orders, so the orders are drawn ahead in blocks with ``Generator.permuted`` over
-the rows of a ``(k, n)`` block of ``arange(n)``: numpy shuffles each row with
-the same Fisher-Yates loop, drawing from the bit generator in the same order,
-so row ``i`` of the block is exactly the permutation that the ``i``-th call
-would have returned (``tests/test_training_order.py`` checks it). Drawing ahead
-moves the generator further than the epochs that ran; ``close`` puts it back
-where drawing one order per epoch would have left it, so a ``fit`` stopped
-early and the next ``fit`` shuffle exactly as before.
+Before every epoch ``fit`` shuffles the rows with ``Generator.permutation(n)``
+and, when a layer drops units, draws one seed per batch with
+``Generator.integers(0, 2**63, size=steps, dtype=np.uint64)``. On a small data
+set one such call costs as much as a tenth of the epoch it serves, so both are
+drawn ahead in blocks of many epochs, each from its own generator:
+
+- the orders with ``Generator.permuted`` over the rows of a ``(k, n)`` block of
+  ``arange(n)``: numpy shuffles each row with the same Fisher-Yates loop,
+  drawing from the bit generator in the same order, so row ``i`` of the block
+  is exactly the permutation that the ``i``-th call would have returned;
+- the seeds with one ``integers`` call of shape ``(k, steps)``: above 32 bits
+  numpy draws each bounded integer on its own (no bits kept over from one
+  value to the next), so the block holds the same values in the same order.
+
+``tests/test_training_order.py`` checks both. Drawing ahead moves a generator
+further than the epochs that ran; ``close`` puts it back where drawing once per
+epoch would have left it, so a ``fit`` stopped early and the next ``fit`` draw
+exactly as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["EpochOrders"]
+__all__ = ["BLOCK_ELEMENTS", "DropoutSeeds", "EpochDraws", "EpochOrders"]
 
-#: Row indices held per block: 512 KiB of int64, at least one epoch's worth.
+#: Values held per block: 512 KiB of 64-bit values, at least one epoch's worth.
 BLOCK_ELEMENTS = 1 << 16
 
 
-class EpochOrders:
-    """Hands out ``rng.permutation(n)`` for each epoch from blocks drawn ahead.
+class EpochDraws:
+    """Hands out each epoch's draw from blocks of many epochs drawn ahead.
+
+    Args:
+        rng: the generator drawn from (used by nothing else during ``fit``).
+        draw: ``draw(k)``, the next ``k`` epochs' draws as the rows of a
+            C-contiguous ``(k, per_epoch)`` array, leaving ``rng`` where ``k``
+            draws of one epoch each would.
+        per_epoch: values drawn per epoch.
+        epochs: epochs at most that will ask for a draw (bounds the first block).
+    """
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        draw: Callable[[int], np.ndarray],
+        per_epoch: int,
+        epochs: int,
+    ) -> None:
+        self._rng = rng
+        self._draw = draw
+        self._left = max(int(epochs), 0)  # epochs announced and not yet drawn
+        self._per_block = max(1, BLOCK_ELEMENTS // max(per_epoch, 1))
+        self._block: np.ndarray | None = None
+        self._drawn = 0  # rows of the current block
+        self._used = 0  # of which handed out
+        self._state: dict[str, Any] | None = None  # the generator before the block
+
+    def next(self) -> np.ndarray:
+        """The next epoch's draw (a contiguous row of the block)."""
+        if self._used == self._drawn:
+            k = max(1, min(self._per_block, self._left))
+            self._left -= k
+            self._state = self._rng.bit_generator.state
+            self._block = self._draw(k)
+            self._drawn, self._used = k, 0
+        row = self._block[self._used]
+        self._used += 1
+        return row
+
+    def close(self) -> None:
+        """Leave the generator where drawing only the epochs handed out would have."""
+        if self._used == self._drawn:
+            return
+        self._rng.bit_generator.state = self._state
+        if self._used:
+            self._draw(self._used)
+        self._block = None
+        self._drawn = self._used = 0
+
+
+class EpochOrders(EpochDraws):
+    """``rng.permutation(n)`` for each epoch: its shuffled row order (``int64``).
 
     Args:
         rng: the model's generator of the batch order.
         n: rows per epoch.
-        epochs: epochs at most that will ask for an order (bounds the first block).
+        epochs: epochs at most that will ask for an order.
     """
 
     def __init__(self, rng: np.random.Generator, n: int, epochs: int) -> None:
-        self._rng = rng
-        self._n = n
-        self._left = max(int(epochs), 0)
-        self._per_block = max(1, BLOCK_ELEMENTS // max(n, 1))
-        self._block: np.ndarray | None = None
-        self._used = 0  # rows of the current block handed out
-        self._state: dict[str, Any] | None = None  # the generator before the block
+        def draw(k: int) -> np.ndarray:
+            return rng.permuted(np.tile(np.arange(n), (k, 1)), axis=1)
 
-    def next(self) -> np.ndarray:
-        """The next epoch's order (a contiguous ``int64`` row of the block)."""
-        if self._block is None or self._used == len(self._block):
-            k = max(1, min(self._per_block, self._left))
-            self._state = self._rng.bit_generator.state
-            self._block = self._rng.permuted(np.tile(np.arange(self._n), (k, 1)), axis=1)
-            self._used = 0
-        order = self._block[self._used]
-        self._used += 1
-        self._left -= 1
-        return order
+        super().__init__(rng, draw, n, epochs)
 
-    def close(self) -> None:
-        """Leave the generator where drawing only the orders handed out would have."""
-        if self._block is None or self._used == len(self._block):
-            return
-        self._rng.bit_generator.state = self._state
-        if self._used:
-            self._rng.permuted(np.tile(np.arange(self._n), (self._used, 1)), axis=1)
-        self._block = None
+
+class DropoutSeeds(EpochDraws):
+    """``rng.integers(0, 2**63, size=steps, dtype=np.uint64)`` for each epoch: a seed per batch.
+
+    Args:
+        rng: the model's generator of the dropout masks.
+        steps: batches per epoch.
+        epochs: epochs at most that will ask for seeds.
+    """
+
+    def __init__(self, rng: np.random.Generator, steps: int, epochs: int) -> None:
+        def draw(k: int) -> np.ndarray:
+            return rng.integers(0, 2**63, size=(k, steps), dtype=np.uint64)
+
+        super().__init__(rng, draw, steps, epochs)

@@ -107,11 +107,10 @@ class Engine:
 
     def logs(self, loss_sum: float, metric_sum: float, rows: int) -> dict[str, float]:
         """Keras' logs from native sums: ``{"loss": ...}`` and the metric when compiled with one."""
-        rows = max(int(rows), 1)
-        logs = {"loss": float(loss_sum) / rows}
-        if self.metric_key is not None:
-            logs[self.metric_key] = float(metric_sum) / rows
-        return logs
+        rows = max(rows, 1)  # the native passes give Python floats and ints
+        if self.metric_key is None:
+            return {"loss": loss_sum / rows}
+        return {"loss": loss_sum / rows, self.metric_key: metric_sum / rows}
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
         """The logs of ``(x, y)`` in inference mode."""

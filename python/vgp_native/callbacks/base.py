@@ -134,24 +134,29 @@ class CallbackList:
         """Whether any of the callbacks overrides a batch hook."""
         return any(cb.implements_batch_hooks for cb in self.callbacks)
 
-    def __getattr__(self, hook: str) -> Any:
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
-        # The callbacks' bound hooks, without those left as Callback's no-op,
-        # looked up once: fit dispatches a few events per epoch, and on a
-        # small network an epoch takes tens of microseconds.
+    def overriding(self, hook: str) -> tuple[Any, ...]:
+        """The callbacks' bound ``hook`` methods, in order, without those left as Callback's no-op.
+
+        ``fit`` takes them once and calls them every epoch: on a small network an
+        epoch takes tens of microseconds, and most callbacks implement few hooks.
+        """
         base = getattr(Callback, hook, None)
-        methods = [
+        return tuple(
             method
             for method in (getattr(cb, hook) for cb in self.callbacks)
             if base is None or getattr(method, "__func__", None) is not base
-        ]
+        )
+
+    def __getattr__(self, hook: str) -> Any:
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+        methods = self.overriding(hook)
 
         def call(*args: Any) -> None:
             for method in methods:
                 method(*args)
 
-        self.__dict__[hook] = call
+        self.__dict__[hook] = call  # looked up once per hook
         return call
 
 
