@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "ops/activation.h"
-#include "ops/dense.h"
 #include "ops/gemm/gemm.h"
 #include "ops/vecmath.h"
 
@@ -120,35 +119,35 @@ void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
     if (l == 0) return xt_.data();
     return views_[l - 1].act == ops::Act::linear ? zt_[l - 1].data() : yt_[l - 1].data();
   };
-  // dw[i][:] = sum_b x^T[i][b] dz[b][:] from the batch-major dz: per element
-  // the chain over the batch rows of the layer-by-layer pass's x^T dz; the
-  // bias gradient is the same column sum (column_sums16 when dz is dz_,
-  // padded for it).
-  const auto weight_grads = [&](std::size_t l, const T* dz) {
+  // Layer l's kernel and bias gradients and, below the first layer, dx^T
+  // from dz^T: in one pass where the kernel set has one, else dz^T
+  // transposed once for dw[i][:] = sum_b x^T[i][b] dz[b][:] (gemm_rows with
+  // broadcasts of x^T: per element the chain over the batch rows of the
+  // layer-by-layer pass's x^T dz) and the same column sums, then dx^T = w dz^T.
+  const auto gradients = [&](std::size_t l, const T* dzt, T* dxt) {
     const DenseView<T>& v = views_[l];
-    ops::gemm_rows<T>(input(l), batch, 1, dz, v.out, nullptr, v.kernel_grad, v.out, v.in, batch,
-                      v.out);
-    if (!v.bias_grad) return;
-    if (dz == dz_.data()) {
-      column_sums16(dz, batch, v.out, v.bias_grad);
-    } else {
-      ops::column_sums<T>(dz, v.bias_grad, batch, v.out);
+    T* dx = l > 0 ? dxt : nullptr;
+    if (ops::gemm_narrow_backward<T>(input(l), dzt, v.kernel, v.in, v.out, batch, v.kernel_grad,
+                                     v.bias_grad, dx)) {
+      return;
     }
+    transpose(dzt, v.out, batch, dz_.data());
+    ops::gemm_rows<T>(input(l), batch, 1, dz_.data(), v.out, nullptr, v.kernel_grad, v.out, v.in,
+                      batch, v.out);
+    if (v.bias_grad) column_sums16(dz_.data(), batch, v.out, v.bias_grad);
+    if (dx) ops::gemm_rows<T>(v.kernel, v.out, 1, dzt, batch, nullptr, dx, batch, v.in, v.out, batch);
   };
-  // The last layer: dz batch-major as the objective gives it.
+  // The last layer: dz batch-major as the objective gives it, then dz^T.
   const DenseView<T>& top = views_[last];
-  const T* dz = dout;
-  if (!preact && top.act != ops::Act::linear) {
-    ops::activation_backward<T>(top.z, top.y, dout, dz_.data(), batch, top.out, top.act);
-    dz = dz_.data();
-  }
-  weight_grads(last, dz);
-  if (last == 0) return;
   T* dzt = ga_.data();
   T* dxt = gb_.data();
-  transpose(dz, batch, top.out, dzt);
-  ops::gemm_rows<T>(top.kernel, top.out, 1, dzt, batch, nullptr, dxt, batch, top.in, top.out,
-                    batch);
+  if (!preact && top.act != ops::Act::linear) {
+    ops::activation_backward<T>(top.z, top.y, dout, dz_.data(), batch, top.out, top.act);
+    transpose(dz_.data(), batch, top.out, dzt);
+  } else {
+    transpose(dout, batch, top.out, dzt);
+  }
+  gradients(last, dzt, dxt);
   for (std::size_t l = last; l-- > 0;) {
     std::swap(dzt, dxt);  // dzt holds dL/dy of layer l
     const DenseView<T>& v = views_[l];
@@ -156,11 +155,7 @@ void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
       ops::activation_backward_span<T>(zt_[l].data(), yt_[l].data(), dzt, dzt, v.out * batch,
                                        v.act);
     }
-    transpose(dzt, v.out, batch, dz_.data());
-    weight_grads(l, dz_.data());
-    if (l > 0) {
-      ops::gemm_rows<T>(v.kernel, v.out, 1, dzt, batch, nullptr, dxt, batch, v.in, v.out, batch);
-    }
+    gradients(l, dzt, dxt);
   }
 }
 

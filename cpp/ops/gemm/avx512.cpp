@@ -51,17 +51,13 @@ struct VecF32x16 {
   VGP_VEC_INLINE static void store_n(T* p, R v, int count) {
     _mm512_mask_storeu_ps(p, mask(count), v);
   }
-  // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols (both <= 16):
-  // the 16 x 16 block in registers, four rounds of 16 shuffles (pairs of
-  // rows, then quadruples within 128-bit lanes, then 128-bit lanes twice).
-  static constexpr bool kBlockTranspose = true;
-  VGP_VEC_INLINE static void transpose_block(const T* src, index_t lds, int rows, int cols,
-                                             T* dst, index_t ldd) {
-    // The zero-masking forms with every lane kept: the plain intrinsics start
-    // from an undefined register, which GCC 12 reports as maybe uninitialized.
+  // t[q] = column q of the 16 x 16 block whose rows are r[0..15] (r is
+  // overwritten): four rounds of 16 shuffles (pairs of rows, then quadruples
+  // within 128-bit lanes, then 128-bit lanes twice). The zero-masking forms
+  // keep every lane: the plain intrinsics start from an undefined register,
+  // which GCC 12 reports as maybe uninitialized.
+  VGP_VEC_INLINE static void transpose16(R (&r)[16], R (&t)[16]) {
     constexpr __mmask16 kAll = 0xFFFF;
-    R r[16], t[16];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) r[i] = i < rows ? load_n(src + i * lds, cols) : zero();
     _Pragma("GCC unroll 16") for (int i = 0; i < 16; i += 2) {
       t[i] = _mm512_maskz_unpacklo_ps(kAll, r[i], r[i + 1]);
       t[i + 1] = _mm512_maskz_unpackhi_ps(kAll, r[i], r[i + 1]);
@@ -83,6 +79,16 @@ struct VecF32x16 {
       t[4 + m] = _mm512_maskz_shuffle_f32x4(kAll, b, d, 0x88);
       t[12 + m] = _mm512_maskz_shuffle_f32x4(kAll, b, d, 0xDD);
     }
+  }
+  // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols (both <= 16).
+  static constexpr bool kBlockTranspose = true;
+  VGP_VEC_INLINE static void transpose_block(const T* src, index_t lds, int rows, int cols,
+                                             T* dst, index_t ldd) {
+    R r[16], t[16];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
+      r[i] = i < rows ? load_n(src + i * lds, cols) : zero();
+    }
+    transpose16(r, t);
     _Pragma("GCC unroll 16") for (int q = 0; q < cols; ++q) store_n(dst + q * ldd, t[q], rows);
   }
 };
@@ -143,6 +149,89 @@ struct VecF64x8 {
 #include "ops/gemm/impl.h"
 
 namespace vgp::ops::gemm_detail {
+namespace {
+
+// A narrow layer's backward in float (gemm_narrow_backward, gemm.h), with IN
+// input units known at compile time so that the IN kernel-gradient rows stay
+// in registers. Per block of 16 batch rows, dz^T's rows are loaded once with
+// the batch on the lanes; they give dx^T's block (one fma chain over the
+// output units per input unit, the IN chains interleaved), are transposed in
+// registers into 16 rows of dz with the output units on the lanes, and those
+// feed the kernel-gradient rows (one fma chain over the batch each) and the
+// bias gradient's two accumulators of 8 doubles.
+template <int IN>
+VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, const float* w,
+                                         index_t out, index_t batch, float* dw, float* db,
+                                         float* dxt) {
+  using V = VecF32x16;
+  using R = V::R;
+  R acc[IN];
+  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) acc[i] = V::zero();
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  for (index_t b0 = 0; b0 < batch; b0 += 16) {
+    const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
+    R r[16], t[16];
+    VGP_GEMM_UNROLL for (int j = 0; j < 16; ++j) {
+      r[j] = j < out ? V::load_n(dzt + j * batch + b0, nb) : V::zero();
+    }
+    if (dxt) {
+      R dx[IN];
+      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) dx[i] = V::zero();
+      VGP_GEMM_UNROLL for (int j = 0; j < 16; ++j) {
+        if (j >= out) break;
+        VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
+          dx[i] = V::fma(V::bcast(w + i * out + j), r[j], dx[i]);
+        }
+      }
+      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
+    }
+    V::transpose16(r, t);
+    VGP_GEMM_UNROLL for (int q = 0; q < 16; ++q) {
+      if (q >= nb) break;
+      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
+        acc[i] = V::fma(V::bcast(xt + i * batch + b0 + q), t[q], acc[i]);
+      }
+      // Zero-masking forms with every lane kept, as in transpose16.
+      const __m512d tq = _mm512_castps_pd(t[q]);
+      const __m256 lower = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, tq, 0));
+      const __m256 upper = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xF, tq, 1));
+      lo = _mm512_add_pd(lo, _mm512_maskz_cvtps_pd(0xFF, lower));
+      hi = _mm512_add_pd(hi, _mm512_maskz_cvtps_pd(0xFF, upper));
+    }
+  }
+  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dw + i * out, acc[i], out);
+  if (db) {
+    alignas(64) double sums[16];
+    _mm512_store_pd(sums, lo);
+    _mm512_store_pd(sums + 8, hi);
+    for (index_t j = 0; j < out; ++j) db[j] = static_cast<float>(sums[j]);
+  }
+}
+
+template <int... I>
+VGP_GEMM_TARGET void narrow_backward_dispatch(const float* xt, const float* dzt, const float* w,
+                                              index_t in, index_t out, index_t batch, float* dw,
+                                              float* db, float* dxt,
+                                              std::integer_sequence<int, I...>) {
+  ((in == I + 1 ? narrow_backward_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()), ...);
+}
+
+// in, out in [1, 16] (gemm_narrow_backward checks).
+VGP_GEMM_TARGET void narrow_backward_avx512(const float* xt, const float* dzt, const float* w,
+                                            index_t in, index_t out, index_t batch, float* dw,
+                                            float* db, float* dxt) {
+  narrow_backward_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt,
+                           std::make_integer_sequence<int, 16>{});
+}
+
+}  // namespace
+
+template <>
+struct NarrowBackward<VecF32x16> {
+  static constexpr void (*fn)(const float*, const float*, const float*, index_t, index_t, index_t,
+                              float*, float*, float*) = &narrow_backward_avx512;
+};
+
 namespace {
 using FloatSet = KernelSet<VecF32x16, 8, Tile<16, 1>, Tile<12, 2>>;
 using DoubleSet = KernelSet<VecF64x8, 8, Tile<16, 1>, Tile<12, 2>>;

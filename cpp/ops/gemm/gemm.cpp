@@ -249,6 +249,19 @@ void gemm_transpose(const T* src, index_t rows, index_t cols, T* dst) {
   gemm_detail::gemm_setup<T>().ks->transpose(src, cols, rows, cols, dst, rows);
 }
 
+template <typename T>
+bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
+                          index_t batch, T* dw, T* db, T* dxt) {
+  const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_backward;
+  if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
+  fn(xt, dzt, w, in, out, batch, dw, db, dxt);
+  return true;
+}
+
+template bool gemm_narrow_backward<float>(const float*, const float*, const float*, index_t,
+                                          index_t, index_t, float*, float*, float*);
+template bool gemm_narrow_backward<double>(const double*, const double*, const double*, index_t,
+                                           index_t, index_t, double*, double*, double*);
 template void gemm_transpose<float>(const float*, index_t, index_t, float*);
 template void gemm_transpose<double>(const double*, index_t, index_t, double*);
 template void gemm_rows<float>(const float*, index_t, index_t, const float*, index_t,

@@ -56,6 +56,19 @@ template <typename T>
 void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
                index_t ldc, index_t nrows, index_t steps, index_t cols);
 
+// The gradients of a narrow layer (in, out <= 16) from its input x^T (in,
+// batch) and dz^T (out, batch), feature-major, in one pass over dz^T:
+//   dw[i * out + j] = sum_b x^T[i][b] dz^T[j][b]   (an fma chain over b from 0),
+//   db[j] = sum_b dz^T[j][b] in double, in order   (when db is not null),
+//   dx^T[i][b] = sum_j w[i * out + j] dz^T[j][b]   (an fma chain over j from 0;
+//                                                   when dxt is not null),
+// the bits of x^T dz (gemm's small path), ops::column_sums and gemm_rows. False,
+// and nothing written, where the kernel set has no such pass (only AVX-512
+// float has one): the caller composes gemm_transpose, gemm_rows and column sums.
+template <typename T>
+bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
+                          index_t batch, T* dw, T* db, T* dxt);
+
 // dst (cols, rows) = the transpose of src (rows, cols), both dense, in the
 // kernel set's blocked transposition (the one the small path copies op(B) with).
 template <typename T>

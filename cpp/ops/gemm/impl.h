@@ -361,7 +361,8 @@ struct KernelSet {
                                   &GemmSmall<V, SR>::small,
                                   &GemmSmall<V, SR>::small_scratch_elems,
                                   &GemmRows<V>::rows,
-                                  &GemmCommon<V>::transpose};
+                                  &GemmCommon<V>::transpose,
+                                  NarrowBackward<V>::fn};
     return &t;
   }
 };

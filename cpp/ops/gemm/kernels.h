@@ -95,6 +95,19 @@ struct GemmKernels {
                index_t ldc, index_t nrows, index_t steps, index_t cols);
   // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols (gemm_transpose).
   void (*transpose)(const T* src, index_t lds, index_t rows, index_t cols, T* dst, index_t ldd);
+  // A narrow layer's weight and input gradients in one pass
+  // (gemm_narrow_backward); null where the kernel set has none.
+  void (*narrow_backward)(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
+                          index_t batch, T* dw, T* db, T* dxt);
+};
+
+// The kernel set's narrow_backward, by vector type: none unless an ISA file
+// specializes it before defining its kernel sets.
+template <class V>
+struct NarrowBackward {
+  using T = typename V::T;
+  static constexpr void (*fn)(const T*, const T*, const T*, index_t, index_t, index_t, T*, T*,
+                              T*) = nullptr;
 };
 
 // The kernel sets compiled into this build. Whether the CPU running the code
