@@ -101,7 +101,7 @@ def _fit_both(case: str, dtype: str, batch_size: int, threads: int = 1, **kw):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("batch_size", [1, 7, 32])
+@pytest.mark.parametrize("batch_size", [1, 7, 32, 48])
 def test_the_narrow_pass_gives_the_bits_of_the_layer_pass(case, dtype, batch_size):
     narrow, layered = _fit_both(case, dtype, batch_size)
     assert narrow._engine.net.narrow_pass

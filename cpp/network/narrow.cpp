@@ -93,7 +93,9 @@ const T* NarrowStack<T>::forward(const T* x, index_t batch) {
   for (std::size_t l = 0; l <= last; ++l) {
     const DenseView<T>& v = views_[l];
     T* zt = zt_[l].data();
-    ops::gemm_rows<T>(v.kernel, 1, v.out, h, batch, v.bias, zt, batch, v.out, v.in, batch);
+    if (!ops::gemm_narrow_forward<T>(h, v.kernel, v.bias, v.in, v.out, batch, zt)) {
+      ops::gemm_rows<T>(v.kernel, 1, v.out, h, batch, v.bias, zt, batch, v.out, v.in, batch);
+    }
     const bool elementwise = v.act != ops::Act::linear && ops::is_elementwise(v.act);
     T* yt = elementwise ? yt_[l].data() : zt;
     if (elementwise) ops::activation_forward_span<T>(zt, yt, v.out * batch, v.act);

@@ -6,11 +6,15 @@
 // every product row is one short FMA chain per row of the batch; its step is
 // bound by fixed costs per layer (dispatch, the bias and column-sum passes)
 // more than by arithmetic. Here every activation and gradient is kept
-// feature-major, (units, batch): a product is
-//   z^T = w^T x^T + b,    dx^T = w dz^T       (ops::gemm_rows, full vectors),
-// the activation and its derivative run over one contiguous (units x batch)
-// span, and dz^T is transposed once for dw = x^T dz (gemm_rows again, each
-// kernel row from broadcasts of x^T) and the bias gradient's column sums.
+// feature-major, (units, batch), and per layer
+//   z^T = w^T x^T + b                    (full vectors over the batch),
+//   y^T = act(z^T), dz^T = dy^T act'     (one contiguous span each),
+//   dx^T = w dz^T                        (full vectors over the batch),
+//   dw = x^T dz, db = column sums of dz  (dz^T transposed: vectors over units).
+// With AVX-512 float one kernel call does a layer's forward product
+// (ops::gemm_narrow_forward) and one its dw, db and dx^T, transposing dz^T in
+// registers (ops::gemm_narrow_backward); other kernel sets compose
+// ops::gemm_rows, ops::gemm_transpose and a column sum.
 //
 // Every element is computed by the same operations in the same order as in
 // the layer-by-layer pass (the same fma chains, the same elementwise

@@ -208,6 +208,42 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
   }
 }
 
+// A narrow layer's forward in float (gemm_narrow_forward, gemm.h): per block
+// of 16 batch rows, x^T's IN rows are loaded once with the batch on the
+// lanes, and each output unit's row of z^T is one fma chain over them (the
+// output units' chains independent), plus its bias.
+template <int IN>
+VGP_GEMM_TARGET void narrow_forward_f32(const float* xt, const float* w, const float* bias,
+                                        index_t out, index_t batch, float* zt) {
+  using V = VecF32x16;
+  using R = V::R;
+  for (index_t b0 = 0; b0 < batch; b0 += 16) {
+    const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
+    R x[IN];
+    VGP_GEMM_UNROLL for (int p = 0; p < IN; ++p) x[p] = V::load_n(xt + p * batch + b0, nb);
+    VGP_GEMM_UNROLL for (int j = 0; j < 16; ++j) {
+      if (j >= out) break;
+      R acc = V::zero();
+      VGP_GEMM_UNROLL for (int p = 0; p < IN; ++p) acc = V::fma(V::bcast(w + p * out + j), x[p], acc);
+      if (bias) acc = V::add(acc, V::bcast(bias + j));
+      V::store_n(zt + j * batch + b0, acc, nb);
+    }
+  }
+}
+
+template <int... I>
+VGP_GEMM_TARGET void narrow_forward_dispatch(const float* xt, const float* w, const float* bias,
+                                             index_t in, index_t out, index_t batch, float* zt,
+                                             std::integer_sequence<int, I...>) {
+  ((in == I + 1 ? narrow_forward_f32<I + 1>(xt, w, bias, out, batch, zt) : void()), ...);
+}
+
+// in, out in [1, 16] (gemm_narrow_forward checks).
+VGP_GEMM_TARGET void narrow_forward_avx512(const float* xt, const float* w, const float* bias,
+                                           index_t in, index_t out, index_t batch, float* zt) {
+  narrow_forward_dispatch(xt, w, bias, in, out, batch, zt, std::make_integer_sequence<int, 16>{});
+}
+
 template <int... I>
 VGP_GEMM_TARGET void narrow_backward_dispatch(const float* xt, const float* dzt, const float* w,
                                               index_t in, index_t out, index_t batch, float* dw,
@@ -230,6 +266,8 @@ template <>
 struct NarrowBackward<VecF32x16> {
   static constexpr void (*fn)(const float*, const float*, const float*, index_t, index_t, index_t,
                               float*, float*, float*) = &narrow_backward_avx512;
+  static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
+                                   index_t, float*) = &narrow_forward_avx512;
 };
 
 namespace {

@@ -258,6 +258,19 @@ bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, ind
   return true;
 }
 
+template <typename T>
+bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, index_t out,
+                         index_t batch, T* zt) {
+  const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_forward;
+  if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
+  fn(xt, w, bias, in, out, batch, zt);
+  return true;
+}
+
+template bool gemm_narrow_forward<float>(const float*, const float*, const float*, index_t,
+                                         index_t, index_t, float*);
+template bool gemm_narrow_forward<double>(const double*, const double*, const double*, index_t,
+                                          index_t, index_t, double*);
 template bool gemm_narrow_backward<float>(const float*, const float*, const float*, index_t,
                                           index_t, index_t, float*, float*, float*);
 template bool gemm_narrow_backward<double>(const double*, const double*, const double*, index_t,

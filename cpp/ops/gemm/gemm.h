@@ -56,6 +56,14 @@ template <typename T>
 void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, const T* bias, T* c,
                index_t ldc, index_t nrows, index_t steps, index_t cols);
 
+// A narrow layer's pre-activation (in, out <= 16), feature-major:
+//   z^T[j][b] = (sum_p w[p * out + j] x^T[p][b]) + bias[j]   (bias may be null),
+// the bits of gemm_rows(w, 1, out, x^T, ...). False, and nothing written, where
+// the kernel set has no such pass (only AVX-512 float has one).
+template <typename T>
+bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, index_t out,
+                         index_t batch, T* zt);
+
 // The gradients of a narrow layer (in, out <= 16) from its input x^T (in,
 // batch) and dz^T (out, batch), feature-major, in one pass over dz^T:
 //   dw[i * out + j] = sum_b x^T[i][b] dz^T[j][b]   (an fma chain over b from 0),

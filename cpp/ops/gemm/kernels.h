@@ -99,15 +99,20 @@ struct GemmKernels {
   // (gemm_narrow_backward); null where the kernel set has none.
   void (*narrow_backward)(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
                           index_t batch, T* dw, T* db, T* dxt);
+  // A narrow layer's z^T = w^T x^T + b (gemm_narrow_forward); null where none.
+  void (*narrow_forward)(const T* xt, const T* w, const T* bias, index_t in, index_t out,
+                         index_t batch, T* zt);
 };
 
-// The kernel set's narrow_backward, by vector type: none unless an ISA file
-// specializes it before defining its kernel sets.
+// The kernel set's narrow_backward (fn) and narrow_forward, by vector type:
+// none unless an ISA file specializes it before defining its kernel sets.
 template <class V>
 struct NarrowBackward {
   using T = typename V::T;
   static constexpr void (*fn)(const T*, const T*, const T*, index_t, index_t, index_t, T*, T*,
                               T*) = nullptr;
+  static constexpr void (*forward)(const T*, const T*, const T*, index_t, index_t, index_t,
+                                   T*) = nullptr;
 };
 
 // The kernel sets compiled into this build. Whether the CPU running the code
