@@ -177,10 +177,10 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
     if (dxt) {
       R dx[IN];
       VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) dx[i] = V::zero();
-      VGP_GEMM_UNROLL for (int j = 0; j < 16; ++j) {
-        if (j >= out) break;
+      for (index_t j = 0; j < out; ++j) {
+        const R dzj = V::load_n(dzt + j * batch + b0, nb);  // = r[j], from L1
         VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
-          dx[i] = V::fma(V::bcast(w + i * out + j), r[j], dx[i]);
+          dx[i] = V::fma(V::bcast(w + i * out + j), dzj, dx[i]);
         }
       }
       VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
@@ -208,34 +208,38 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
   }
 }
 
-// A narrow layer's forward in float (gemm_narrow_forward, gemm.h): per block
-// of 16 batch rows, x^T's IN rows are loaded once with the batch on the
-// lanes, and each output unit's row of z^T is one fma chain over them (the
-// output units' chains independent), plus its bias.
-template <int IN>
+// A narrow layer's forward in float (gemm_narrow_forward, gemm.h), with OUT
+// output units known at compile time: per block of 16 batch rows, each of
+// x^T's rows is loaded once with the batch on the lanes and feeds all OUT
+// accumulators, so each row of z^T is one fma chain over the input units,
+// plus its bias, and the OUT chains run side by side.
+template <int OUT>
 VGP_GEMM_TARGET void narrow_forward_f32(const float* xt, const float* w, const float* bias,
-                                        index_t out, index_t batch, float* zt) {
+                                        index_t in, index_t batch, float* zt) {
   using V = VecF32x16;
   using R = V::R;
   for (index_t b0 = 0; b0 < batch; b0 += 16) {
     const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
-    R x[IN];
-    VGP_GEMM_UNROLL for (int p = 0; p < IN; ++p) x[p] = V::load_n(xt + p * batch + b0, nb);
-    VGP_GEMM_UNROLL for (int j = 0; j < 16; ++j) {
-      if (j >= out) break;
-      R acc = V::zero();
-      VGP_GEMM_UNROLL for (int p = 0; p < IN; ++p) acc = V::fma(V::bcast(w + p * out + j), x[p], acc);
-      if (bias) acc = V::add(acc, V::bcast(bias + j));
-      V::store_n(zt + j * batch + b0, acc, nb);
+    R acc[OUT];
+    VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) acc[j] = V::zero();
+    for (index_t p = 0; p < in; ++p) {
+      const R x = V::load_n(xt + p * batch + b0, nb);
+      VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) {
+        acc[j] = V::fma(V::bcast(w + p * OUT + j), x, acc[j]);
+      }
+    }
+    VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) {
+      if (bias) acc[j] = V::add(acc[j], V::bcast(bias + j));
+      V::store_n(zt + j * batch + b0, acc[j], nb);
     }
   }
 }
 
-template <int... I>
+template <int... J>
 VGP_GEMM_TARGET void narrow_forward_dispatch(const float* xt, const float* w, const float* bias,
                                              index_t in, index_t out, index_t batch, float* zt,
-                                             std::integer_sequence<int, I...>) {
-  ((in == I + 1 ? narrow_forward_f32<I + 1>(xt, w, bias, out, batch, zt) : void()), ...);
+                                             std::integer_sequence<int, J...>) {
+  ((out == J + 1 ? narrow_forward_f32<J + 1>(xt, w, bias, in, batch, zt) : void()), ...);
 }
 
 // in, out in [1, 16] (gemm_narrow_forward checks).
