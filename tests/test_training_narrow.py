@@ -179,3 +179,28 @@ def test_every_kernel_set_keeps_the_bits(kernel):
     # A CPU without AVX2 runs the portable set whatever is asked.
     expected = kernel if ops.cpu_info()["isa"] in ("avx2", "avx512") else "scalar"
     assert out.stdout.split() == [expected, expected, "ok"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_gemm_profile_counts_the_narrow_products(dtype):
+    """bench/training.py's GEMM share: the narrow pass reports the same products
+    (calls and multiply-adds) as the layer-by-layer pass."""
+    from vgp_native import _core
+
+    x, y = _data("seed", dtype, n=200)
+    counts = []
+    for callbacks in ([], [GradientFlow(every="batch")]):
+        model = _model("seed", dtype)
+        _core.gemm_profile(True)
+        try:
+            model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=callbacks)
+            p = _core.gemm_profile_read()
+        finally:
+            _core.gemm_profile(False)
+        counts.append((p["calls"], p["flops"]))
+        assert p["seconds"] > 0
+    # 9 forward products, 9 kernel gradients, 8 input gradients a step; 2 * rows
+    # * (2*10 + 7*100 + 10) flops for each of the first two, 2 * rows * 710 for dx.
+    steps = [32] * 6 + [8]
+    want_flops = sum(2 * rows * (730 + 730 + 710) for rows in steps)
+    assert counts == [(26 * 7, want_flops)] * 2

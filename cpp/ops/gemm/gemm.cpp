@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -200,6 +201,16 @@ void run(const GemmSetup<T>& setup, const GemmArgs<T>& g, bool small) {
   }
 }
 
+// Wall time of f() in nanoseconds (for the profile).
+template <typename F>
+std::int64_t timed_ns(const F& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                              t0)
+      .count();
+}
+
 }  // namespace
 
 template <typename T>
@@ -215,11 +226,7 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, const T* 
     run(setup, g, use_small(setup, g));
     return;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  run(setup, g, use_small(setup, g));
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const std::int64_t ns = timed_ns([&] { run(setup, g, use_small(setup, g)); });
   gemm_detail::profile_record(m, n, g.k, trans_a, trans_b, sizeof(T), ns);
 }
 
@@ -235,11 +242,8 @@ void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, co
   }
   // Profiled as the GEMM of the same shape: op(A) is a (nrows, steps) matrix,
   // stored transposed when its row stride is 1 and its step stride is not.
-  const auto t0 = std::chrono::steady_clock::now();
-  rows(a, ars, aps, b, ldb, bias, c, ldc, nrows, steps, cols);
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const std::int64_t ns =
+      timed_ns([&] { rows(a, ars, aps, b, ldb, bias, c, ldc, nrows, steps, cols); });
   gemm_detail::profile_record(nrows, cols, steps, aps != 1, false, sizeof(T), ns);
 }
 
@@ -254,7 +258,16 @@ bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, ind
                           index_t batch, T* dw, T* db, T* dxt) {
   const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_backward;
   if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
-  fn(xt, dzt, w, in, out, batch, dw, db, dxt);
+  if (!gemm_detail::profiling()) {
+    fn(xt, dzt, w, in, out, batch, dw, db, dxt);
+    return true;
+  }
+  // Profiled as its two GEMMs, dw = x^T dz and dx^T = w dz^T, the time split
+  // between them by their multiply-adds (one when dx is not asked for).
+  const std::int64_t ns = timed_ns([&] { fn(xt, dzt, w, in, out, batch, dw, db, dxt); });
+  const std::int64_t dx_ns = dxt ? ns / 2 : 0;  // both products are in x out x batch
+  gemm_detail::profile_record(in, out, batch, false, true, sizeof(T), ns - dx_ns);
+  if (dxt) gemm_detail::profile_record(in, batch, out, false, false, sizeof(T), dx_ns);
   return true;
 }
 
@@ -263,7 +276,13 @@ bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, ind
                          index_t batch, T* zt) {
   const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_forward;
   if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
-  fn(xt, w, bias, in, out, batch, zt);
+  if (!gemm_detail::profiling()) {
+    fn(xt, w, bias, in, out, batch, zt);
+    return true;
+  }
+  // Profiled as the GEMM z^T = w^T x^T.
+  const std::int64_t ns = timed_ns([&] { fn(xt, w, bias, in, out, batch, zt); });
+  gemm_detail::profile_record(out, batch, in, true, false, sizeof(T), ns);
   return true;
 }
 
