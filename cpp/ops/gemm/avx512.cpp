@@ -267,9 +267,9 @@ VGP_GEMM_TARGET void narrow_backward_avx512(const float* xt, const float* dzt, c
 }  // namespace
 
 template <>
-struct NarrowBackward<VecF32x16> {
-  static constexpr void (*fn)(const float*, const float*, const float*, index_t, index_t, index_t,
-                              float*, float*, float*) = &narrow_backward_avx512;
+struct NarrowKernels<VecF32x16> {
+  static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
+                                    index_t, float*, float*, float*) = &narrow_backward_avx512;
   static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
                                    index_t, float*) = &narrow_forward_avx512;
 };

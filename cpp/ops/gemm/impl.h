@@ -362,8 +362,8 @@ struct KernelSet {
                                   &GemmSmall<V, SR>::small_scratch_elems,
                                   &GemmRows<V>::rows,
                                   &GemmCommon<V>::transpose,
-                                  NarrowBackward<V>::fn,
-                                  NarrowBackward<V>::forward};
+                                  NarrowKernels<V>::backward,
+                                  NarrowKernels<V>::forward};
     return &t;
   }
 };

@@ -104,13 +104,13 @@ struct GemmKernels {
                          index_t batch, T* zt);
 };
 
-// The kernel set's narrow_backward (fn) and narrow_forward, by vector type:
-// none unless an ISA file specializes it before defining its kernel sets.
+// The kernel set's narrow_forward and narrow_backward, by vector type: none
+// unless an ISA file specializes this before defining its kernel sets.
 template <class V>
-struct NarrowBackward {
+struct NarrowKernels {
   using T = typename V::T;
-  static constexpr void (*fn)(const T*, const T*, const T*, index_t, index_t, index_t, T*, T*,
-                              T*) = nullptr;
+  static constexpr void (*backward)(const T*, const T*, const T*, index_t, index_t, index_t, T*,
+                                    T*, T*) = nullptr;
   static constexpr void (*forward)(const T*, const T*, const T*, index_t, index_t, index_t,
                                    T*) = nullptr;
 };
