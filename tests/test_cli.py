@@ -277,6 +277,27 @@ def test_sweep_resumes_from_a_partial_results_directory(tmp_path: Path, referenc
     assert not list((partial / "runs").glob(".*"))
 
 
+def _wait_for_a_finished_run(out: Path, proc: subprocess.Popen) -> None:
+    """Until the sweep writing to ``out`` has saved its first run (at most a minute)."""
+    deadline = time.monotonic() + 60
+    while not list(out.glob("runs/*.json")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no run finished within a minute"
+        time.sleep(0.002)
+
+
+def _resume_and_compare(args: list[str], out: Path, reference) -> None:
+    """An interrupted sweep kept 1-11 finished runs of 60 epochs; the same command
+    again keeps them, runs the rest, and writes the uninterrupted sweep's results."""
+    finished = list(out.glob("runs/*.json"))
+    assert 1 <= len(finished) < 12
+    for path in finished:
+        assert json.loads(path.read_text())["epochs"] == 60
+    resumed = subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stderr.count("(kept)") == len(finished)
+    assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
+
+
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
@@ -294,10 +315,7 @@ def test_sweep_interrupted_by_ctrl_c_then_resumed(tmp_path: Path, reference) -> 
         env=_env(),
         preexec_fn=_default_sigint,
     )
-    deadline = time.monotonic() + 60
-    while not list(out.glob("runs/*.json")) and proc.poll() is None:
-        assert time.monotonic() < deadline, "no run finished within a minute"
-        time.sleep(0.002)
+    _wait_for_a_finished_run(out, proc)
     proc.send_signal(signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=60)
@@ -307,15 +325,8 @@ def test_sweep_interrupted_by_ctrl_c_then_resumed(tmp_path: Path, reference) -> 
         raise
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "run the same command again to resume" in err
-    finished = list(out.glob("runs/*.json"))
-    assert 1 <= len(finished) < 12
     assert not list(out.glob("runs/.*")) and not (out / "results.csv").exists()
-    for path in finished:
-        assert json.loads(path.read_text())["epochs"] == 60
-    resumed = subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=120)
-    assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stderr.count("(kept)") == len(finished)
-    assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
+    _resume_and_compare(args, out, reference)
 
 
 def _process_tree() -> dict[int, tuple[int, str]]:
@@ -357,10 +368,7 @@ def test_sweep_killed_by_sigkill_leaves_no_process_behind_and_resumes(
     proc = subprocess.Popen(
         [*args, "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env()
     )
-    deadline = time.monotonic() + 60
-    while not list(out.glob("runs/*.json")) and proc.poll() is None:
-        assert time.monotonic() < deadline, "no run finished within a minute"
-        time.sleep(0.002)
+    _wait_for_a_finished_run(out, proc)
     children = _descendants(proc.pid)
     proc.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the parent
     proc.wait(timeout=10)
@@ -370,14 +378,7 @@ def test_sweep_killed_by_sigkill_leaves_no_process_behind_and_resumes(
     while _alive(children) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _alive(children) == set(), "processes of the killed sweep survive it"
-    finished = list(out.glob("runs/*.json"))
-    assert 1 <= len(finished) < 12
-    for path in finished:
-        assert json.loads(path.read_text())["epochs"] == 60
-    resumed = subprocess.run(args, capture_output=True, text=True, env=_env(), timeout=120)
-    assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stderr.count("(kept)") == len(finished)
-    assert _without_seconds(_csv_rows(out / "results.csv")) == _without_seconds(reference[1])
+    _resume_and_compare(args, out, reference)
 
 
 def test_sweep_on_a_dask_scheduler(tmp_path: Path) -> None:

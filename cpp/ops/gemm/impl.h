@@ -226,10 +226,11 @@ struct GemmRows {
   using T = typename V::T;
   using R = typename V::R;
   static constexpr int W = V::W;
-  // Rows of a register tile one or two vectors wide: as many accumulators as
-  // the registers hold beside the row of B and a broadcast (AVX-512: 16 and
-  // 14 rows, so a narrow layer's product is one tile; AVX2: 12 and 6), so
-  // that the fixed cost of a tile (zeroing, bias, stores) is paid once.
+  // Rows of a register tile one or two vectors wide: 8 and 4 (8 accumulators,
+  // twice the FMA latency in cycles on current cores), capped by the
+  // registers left beside B's row and a broadcast. Taller tiles (up to 16 and
+  // 14 rows with AVX-512) measured slower on Zen 4 for 10 x 10 x 32 products:
+  // their row addresses no longer fit the general registers.
   static constexpr int kMaxRows1 = std::min(8, V::kRegs - 4);
   static constexpr int kMaxRows2 = std::min(4, (V::kRegs - 4) / 2);
 
