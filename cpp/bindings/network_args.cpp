@@ -91,8 +91,12 @@ MetricKind parse_metric(int code) {
 
 void check_indices(const char* op, const carray<std::int64_t>& idx, index_t n) {
   require_ndim(op, "indices", idx, 1);
+  check_index_values(op, idx, n);
+}
+
+void check_index_values(const char* op, const carray<std::int64_t>& idx, index_t n) {
   const std::int64_t* p = idx.data();
-  for (py::ssize_t i = 0; i < idx.shape(0); ++i) {
+  for (py::ssize_t i = 0; i < idx.size(); ++i) {
     if (p[i] < 0 || p[i] >= n) {
       throw std::invalid_argument(std::string(op) + ": index " + std::to_string(p[i]) +
                                   " out of range for " + std::to_string(n) + " rows");

@@ -24,5 +24,7 @@ LossKind parse_loss(int code);
 MetricKind parse_metric(int code);
 // Every index of idx (1-D) in [0, n).
 void check_indices(const char* op, const carray<std::int64_t>& idx, index_t n);
+// Every value of idx (any shape) in [0, n).
+void check_index_values(const char* op, const carray<std::int64_t>& idx, index_t n);
 
 }  // namespace vgp::bind

@@ -44,6 +44,56 @@ void def_network_passes(py::class_<PyNetwork<T>>& cls) {
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("perm").noconvert(),
            py::arg("batch_size"), py::arg("seeds").noconvert(), py::arg("record") = 0,
            py::arg("halt_on_nonfinite") = false)
+      .def("train_epochs",
+           [](PN& s, carray<T> x, carray<T> y, std::optional<carray<std::int64_t>> perms,
+              index_t batch_size, std::optional<carray<std::uint64_t>> seeds,
+              carray<double> out) {
+             const char* op = "train_epochs";
+             s.check_xy(op, x, y);
+             const index_t n = x.shape(0);
+             if (batch_size < 1) throw std::invalid_argument("train_epochs: batch_size must be >= 1");
+             require_ndim(op, "out", out, 2);
+             const index_t epochs = out.shape(0);
+             require_shape(op, "out", out, {epochs, 3});
+             double* po = out_ptr(op, "out", out);
+             require_apart(op, {{"out", &out}}, {{"x", &x}, {"y", &y}});
+             const index_t batches = (n + batch_size - 1) / batch_size;
+             if (perms) {
+               require_shape(op, "perms", *perms, {epochs, n});
+               check_index_values(op, *perms, n);
+               require_distinct(op, "out", out, "perms", *perms);
+             }
+             if (seeds) {
+               require_shape(op, "seeds", *seeds, {epochs, batches});
+               require_distinct(op, "out", out, "seeds", *seeds);
+             }
+             const T* px = x.data();
+             const T* py_ = y.data();
+             const std::int64_t* pp = perms ? perms->data() : nullptr;
+             const std::uint64_t* ps = seeds ? seeds->data() : nullptr;
+             const index_t yw = y.shape(1);
+             // Each completed epoch's (loss_sum, metric_sum, rows) lands in
+             // out also when Ctrl-C ends the call; rows is -1 for the others.
+             const index_t done = s.interruptible([&](const Stop& stop, bool* stopped) {
+               std::vector<StepResult> results(static_cast<std::size_t>(epochs));
+               const index_t done = s.net->train_epochs(px, py_, n, yw, pp, epochs, batch_size,
+                                                        ps, stop, stopped, results.data());
+               for (index_t e = 0; e < epochs; ++e) {
+                 const StepResult& r = results[static_cast<std::size_t>(e)];
+                 po[3 * e] = e < done ? r.loss_sum : 0.0;
+                 po[3 * e + 1] = e < done ? r.metric_sum : 0.0;
+                 po[3 * e + 2] = e < done ? static_cast<double>(r.rows) : -1.0;
+               }
+               return done;
+             });
+             // A Ctrl-C that came after the last poll is raised here, out
+             // filled, rather than at some line of the caller's bookkeeping
+             // of the epochs (the History would miss them).
+             if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+             return done;
+           },
+           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("perms").noconvert(),
+           py::arg("batch_size"), py::arg("seeds").noconvert(), py::arg("out").noconvert())
       .def("train_batch",
            [](PN& s, carray<T> x, carray<T> y, std::optional<carray<std::int64_t>> idx,
               std::uint64_t seed, int record, bool halt_on_nonfinite, index_t batch_index) {

@@ -77,6 +77,19 @@ class Network {
                          bool halt_on_nonfinite, const std::function<bool()>& should_stop,
                          bool* stopped);
 
+  // `epochs` epochs in a row, as many train_epoch calls without statistics
+  // or halting: epoch e takes the order perms[e n : (e + 1) n] (perms null:
+  // in order) and the dropout seeds seeds[e steps : (e + 1) steps], steps =
+  // ceil(n / batch_size) (null: 0). Epoch e's sums go to results[e]. One
+  // `should_stop` poller serves every epoch, polled between batches and
+  // between epochs; when it fires, `stopped` is set and the epochs completed
+  // so far are returned (their count), the interrupted one's steps applied as
+  // train_epoch leaves them.
+  index_t train_epochs(const T* x, const T* y, index_t n, index_t y_width,
+                       const std::int64_t* perms, index_t epochs, index_t batch_size,
+                       const std::uint64_t* seeds, const std::function<bool()>& should_stop,
+                       bool* stopped, StepResult* results);
+
   // One batch made of the rows idx[0:count] (idx null: rows 0..count-1);
   // `record` is kRecordOff / kRecordOn / kRecordIfNonfinite, `batch_index`
   // the batch's index in its epoch (stored with its statistics).
@@ -138,6 +151,11 @@ class Network {
                           bool measure, StopPoller* poll);
   // The optimizer step and the commit of the layers' pending state.
   void apply_update(bool record);
+  // train_epoch's loop over the batches of one epoch, with the caller's poller.
+  StepResult epoch_loop(const T* x, const T* y, index_t n, index_t y_width,
+                        const std::int64_t* perm, index_t batch_size, const std::uint64_t* seeds,
+                        index_t record_every, bool halt_on_nonfinite, StopPoller& poll,
+                        bool* stopped);
   StepResult gather_and_step(const T* x, const T* y, index_t y_width, const std::int64_t* idx,
                              index_t count, std::uint64_t seed, int record,
                              bool halt_on_nonfinite, StopPoller* poll);

@@ -132,8 +132,41 @@ StepResult Network<T>::train_epoch(const T* x, const T* y, index_t n, index_t y_
   if (record_every < 0) throw std::invalid_argument("train_epoch: record_every must be >= 0");
   check_target_width(y_width);
   StopPoller poll(should_stop);
-  StepResult total;
   if (stopped) *stopped = false;
+  return epoch_loop(x, y, n, y_width, perm, batch_size, seeds, record_every, halt_on_nonfinite,
+                    poll, stopped);
+}
+
+template <typename T>
+index_t Network<T>::train_epochs(const T* x, const T* y, index_t n, index_t y_width,
+                                 const std::int64_t* perms, index_t epochs, index_t batch_size,
+                                 const std::uint64_t* seeds,
+                                 const std::function<bool()>& should_stop, bool* stopped,
+                                 StepResult* results) {
+  if (batch_size < 1) throw std::invalid_argument("train_epochs: batch_size must be >= 1");
+  if (epochs < 0) throw std::invalid_argument("train_epochs: epochs must be >= 0");
+  check_target_width(y_width);
+  StopPoller poll(should_stop);
+  if (stopped) *stopped = false;
+  const index_t steps = (n + batch_size - 1) / batch_size;
+  for (index_t e = 0; e < epochs; ++e) {
+    bool interrupted = false;
+    results[e] = epoch_loop(x, y, n, y_width, perms ? perms + e * n : nullptr, batch_size,
+                            seeds ? seeds + e * steps : nullptr, 0, false, poll, &interrupted);
+    if (interrupted || (e + 1 < epochs && poll())) {
+      if (stopped) *stopped = true;
+      return interrupted ? e : e + 1;
+    }
+  }
+  return epochs;
+}
+
+template <typename T>
+StepResult Network<T>::epoch_loop(const T* x, const T* y, index_t n, index_t y_width,
+                                  const std::int64_t* perm, index_t batch_size,
+                                  const std::uint64_t* seeds, index_t record_every,
+                                  bool halt_on_nonfinite, StopPoller& poll, bool* stopped) {
+  StepResult total;
   index_t b = 0;
   // Sparse recording (record_every > 1) also measures the epoch's first batch
   // with a non-finite loss, so that the origin of a NaN is never skipped.
@@ -180,6 +213,10 @@ StepResult Network<T>::train_epoch(const T* x, const T* y, index_t n, index_t y_
   template StepResult Network<T>::train_epoch(                                                \
       const T*, const T*, index_t, index_t, const std::int64_t*, index_t, const std::uint64_t*, \
       index_t, bool, const std::function<bool()>&, bool*);                                     \
+  template index_t Network<T>::train_epochs(const T*, const T*, index_t, index_t,             \
+                                            const std::int64_t*, index_t, index_t,            \
+                                            const std::uint64_t*, const std::function<bool()>&, \
+                                            bool*, StepResult*);                               \
   template StepResult Network<T>::train_batch(const T*, const T*, index_t, const std::int64_t*, \
                                               index_t, std::uint64_t, int, bool,               \
                                               const std::function<bool()>&, bool*, index_t);

@@ -236,6 +236,15 @@ class _Network:
         record: int = 0,
         halt_on_nonfinite: bool = False,
     ) -> tuple[float, float, int, bool]: ...
+    def train_epochs(
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        perms: npt.NDArray[np.int64] | None,
+        batch_size: int,
+        seeds: npt.NDArray[np.uint64] | None,
+        out: npt.NDArray[np.float64],
+    ) -> int: ...
     def train_batch(
         self,
         x: FloatArray,

@@ -301,7 +301,7 @@ class Sequential(Saving):
         run_fit(
             self._engine, x_arr, y_arr, val, opts, cbs=cbs, cblist=cblist,
             has_dropout=any(layer.stochastic for layer in all_layers(self._layers)),
-            stop_training=lambda: self.stop_training,
+            stop_training=lambda: self.stop_training, history=history,
         )  # fmt: skip
         return history
 

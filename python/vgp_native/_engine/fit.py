@@ -29,7 +29,7 @@ from .feed import FlowFeed
 from .order import DropoutSeeds, EpochOrders
 from .state import Engine
 
-__all__ = ["FitOptions", "LearningRate", "fit_batches", "run_fit"]
+__all__ = ["FitOptions", "LearningRate", "fit_batches", "fit_epochs", "run_fit"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def run_fit(
     cblist: Any,
     has_dropout: bool,
     stop_training: Callable[[], bool],
+    history: Any = None,
 ) -> None:
     """Train on ``engine``'s network (arguments already validated).
 
@@ -118,6 +119,8 @@ def run_fit(
             halt on a non-finite step); cblist: every callback, dispatched in order.
         has_dropout: whether a layer draws dropout masks (one seed per batch).
         stop_training: whether a callback asked training to stop.
+        history: the fit's ``History``; when it is the only callback acting at
+            the end of an epoch, many epochs run per native call (``fit_epochs``).
     """
     net = engine.net
     epochs, initial_epoch, batch_size = opts.epochs, opts.initial_epoch, opts.batch_size
@@ -147,43 +150,57 @@ def run_fit(
         # Python calls.
         epoch_begin = cblist.overriding("on_epoch_begin")
         epoch_end = cblist.overriding("on_epoch_end")
-        for epoch in range(initial_epoch, epochs):
-            for hook in epoch_begin:
-                hook(epoch)
-            lr.sync()
-            perm = orders.next() if orders is not None else None
-            seeds = dropout_seeds.next() if dropout_seeds is not None else None
-            if per_batch:
-                loss_sum, metric_sum, rows, halted = fit_batches(
-                    engine,
-                    x_arr,
-                    y_arr,
-                    perm,
-                    batch_size,
-                    seeds,
-                    record_every,
-                    halt,
-                    cblist,
-                    stop_training,
-                    lr,
-                )
-            else:
-                loss_sum, metric_sum, rows, halted = net.train_epoch(
-                    x_arr, y_arr, perm, batch_size, seeds, record_every, halt
-                )
-            logs = engine.logs(loss_sum, metric_sum, rows)
-            if halted:
-                logs["loss"] = math.nan
-            if feed is not None:
-                feed.epoch_done(epoch)
-            if val is not None and (epoch + 1 - initial_epoch) % opts.validation_freq == 0:
-                val_logs = engine.evaluate(val[0], val[1], opts.validation_batch_size)
-                for key, value in val_logs.items():
-                    logs[f"val_{key}"] = value
-            for hook in epoch_end:
-                hook(epoch, logs)
-            if stop_training():
-                break
+        # Nothing in Python between two epochs but the History's record: no
+        # other epoch or batch hook, no validation, no statistics, no halting.
+        chunked = (
+            history is not None
+            and not (per_batch or record or halt or val is not None or epoch_begin)
+            and all(getattr(hook, "__self__", None) is history for hook in epoch_end)
+            and not stop_training()
+        )
+        if chunked:
+            logs = fit_epochs(
+                engine, x_arr, y_arr, range(initial_epoch, epochs), batch_size, orders,
+                dropout_seeds, lr, history,
+            )  # fmt: skip
+        else:
+            for epoch in range(initial_epoch, epochs):
+                for hook in epoch_begin:
+                    hook(epoch)
+                lr.sync()
+                perm = orders.next() if orders is not None else None
+                seeds = dropout_seeds.next() if dropout_seeds is not None else None
+                if per_batch:
+                    loss_sum, metric_sum, rows, halted = fit_batches(
+                        engine,
+                        x_arr,
+                        y_arr,
+                        perm,
+                        batch_size,
+                        seeds,
+                        record_every,
+                        halt,
+                        cblist,
+                        stop_training,
+                        lr,
+                    )
+                else:
+                    loss_sum, metric_sum, rows, halted = net.train_epoch(
+                        x_arr, y_arr, perm, batch_size, seeds, record_every, halt
+                    )
+                logs = engine.logs(loss_sum, metric_sum, rows)
+                if halted:
+                    logs["loss"] = math.nan
+                if feed is not None:
+                    feed.epoch_done(epoch)
+                if val is not None and (epoch + 1 - initial_epoch) % opts.validation_freq == 0:
+                    val_logs = engine.evaluate(val[0], val[1], opts.validation_batch_size)
+                    for key, value in val_logs.items():
+                        logs[f"val_{key}"] = value
+                for hook in epoch_end:
+                    hook(epoch, logs)
+                if stop_training():
+                    break
         if feed is not None:
             feed.flush()
         cblist.on_train_end(logs)
@@ -200,6 +217,58 @@ def run_fit(
             feed.drain()
         net.clear_stats()
         engine.fit_data = None
+
+
+def fit_epochs(
+    engine: Engine,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: range,
+    batch_size: int,
+    orders: EpochOrders | None,
+    seeds: DropoutSeeds | None,
+    lr: LearningRate,
+    history: Any,
+) -> dict[str, float]:
+    """``epochs`` in native calls of many epochs each (``train_epochs``); returns the last logs.
+
+    The epochs of one call are those whose orders and dropout seeds are drawn
+    in one block: the same draws, steps and sums as one ``train_epoch`` call
+    per epoch, without an epoch's worth of Python between two epochs (a few
+    microseconds, a tenth of an epoch of the seed network). The History
+    records each call's epochs after it, also when Ctrl-C ends one: then the
+    epochs it completed, as the per-epoch loop would have.
+    """
+    net = engine.net
+    logs: dict[str, float] = {}
+    lr.sync()
+    first = epochs.start
+    while first < epochs.stop:
+        k = epochs.stop - first
+        if orders is not None:
+            k = min(k, orders.ready())
+        if seeds is not None:
+            k = min(k, seeds.ready())
+        perms = orders.take(k) if orders is not None else None
+        block_seeds = seeds.take(k) if seeds is not None else None
+        out = np.full((k, 3), -1.0)  # (loss_sum, metric_sum, rows) per epoch; rows -1: not run
+        try:
+            net.train_epochs(x, y, perms, batch_size, block_seeds, out)
+        finally:
+            done = int(np.count_nonzero(out[:, 2] >= 0))
+            if done:
+                columns = engine.log_columns(out[:done])
+                history.record_epochs(range(first, first + done), columns)
+                logs = {key: values[-1] for key, values in columns.items()}
+            if done < k:
+                # Interrupted: the draws of the epochs after the interrupted
+                # one go back, so the generators end where the per-epoch loop
+                # leaves them (it draws an epoch's order before running it).
+                for draws in (orders, seeds):
+                    if draws is not None:
+                        draws.give_back(k - done - 1)
+        first += k
+    return logs
 
 
 def fit_batches(

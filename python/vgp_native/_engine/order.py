@@ -63,15 +63,32 @@ class EpochDraws:
 
     def next(self) -> np.ndarray:
         """The next epoch's draw (a contiguous row of the block)."""
+        return self.take(1)[0]
+
+    def ready(self) -> int:
+        """Epochs whose draws ``take`` can hand out at once (drawing a block if none is left)."""
         if self._used == self._drawn:
             k = max(1, min(self._per_block, self._left))
             self._left -= k
             self._state = self._rng.bit_generator.state
             self._block = self._draw(k)
             self._drawn, self._used = k, 0
-        row = self._block[self._used]
-        self._used += 1
-        return row
+        return self._drawn - self._used
+
+    def take(self, k: int) -> np.ndarray:
+        """The next ``k`` epochs' draws, ``1 <= k <= ready()``: contiguous rows of the block."""
+        available = self.ready()
+        if not 1 <= k <= available:
+            raise ValueError(f"k must be in [1, {available}], received {k}")
+        rows = self._block[self._used : self._used + k]
+        self._used += k
+        return rows
+
+    def give_back(self, k: int) -> None:
+        """Return the last ``k`` epochs ``take`` handed out, unused: they are handed out again."""
+        if not 0 <= k <= self._used:
+            raise ValueError(f"k must be in [0, {self._used}], received {k}")
+        self._used -= k
 
     def close(self) -> None:
         """Leave the generator where drawing only the epochs handed out would have."""

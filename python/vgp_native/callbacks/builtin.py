@@ -38,6 +38,16 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
+    def record_epochs(self, epochs: range, columns: dict[str, list[float]]) -> None:
+        """What ``on_epoch_end`` records for each of ``epochs``, given each key's values.
+
+        ``fit`` calls it after running many epochs in one native call, when no
+        other callback acts at the end of an epoch.
+        """
+        self.epoch.extend(epochs)
+        for key, values in columns.items():
+            self.history.setdefault(key, []).extend(values)
+
 
 class EarlyStopping(Callback):
     """Stops training when a monitored quantity has stopped improving.
