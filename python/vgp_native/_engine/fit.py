@@ -3,7 +3,9 @@
 Each epoch is one native call (``train_epoch``: gather the shuffled batch,
 forward, fused loss, backward, optimizer step, statistics) unless a callback
 implements batch hooks; then ``fit_batches`` makes one native call per batch,
-with the same permutation and dropout seeds, so both paths train bit for bit
+with the same permutation and dropout seeds. When nothing in Python acts
+between two epochs (only the History records them), ``fit_epochs`` runs many
+epochs per native call (``train_epochs``). All three paths train bit for bit
 alike. The permutation and the dropout seeds come from the model's own
 seeded generators, held by its ``Engine``, the explicit state ``run_fit``
 works on, and are drawn many epochs ahead (``order``). Gradient-flow
