@@ -4,9 +4,12 @@ and leave the generator where those calls would have."""
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 import pytest
 
+from vgp_native import _core
 from vgp_native._engine.order import BLOCK_ELEMENTS, DropoutSeeds, EpochOrders
 from vgp_native.callbacks import Callback
 from vgp_native.layers import Dense, Dropout
@@ -28,6 +31,50 @@ def test_orders_are_the_per_epoch_permutations(n: int, epochs: int, used: int) -
     assert drawn.bit_generator.state == reference.bit_generator.state
     # The next draw (another fit) continues the same stream.
     np.testing.assert_array_equal(drawn.permutation(n), reference.permutation(n))
+
+
+BIT_GENERATORS = [
+    np.random.PCG64,
+    np.random.PCG64DXSM,
+    np.random.MT19937,
+    np.random.Philox,
+    np.random.SFC64,
+]
+
+
+@pytest.mark.parametrize("bit_generator", BIT_GENERATORS, ids=lambda b: b.__name__)
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 17, 200, 70_000])
+def test_native_permutations_are_numpys(bit_generator, n: int) -> None:
+    # numpy's Fisher-Yates and bounded draws, called on any bit generator:
+    # the same orders, the generator left in the same place (its next values).
+    drawn = np.random.Generator(bit_generator(12))
+    reference = np.random.Generator(bit_generator(12))
+    with drawn.bit_generator.lock:
+        got = _core.permutations(drawn.bit_generator.capsule, n, 3)
+    assert got.shape == (3, n) and got.dtype == np.int64 and got.flags.c_contiguous
+    for row in got:
+        np.testing.assert_array_equal(row, reference.permutation(n))
+    np.testing.assert_array_equal(drawn.integers(0, 2**40, 8), reference.integers(0, 2**40, 8))
+    assert drawn.random() == reference.random()
+
+
+def test_native_permutations_reject_bad_arguments() -> None:
+    bits = np.random.default_rng(0).bit_generator
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        _core.permutations(bits.capsule, -1, 1)
+    with pytest.raises(ValueError, match="k must be >= 0"):
+        _core.permutations(bits.capsule, 3, -1)
+    with pytest.raises(TypeError):
+        _core.permutations(bits, 3, 1)  # the generator, not its capsule
+    # A capsule of something else: refused by its name, never dereferenced.
+    new_capsule = ctypes.pythonapi.PyCapsule_New
+    new_capsule.restype = ctypes.py_object
+    new_capsule.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    name = ctypes.create_string_buffer(b"not_a_bit_generator")
+    other = new_capsule(ctypes.addressof(name), name, None)
+    with pytest.raises(ValueError, match="numpy BitGenerator's capsule"):
+        _core.permutations(other, 3, 1)
+    assert _core.permutations(bits.capsule, 5, 0).shape == (0, 5)
 
 
 def test_blocks_span_more_epochs_than_asked_for() -> None:

@@ -191,5 +191,6 @@ void bind_ops_batchnorm(py::module_& m);
 void bind_ops_train(py::module_& m);
 void bind_network(py::module_& m);
 void bind_codes(py::module_& m);
+void bind_random(py::module_& m);
 
 }  // namespace vgp::bind

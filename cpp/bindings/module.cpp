@@ -1,5 +1,5 @@
 // The extension module vgp_native._core: threads, version, and the op,
-// network and code-table bindings registered by the other binding files.
+// network, code-table and row-order bindings registered by the other binding files.
 #include "bindings/bind.h"
 
 namespace py = pybind11;
@@ -43,4 +43,5 @@ PYBIND11_MODULE(_core, m) {
   vgp::bind::bind_ops_train(m);
   vgp::bind::bind_network(m);
   vgp::bind::bind_codes(m);
+  vgp::bind::bind_random(m);
 }
