@@ -118,6 +118,27 @@ def test_stable_at_large_magnitudes(name, dtype) -> None:
         assert_close(y, ref_forward(x, name), TOL[dtype], scale=1e-30)
 
 
+def test_sigmoid_is_accurate_across_its_whole_range(dtype) -> None:
+    # A dense sweep through the clamps of the exponential (1 + e^-x rounds to 1
+    # above x = 86 in float, 707 in double; e^-x overflows below x = -88.7 /
+    # -709.8, where the result is exactly 0): within 4 ulp of the long-double
+    # reference where that is a normal number, within the smallest normal of it
+    # where it is not.
+    top = 100.0 if dtype == np.float32 else 760.0
+    x = np.linspace(-top, top, 400_001).astype(dtype)
+    y = ops.activation_forward(x[None], "sigmoid")[0]
+    xl = x.astype(np.longdouble)
+    with np.errstate(over="ignore"):
+        want = np.longdouble(1) / (np.longdouble(1) + np.exp(-xl))
+    tiny = np.finfo(dtype).tiny
+    normal = want >= tiny
+    ulp = np.spacing(want[normal].astype(dtype)).astype(np.longdouble)
+    assert np.max(np.abs(y[normal] - want[normal]) / ulp) <= 4
+    assert np.all(np.abs(y[~normal] - want[~normal]) <= tiny)
+    assert np.all(np.diff(y) >= 0)  # monotone
+    assert y[-1] == 1.0 and y[0] == 0.0
+
+
 def test_saturated_limits_are_exact(dtype) -> None:
     x = np.array([[1e4, -1e4]], dtype=dtype)
     np.testing.assert_array_equal(ops.activation_forward(x, "sigmoid"), [[1.0, 0.0]])

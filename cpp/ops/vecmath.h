@@ -16,7 +16,8 @@
 //               no cancellation near 0.
 //   vlog1p_unit log(1 + u) for u in [0, 1]: 2 atanh(s), s = u / (2 + u) (or
 //               (u - 1) / (u + 3) plus ln 2 above sqrt 2 - 1), |s| <= 0.172.
-//   vsigmoid    1 / (1 + e^-x), exactly 0 where e^-x overflows (see below).
+//   vsigmoid    1 / (1 + e^-x), exactly 0 where e^-x overflows (see below), vexp's
+//               reduction with one scaling.
 //   vtanh       double: -expm1(-2|x|) / (2 + expm1(-2|x|)) with the sign of x;
 //               float: a rational fit on |x| <= 9.5 (see below).
 //   normal_cdf  Phi(x) in double from Cephes ndtr.c (Moshier) rational approximations
@@ -57,6 +58,7 @@ struct Bits<float> {
   static constexpr float kExpHi = 89.0f;                // e^89 overflows: clamp bound
   static constexpr float kExpMin = -104.0f;             // below: e^x rounds to 0
   static constexpr float kExpm1Min = -87.0f;            // below: e^x - 1 rounds to -1
+  static constexpr float kSigmoidMin = -86.0f;          // below: 1 + e^x rounds to 1
   static constexpr float kLn2Hi = 0.693359375f;          // ln 2 = kLn2Hi + kLn2Lo, kLn2Hi exact
   static constexpr float kLn2Lo = -2.12194440e-4f;
 };
@@ -69,6 +71,7 @@ struct Bits<double> {
   static constexpr double kExpHi = 710.0;
   static constexpr double kExpMin = -746.0;
   static constexpr double kExpm1Min = -708.0;
+  static constexpr double kSigmoidMin = -707.0;
   static constexpr double kLn2Hi = 6.93147180369123816490e-01;
   static constexpr double kLn2Lo = 1.90821492927058770002e-10;
 };
@@ -199,9 +202,24 @@ inline T vlog1p_unit(T u) {
 // there is no overflow and no NaN at any |x|; the sign-split form e^x / (1 + e^x)
 // differs only where the result is below the smallest normal number (it gives
 // the subnormal, this gives 0), and costs a select more.
+//
+// e^a (a = -x) comes from vexp's reduction and polynomial with one scaling
+// instead of two: 1 + e^a = (e^r 2^(k-1)) 2 + 1, where 2^(k-1) is normal for
+// every a in [kSigmoidMin, kExpHi] and both products are exact, so the result
+// is bit for bit 1 / (1 + vexp(-x)) (checked on every float and on 2^26
+// doubles): below kSigmoidMin, e^a is under half an ulp of 1 both ways, and at
+// the top the doubling overflows to inf exactly where vexp's product does.
+// Four vector instructions fewer than through vexp, about 6 % of the loop.
 template <typename T>
 inline T vsigmoid(T x) {
-  return T(1) / (T(1) + vexp(-x));
+  using B = Bits<T>;
+  T a = -x;
+  a = B::kExpHi < a ? B::kExpHi : a;  // written so that NaN passes (see vexp)
+  a = B::kSigmoidMin > a ? B::kSigmoidMin : a;
+  T r;
+  const typename B::UInt k = reduce(a, r);
+  const T half = (T(1) + expm1_reduced(r)) * pow2i<T>(k - 1);
+  return T(1) / (half * T(2) + T(1));
 }
 
 template <typename T>
