@@ -326,6 +326,13 @@ double loss_sum(const T* a, const T* target, index_t batch, index_t k) {
   }
 }
 
+// Loss::grad over n elements, compiled for AVX-512, AVX2 + FMA and the
+// baseline and chosen at load time (VGP_MULTIVERSION, vecmath.h).
+template <typename Loss, typename T>
+VGP_MULTIVERSION void elementwise_grad(const T* a, const T* target, T* da, index_t n, double c) {
+  Loss::grad(a, target, da, n, c);
+}
+
 // An elementwise loss (kElementwise: each element's gradient reads that
 // element alone) runs one vectorized loop over the whole batch, whatever the
 // row length, with the factor c = factor(scale, k); the others row by row.
@@ -336,7 +343,7 @@ void loss_grad(const T* a, const T* target, T* da, index_t batch, index_t k, dou
   if constexpr (Loss::kElementwise) {
     const double c = Loss::factor(scale, k);
     detail::parallel_blocks(batch * k, work, [=](index_t begin, index_t end) {
-      Loss::grad(a + begin, target + begin, da + begin, end - begin, c);
+      elementwise_grad<Loss>(a + begin, target + begin, da + begin, end - begin, c);
     });
   } else {
     detail::parallel_rows(batch, work, [=](index_t i) {
