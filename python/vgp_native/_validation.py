@@ -103,6 +103,8 @@ def convert(
     the data ("contains Inf") although the data holds none. ``hint`` ends the
     message: what the caller can do instead.
     """
+    if arr.dtype == dtype and arr.flags.c_contiguous:
+        return arr  # nothing to convert (the common case: no floating-point context needed)
     try:
         with np.errstate(over="raise"):
             return np.ascontiguousarray(arr, dtype=dtype)

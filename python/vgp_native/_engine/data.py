@@ -76,6 +76,8 @@ def prepare_y(
             f"and an output of width {out_dim}"
         )
     arr = convert(arr, name, dtype, MODEL_HINT)
+    if loss == "binary_crossentropy" and ((arr >= 0) & (arr <= 1)).all():
+        return arr  # finite and in [0, 1] (NaN fails both comparisons): the checks below pass
     check_finite(arr, name)
     if sparse:
         labels = arr[:, 0]
