@@ -8,6 +8,7 @@ that names the argument and what was expected.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -126,9 +127,11 @@ def check_int(value: Any, name: str, minimum: int | None = None, allow_none: boo
     """Check that ``value`` is an integer (not a bool), at least ``minimum``."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, received {value!r}")
-    value = int(value)
+    # type() first: a plain int skips the abstract-base-class check.
+    if type(value) is not int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, received {value!r}")
+        value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, received {value}")
     return value
@@ -164,10 +167,12 @@ def check_float(
     max_inclusive: bool = True,
 ) -> float:
     """Check that ``value`` is a finite real number within the given bounds."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (
+        isinstance(value, bool) or not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f"{name} must be a number, received {value!r}")
     value = float(value)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, received {value}")
     if minimum is not None and (value < minimum or (value == minimum and not min_inclusive)):
         op = ">=" if min_inclusive else ">"
