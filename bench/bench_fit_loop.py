@@ -1,27 +1,28 @@
 """Python cost of ``fit`` around its native epochs, on the seed network.
 
-``fit`` runs each epoch as one native call (``Network.train_epoch``); around it
-Python dispatches the callbacks, builds the logs, records the ``History``,
-hands the learning rate over and takes the epoch's shuffled row order. On the
-tiny case of ``bench/training.py`` (2-[10 sigmoid x8]-1, 200 samples, batch 32,
-float32, Adam) an epoch lasts about 55 us, so that Python work shows. Timed
-side by side, interleaved, medians:
+``fit`` runs the epochs natively, many per call when nothing in Python acts
+between them (``Network.train_epochs``, one call per block of drawn row
+orders); around that Python checks the data, builds the callbacks, draws the
+row orders (and dropout seeds), hands the learning rate over and records the
+``History``. On the tiny case of ``bench/training.py`` (2-[10 sigmoid x8]-1,
+200 samples, batch 32, float32, Adam) an epoch lasts about 27 us, so that
+Python work shows. Timed side by side, interleaved, medians:
 
-- ``native``: ``train_epoch`` called ``epochs`` times in a plain loop, each
-  epoch with its own row order (and dropout seeds), drawn before the timing;
-  ``native, unshuffled``: the same without orders;
+- ``native``: one ``train_epochs`` call over ``epochs`` epochs, each with its
+  own row order (and dropout seeds), drawn before the timing; ``native,
+  unshuffled``: the same without orders;
 - ``fit``: ``model.fit(x, y, epochs, batch_size=BATCH, verbose=0)``; ``fit,
   unshuffled``: the same with ``shuffle=False``;
 - ``fit, 0 epochs``: what a ``fit`` costs besides its epochs (checking and
   converting the data, building the callbacks);
 - ``orders``: drawing the ``epochs`` row orders alone (``_engine.order.EpochOrders``,
-  numpy's Fisher-Yates shuffle through ``Generator.permuted``).
+  numpy's Fisher-Yates shuffle run natively on the generator's bit generator).
 
 The overhead per epoch is ``(fit - native) / epochs``; the drawing of the
 orders is part of it, as are the fixed costs spread over the epochs. With
 ``--dropout RATE`` a ``Dropout`` layer follows the first hidden layer: ``fit``
 then also draws one seed per batch (``seeds``: the drawing alone). The native
-loop gets a new order and new seeds every epoch, as in ``fit``: repeating the
+call gets a new order and new seeds every epoch, as in ``fit``: repeating the
 same ones lets the CPU learn the gather and the masks' branches, which makes
 an epoch of this network about 0.3 us faster with one fixed order and 5 us
 faster with fixed dropout seeds.
@@ -75,27 +76,24 @@ def measure(epochs: int, samples: int, dropout: float) -> dict[str, float]:
     net = model.engine.net
     steps = -(-len(x) // BATCH)
     drawn = np.random.default_rng(0)
-    orders_drawn = [drawn.permutation(len(x)) for _ in range(epochs)]
-    seeds_drawn = [
-        drawn.integers(0, 2**63, size=steps, dtype=np.uint64) if dropout else None
-        for _ in range(epochs)
-    ]
+    orders_drawn = np.stack([drawn.permutation(len(x)) for _ in range(epochs)])
+    seeds_drawn = (
+        drawn.integers(0, 2**63, size=(epochs, steps), dtype=np.uint64) if dropout else None
+    )
+    sums = np.empty((epochs, 3))
     rng = np.random.default_rng(1)
 
     def native(shuffle: bool) -> None:
-        for order, seeds in zip(orders_drawn, seeds_drawn, strict=True):
-            net.train_epoch(x, y, order if shuffle else None, BATCH, seeds, 0, False)
+        net.train_epochs(x, y, orders_drawn if shuffle else None, BATCH, seeds_drawn, sums)
 
     def orders() -> None:
         drawn = EpochOrders(rng, len(x), epochs)
-        for _ in range(epochs):
-            drawn.next()
+        drawn.take(drawn.ready())
         drawn.close()
 
     def seed_draws() -> None:
         drawn = DropoutSeeds(rng, steps, epochs)
-        for _ in range(epochs):
-            drawn.next()
+        drawn.take(drawn.ready())
         drawn.close()
 
     modes = {
