@@ -166,19 +166,22 @@ import numpy as np
 import test_training_narrow as t
 from vgp_native import ops
 print(ops.gemm_kernel_name("float32"), ops.gemm_kernel_name("float64"))
-for case in ("seed", "mixed"):
+runs = [(case, 9, 101) for case in sorted(t.CASES)]
+runs += [("seed", 1, 101), ("mixed", 48, 101), ("wide_out", 5, 101), ("seed", 1000, 3000)]
+for case, batch_size, n in runs:
     for dtype in ("float32", "float64"):
-        narrow, layered = t._fit_both(case, dtype, batch_size=9)
+        narrow, layered = t._fit_both(case, dtype, batch_size=batch_size, n=n)
         assert narrow._engine.net.narrow_pass
         for a, b in zip(narrow.get_weights(), layered.get_weights(), strict=True):
-            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, b, err_msg=f"{case} {dtype} {batch_size}")
 print("ok")
 """
 
 
 @pytest.mark.parametrize("kernel", ["scalar", "avx2"])
 def test_every_kernel_set_keeps_the_bits(kernel):
-    """The AVX2 and portable kernel sets (VGP_GEMM_KERNEL) give both passes the same bits too."""
+    """The AVX2 and portable kernel sets (VGP_GEMM_KERNEL) give both passes the same bits too
+    (AVX2's own narrow kernels: 8 batch rows a block, more than 8 or 12 units in groups)."""
     env = {**os.environ, "VGP_GEMM_KERNEL": kernel, "PYTHONPATH": os.pathsep.join(sys.path)}
     out = subprocess.run(
         [sys.executable, "-c", _KERNEL_SCRIPT],

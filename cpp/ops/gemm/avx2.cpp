@@ -1,4 +1,5 @@
-// AVX2 + FMA kernel sets (float: 6 x 16 tiles, double: 6 x 8), compiled with
+// AVX2 + FMA kernel sets (float: 6 x 16 tiles, double: 6 x 8; the narrow
+// pass's fused kernels in float), compiled with
 // __attribute__((target("avx2,fma"))); gemm.cpp only calls them after
 // __builtin_cpu_supports("avx2") and ("fma").
 //
@@ -83,6 +84,235 @@ struct VecF64x4 {
 #include "ops/gemm/impl.h"
 
 namespace vgp::ops::gemm_detail {
+namespace {
+
+// The narrow pass's kernels in float (gemm_narrow_forward / _backward,
+// gemm.h) with 8 batch rows on the lanes: the AVX-512 ones (avx512.cpp) within
+// 16 registers. Each value is computed by the same operations in the same
+// order: z^T one fma chain over the input units from zero, then the bias;
+// dx^T one chain over the output units; each kernel-gradient value one chain
+// over the batch rows, kept in a small buffer between blocks of 8 rows (a
+// float stored and reloaded is the same float); the bias gradient sums of
+// doubles in row order.
+
+// A block of nb <= 8 batch rows: whole vectors but at the batch's end. AVX2's
+// masked loads and stores are slow (a masked store is microcoded on AMD
+// cores, one every 10 cycles or so), so they are kept for the tail.
+VGP_VEC_INLINE __m256 load_rows(const float* p, int nb) {
+  return nb == 8 ? VecF32x8::load(p) : VecF32x8::load_n(p, nb);
+}
+VGP_VEC_INLINE void store_rows(float* p, __m256 v, int nb) {
+  if (nb == 8) {
+    VecF32x8::store(p, v);
+  } else {
+    VecF32x8::store_n(p, v, nb);
+  }
+}
+
+// Outputs J0 .. J0 + N - 1 of a forward block of nb <= 8 batch rows at b0.
+template <int OUT, int J0, int N>
+VGP_VEC_INLINE void narrow_forward_group(const float* xt, const float* w, const float* bias,
+                                         index_t in, index_t batch, index_t b0, int nb,
+                                         float* zt) {
+  using V = VecF32x8;
+  V::R acc[N];
+  VGP_GEMM_UNROLL for (int j = 0; j < N; ++j) acc[j] = V::zero();
+  for (index_t p = 0; p < in; ++p) {
+    const V::R x = load_rows(xt + p * batch + b0, nb);
+    VGP_GEMM_UNROLL for (int j = 0; j < N; ++j) {
+      acc[j] = V::fma(V::bcast(w + p * OUT + J0 + j), x, acc[j]);
+    }
+  }
+  VGP_GEMM_UNROLL for (int j = 0; j < N; ++j) {
+    if (bias) acc[j] = V::add(acc[j], V::bcast(bias + J0 + j));
+    store_rows(zt + (J0 + j) * batch + b0, acc[j], nb);
+  }
+}
+
+// Above 12 outputs the accumulators come in two groups (16 registers).
+template <int OUT>
+VGP_GEMM_TARGET void narrow_forward_f32x8(const float* xt, const float* w, const float* bias,
+                                          index_t in, index_t batch, float* zt) {
+  constexpr int kFirst = OUT > 12 ? OUT / 2 : OUT;
+  for (index_t b0 = 0; b0 < batch; b0 += 8) {
+    const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+    narrow_forward_group<OUT, 0, kFirst>(xt, w, bias, in, batch, b0, nb, zt);
+    if constexpr (kFirst < OUT) {
+      narrow_forward_group<OUT, kFirst, OUT - kFirst>(xt, w, bias, in, batch, b0, nb, zt);
+    }
+  }
+}
+
+template <int... J>
+VGP_GEMM_TARGET void narrow_forward_avx2_dispatch(const float* xt, const float* w,
+                                                  const float* bias, index_t in, index_t out,
+                                                  index_t batch, float* zt,
+                                                  std::integer_sequence<int, J...>) {
+  ((out == J + 1 ? narrow_forward_f32x8<J + 1>(xt, w, bias, in, batch, zt) : void()), ...);
+}
+
+// in, out in [1, 16] (gemm_narrow_forward checks).
+VGP_GEMM_TARGET void narrow_forward_avx2(const float* xt, const float* w, const float* bias,
+                                         index_t in, index_t out, index_t batch, float* zt) {
+  narrow_forward_avx2_dispatch(xt, w, bias, in, out, batch, zt,
+                               std::make_integer_sequence<int, 16>{});
+}
+
+// r[0..7] (rows: units, lanes: 8 batch rows) into t[0..7] (rows: batch rows,
+// lanes: the 8 units): the usual unpack / shuffle / lane-swap 8 x 8 transpose.
+VGP_VEC_INLINE void transpose8(const __m256 (&r)[8], __m256 (&t)[8]) {
+  __m256 u[8], v[8];
+  for (int k = 0; k < 4; ++k) {
+    u[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+    u[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and 4-7 (h = 1)
+    const __m256 a = u[4 * h], b = u[4 * h + 1], c = u[4 * h + 2], d = u[4 * h + 3];
+    v[4 * h] = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(1, 0, 1, 0));
+    v[4 * h + 1] = _mm256_shuffle_ps(a, c, _MM_SHUFFLE(3, 2, 3, 2));
+    v[4 * h + 2] = _mm256_shuffle_ps(b, d, _MM_SHUFFLE(1, 0, 1, 0));
+    v[4 * h + 3] = _mm256_shuffle_ps(b, d, _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int k = 0; k < 4; ++k) {
+    t[k] = _mm256_permute2f128_ps(v[k], v[4 + k], 0x20);
+    t[4 + k] = _mm256_permute2f128_ps(v[k], v[4 + k], 0x31);
+  }
+}
+
+// Input units I0 .. I0 + N - 1 of dx^T's block: one chain over the outputs each.
+template <int N>
+VGP_VEC_INLINE void narrow_dx_group(const float* dzt, const float* w, index_t out, index_t batch,
+                                    index_t b0, int nb, int i0, float* dxt) {
+  using V = VecF32x8;
+  V::R dx[N];
+  VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) dx[i] = V::zero();
+  for (index_t j = 0; j < out; ++j) {
+    const V::R dzj = load_rows(dzt + j * batch + b0, nb);
+    VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
+      dx[i] = V::fma(V::bcast(w + (i0 + i) * out + j), dzj, dx[i]);
+    }
+  }
+  VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
+    store_rows(dxt + (i0 + i) * batch + b0, dx[i], nb);
+  }
+}
+
+// Kernel-gradient rows I0 .. I0 + N - 1 (H vectors of 8 outputs each) over
+// the block's nb batch rows of dz (tz: row q, the units on the lanes).
+template <int N, int H>
+VGP_VEC_INLINE void narrow_dw_group(const float* xt, index_t batch, index_t b0, int nb, int i0,
+                                    const float (*tz)[16], float (*acc)[16]) {
+  using V = VecF32x8;
+  V::R a[N][H];
+  VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) a[i][h] = V::load(acc[i0 + i] + 8 * h);
+  }
+  for (int q = 0; q < nb; ++q) {
+    V::R t[H];
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) t[h] = V::load(tz[q] + 8 * h);
+    VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
+      const V::R x = V::bcast(xt + (i0 + i) * batch + b0 + q);
+      VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) a[i][h] = V::fma(x, t[h], a[i][h]);
+    }
+  }
+  VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) V::store(acc[i0 + i] + 8 * h, a[i][h]);
+  }
+}
+
+// Every kernel-gradient row, in groups that fit the registers: 12 rows of one
+// vector (outputs <= 8) or 6 rows of two.
+template <int IN, int H>
+VGP_VEC_INLINE void narrow_dw_rows(const float* xt, index_t batch, index_t b0, int nb,
+                                   const float (*tz)[16], float (*acc)[16]) {
+  constexpr int kGroup = H == 1 ? 12 : 6;
+  int i0 = 0;
+  for (; i0 + kGroup <= IN; i0 += kGroup) {
+    narrow_dw_group<kGroup, H>(xt, batch, b0, nb, i0, tz, acc);
+  }
+  if constexpr (IN % kGroup != 0) narrow_dw_group<IN % kGroup, H>(xt, batch, b0, nb, i0, tz, acc);
+}
+
+// A narrow layer's backward in float: per block of 8 batch rows, dx^T's block
+// from dz^T's rows, then dz^T's block transposed (two 8 x 8 transposes for
+// more than 8 outputs) into tz, which feeds the kernel-gradient chains and the
+// bias gradient's four accumulators of 4 doubles.
+template <int IN>
+VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, const float* w,
+                                           index_t out, index_t batch, float* dw, float* db,
+                                           float* dxt) {
+  using V = VecF32x8;
+  alignas(32) float acc[IN][16] = {};
+  alignas(32) float tz[8][16];
+  __m256d sums[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                     _mm256_setzero_pd()};
+  const int halves = out > 8 ? 2 : 1;
+  for (index_t b0 = 0; b0 < batch; b0 += 8) {
+    const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+    if (dxt) {
+      constexpr int kFirst = IN > 12 ? IN / 2 : IN;
+      narrow_dx_group<kFirst>(dzt, w, out, batch, b0, nb, 0, dxt);
+      if constexpr (kFirst < IN) narrow_dx_group<IN - kFirst>(dzt, w, out, batch, b0, nb, kFirst, dxt);
+    }
+    for (int h = 0; h < halves; ++h) {
+      V::R r[8], t[8];
+      for (int j = 0; j < 8; ++j) {
+        const index_t unit = 8 * h + j;
+        r[j] = unit < out ? load_rows(dzt + unit * batch + b0, nb) : V::zero();
+      }
+      transpose8(r, t);
+      for (int q = 0; q < 8; ++q) V::store(tz[q] + 8 * h, t[q]);
+    }
+    if (halves == 1) {
+      narrow_dw_rows<IN, 1>(xt, batch, b0, nb, tz, acc);
+    } else {
+      narrow_dw_rows<IN, 2>(xt, batch, b0, nb, tz, acc);
+    }
+    if (db) {
+      for (int q = 0; q < nb; ++q) {
+        for (int k = 0; k < 2 * halves; ++k) {
+          sums[k] = _mm256_add_pd(sums[k], _mm256_cvtps_pd(_mm_load_ps(tz[q] + 4 * k)));
+        }
+      }
+    }
+  }
+  for (int i = 0; i < IN; ++i) {
+    for (index_t j = 0; j < out; ++j) dw[i * out + j] = acc[i][j];
+  }
+  if (db) {
+    alignas(32) double total[16];
+    for (int k = 0; k < 4; ++k) _mm256_store_pd(total + 4 * k, sums[k]);
+    for (index_t j = 0; j < out; ++j) db[j] = static_cast<float>(total[j]);
+  }
+}
+
+template <int... I>
+VGP_GEMM_TARGET void narrow_backward_avx2_dispatch(const float* xt, const float* dzt,
+                                                   const float* w, index_t in, index_t out,
+                                                   index_t batch, float* dw, float* db,
+                                                   float* dxt, std::integer_sequence<int, I...>) {
+  ((in == I + 1 ? narrow_backward_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
+   ...);
+}
+
+// in, out in [1, 16] (gemm_narrow_backward checks).
+VGP_GEMM_TARGET void narrow_backward_avx2(const float* xt, const float* dzt, const float* w,
+                                          index_t in, index_t out, index_t batch, float* dw,
+                                          float* db, float* dxt) {
+  narrow_backward_avx2_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt,
+                                std::make_integer_sequence<int, 16>{});
+}
+
+}  // namespace
+
+template <>
+struct NarrowKernels<VecF32x8> {
+  static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
+                                    index_t, float*, float*, float*) = &narrow_backward_avx2;
+  static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
+                                   index_t, float*) = &narrow_forward_avx2;
+};
+
 namespace {
 using FloatSet = KernelSet<VecF32x8, 8, Tile<6, 2>>;
 using DoubleSet = KernelSet<VecF64x4, 8, Tile<6, 2>>;
