@@ -45,6 +45,7 @@ class CountingNet:
     def __init__(self, net: Any) -> None:
         self._net = net
         self.calls = {"train_epoch": 0, "train_epochs": 0, "train_batch": 0}
+        self.epochs_per_call: list[int] = []  # train_epochs' epochs (rows of `out`)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._net, name)
@@ -52,6 +53,8 @@ class CountingNet:
 
             def counted(*args: Any, **kwargs: Any) -> Any:
                 self.calls[name] += 1
+                if name == "train_epochs":
+                    self.epochs_per_call.append(args[5].shape[0])
                 return attr(*args, **kwargs)
 
             return counted
@@ -117,8 +120,9 @@ def test_chunked_epochs_train_as_one_call_per_epoch(
         )  # fmt: skip
         histories[name] = (first.epoch, first.history, second.epoch, second.history)
     assert counting.calls["train_epoch"] == 0
-    # Calls: one per fit, or per block of 4 orders when shuffling (9 = 4 + 4 + 1, 5 = 4 + 1).
-    assert counting.calls["train_epochs"] == (3 + 2 if block == 400 and shuffle else 2)
+    # Calls: one per fit, or one per block of 4 epochs (9 = 4 + 4 + 1, 5 = 4 + 1),
+    # whether the block holds orders or not.
+    assert counting.calls["train_epochs"] == (3 + 2 if block == 400 else 2)
     assert histories["chunked"] == histories["per_epoch"]
     keys = ["loss", "accuracy"] if metric else ["loss"]
     assert list(histories["chunked"][1]) == keys and histories["chunked"][2] == list(range(9, 14))
@@ -162,6 +166,19 @@ def test_validation_and_progress_keep_the_per_epoch_loop(
     counting = _counting(model, x, y)
     model.fit(x, y, epochs=3, batch_size=16, **{"verbose": 0, **kwargs})
     assert counting.calls["train_epochs"] == 0 and counting.calls["train_epoch"] == 3
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_epochs_per_call_stay_within_a_block(monkeypatch: pytest.MonkeyPatch, shuffle) -> None:
+    # Many epochs and no orders to follow: still calls of a block's worth of
+    # epochs, so the per-call buffers stay small whatever `epochs` is.
+    monkeypatch.setattr(order, "BLOCK_ELEMENTS", 1000)
+    x, y = _data()
+    model = _model()
+    counting = _counting(model, x, y)
+    history = model.fit(x, y, epochs=50, batch_size=16, shuffle=shuffle, verbose=0)
+    assert len(history.epoch) == 50
+    assert counting.epochs_per_call == [11, 11, 11, 11, 6]  # 1000 // 90 rows a block
 
 
 def test_stop_requested_before_the_first_epoch_runs_one_epoch_as_before() -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_batch_size, check_float, check_int, check_verbose
+from . import order
 from .feed import FlowFeed
 from .order import DropoutSeeds, EpochOrders
 from .state import Engine
@@ -245,8 +246,11 @@ def fit_epochs(
     logs: dict[str, float] = {}
     lr.sync()
     first = epochs.start
+    # Without orders to follow, calls of as many epochs as a block of orders
+    # would hold: `out` stays small whatever `epochs` is.
+    per_call = max(1, order.BLOCK_ELEMENTS // max(x.shape[0], 1))
     while first < epochs.stop:
-        k = epochs.stop - first
+        k = min(epochs.stop - first, per_call)
         if orders is not None:
             k = min(k, orders.ready())
         if seeds is not None:
