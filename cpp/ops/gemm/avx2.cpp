@@ -116,20 +116,33 @@ VGP_VEC_INLINE void store_rows(float* p, __m256 v, int nb) {
   }
 }
 
-// Outputs J0 .. J0 + N - 1 of a forward block of nb <= 8 batch rows at b0.
+// N chains over a block of nb <= 8 batch rows at b0, each from zero:
+// acc[a] = sum over t < count, in order, of w[t * wt + (g0 + a) * wa] times
+// row t of `rows` (rows `batch` apart). The forward's z^T (t: input units, a:
+// outputs) and the backward's dx^T (t: output units, a: inputs).
+template <int N>
+VGP_VEC_INLINE void narrow_chains(const float* rows, index_t count, const float* w, index_t wt,
+                                  index_t wa, int g0, index_t batch, index_t b0, int nb,
+                                  __m256 (&acc)[N]) {
+  using V = VecF32x8;
+  VGP_GEMM_UNROLL for (int a = 0; a < N; ++a) acc[a] = V::zero();
+  for (index_t t = 0; t < count; ++t) {
+    const V::R r = load_rows(rows + t * batch + b0, nb);
+    VGP_GEMM_UNROLL for (int a = 0; a < N; ++a) {
+      acc[a] = V::fma(V::bcast(w + t * wt + (g0 + a) * wa), r, acc[a]);
+    }
+  }
+}
+
+// Outputs J0 .. J0 + N - 1 of a forward block: a chain over the input units
+// each, then the bias.
 template <int OUT, int J0, int N>
 VGP_VEC_INLINE void narrow_forward_group(const float* xt, const float* w, const float* bias,
                                          index_t in, index_t batch, index_t b0, int nb,
                                          float* zt) {
   using V = VecF32x8;
   V::R acc[N];
-  VGP_GEMM_UNROLL for (int j = 0; j < N; ++j) acc[j] = V::zero();
-  for (index_t p = 0; p < in; ++p) {
-    const V::R x = load_rows(xt + p * batch + b0, nb);
-    VGP_GEMM_UNROLL for (int j = 0; j < N; ++j) {
-      acc[j] = V::fma(V::bcast(w + p * OUT + J0 + j), x, acc[j]);
-    }
-  }
+  narrow_chains<N>(xt, in, w, OUT, 1, J0, batch, b0, nb, acc);
   VGP_GEMM_UNROLL for (int j = 0; j < N; ++j) {
     if (bias) acc[j] = V::add(acc[j], V::bcast(bias + J0 + j));
     store_rows(zt + (J0 + j) * batch + b0, acc[j], nb);
@@ -186,19 +199,12 @@ VGP_VEC_INLINE void transpose8(const __m256 (&r)[8], __m256 (&t)[8]) {
   }
 }
 
-// Input units I0 .. I0 + N - 1 of dx^T's block: one chain over the outputs each.
+// Input units i0 .. i0 + N - 1 of dx^T's block: one chain over the outputs each.
 template <int N>
 VGP_VEC_INLINE void narrow_dx_group(const float* dzt, const float* w, index_t out, index_t batch,
                                     index_t b0, int nb, int i0, float* dxt) {
-  using V = VecF32x8;
-  V::R dx[N];
-  VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) dx[i] = V::zero();
-  for (index_t j = 0; j < out; ++j) {
-    const V::R dzj = load_rows(dzt + j * batch + b0, nb);
-    VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
-      dx[i] = V::fma(V::bcast(w + (i0 + i) * out + j), dzj, dx[i]);
-    }
-  }
+  __m256 dx[N];
+  narrow_chains<N>(dzt, out, w, 1, out, i0, batch, b0, nb, dx);
   VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
     store_rows(dxt + (i0 + i) * batch + b0, dx[i], nb);
   }
