@@ -181,6 +181,111 @@ def test_epochs_per_call_stay_within_a_block(monkeypatch: pytest.MonkeyPatch, sh
     assert counting.epochs_per_call == [11, 11, 11, 11, 6]  # 1000 // 90 rows a block
 
 
+class InterruptingNet(CountingNet):
+    """Ctrl-C during the ``at``-th ``train_epochs`` call, after ``after`` of its epochs
+    (as the native loop leaves ``out``), or before it starts (``after`` None)."""
+
+    def __init__(self, net: Any, at: int, after: int | None) -> None:
+        super().__init__(net)
+        self.at, self.after = at, after
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "train_epochs":
+            return super().__getattr__(name)
+        real = super().__getattr__(name)
+
+        def interrupted(x, y, perms, batch_size, seeds, out):
+            if self.calls["train_epochs"] + 1 < self.at:
+                return real(x, y, perms, batch_size, seeds, out)
+            if self.after is not None:
+                m = self.after
+                part = np.full((m, 3), -1.0)
+                real(
+                    x, y, None if perms is None else perms[:m], batch_size,
+                    None if seeds is None else seeds[:m], part,
+                )  # fmt: skip
+                out[:m] = part
+            raise KeyboardInterrupt
+
+        return interrupted
+
+
+@pytest.mark.parametrize("after", [0, 2, None], ids=["first_epoch", "third_epoch", "before"])
+def test_ctrl_c_during_a_call_keeps_the_completed_epochs(
+    monkeypatch: pytest.MonkeyPatch, after: int | None
+) -> None:
+    # Blocks of 4 epochs; Ctrl-C in the second call. The History holds the
+    # completed epochs, exactly as a per-epoch twin records them, and the
+    # generators stand where the twin's do after one more epoch's draws (the
+    # interrupted epoch's, drawn before it ran).
+    monkeypatch.setattr(order, "BLOCK_ELEMENTS", 400)
+    x, y = _data()
+    model = _model(dropout=True)
+    model.fit(x, y, epochs=0, verbose=0)
+    model.engine.net = InterruptingNet(model.engine.net, at=2, after=after)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=12, batch_size=16, verbose=0)
+    done = 4 + (after or 0)
+    assert model.history.epoch == list(range(done))
+    twin = _model(dropout=True)
+    twin.fit(x, y, epochs=done, batch_size=16, verbose=0, callbacks=[EpochEndNoop()])
+    assert twin.history.history == model.history.history
+    twin.engine.shuffle_rng.permutation(len(x))
+    twin.engine.dropout_rng.integers(0, 2**63, size=6, dtype=np.uint64)
+    assert _generators(model) == _generators(twin)
+
+
+def test_ctrl_c_between_the_draws_of_a_call_draws_nothing_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The orders taken, Ctrl-C before the seeds are: no epoch of the call ran
+    # or was drawn for, both generators stand after the completed epochs.
+    monkeypatch.setattr(order, "BLOCK_ELEMENTS", 400)
+    x, y = _data()
+    model = _model(dropout=True)
+    model.fit(x, y, epochs=0, verbose=0)
+    takes = {"n": 0}
+    real_take = DropoutSeeds.take
+
+    def take(self, k):
+        takes["n"] += 1
+        if takes["n"] == 2:
+            raise KeyboardInterrupt
+        return real_take(self, k)
+
+    monkeypatch.setattr(DropoutSeeds, "take", take)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=12, batch_size=16, verbose=0)
+    assert model.history.epoch == [0, 1, 2, 3]
+    twin = _model(dropout=True)
+    twin.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[EpochEndNoop()])
+    assert _generators(model) == _generators(twin)
+
+
+def test_ctrl_c_while_a_block_is_drawn_leaves_the_generator_before_it() -> None:
+    drawn, reference = np.random.default_rng(3), np.random.default_rng(3)
+    orders = EpochOrders(drawn, 9, 40)
+    real_draw = orders._draw
+    calls = {"n": 0}
+
+    def draw(k):
+        calls["n"] += 1
+        block = real_draw(k)
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the block drawn, not yet kept
+        return block
+
+    orders._draw = draw
+    orders.take(orders.ready())  # the whole first block
+    with pytest.raises(KeyboardInterrupt):
+        orders.ready()
+    orders._draw = real_draw
+    orders.close()
+    for _ in range(40):  # the first block: all 40 epochs announced
+        reference.permutation(9)
+    assert drawn.bit_generator.state == reference.bit_generator.state
+
+
 def test_stop_requested_before_the_first_epoch_runs_one_epoch_as_before() -> None:
     class StopAtStart(Callback):
         def on_train_begin(self, logs=None):

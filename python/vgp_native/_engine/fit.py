@@ -29,7 +29,7 @@ import numpy as np
 from .._validation import check_batch_size, check_float, check_int, check_verbose
 from . import order
 from .feed import FlowFeed
-from .order import DropoutSeeds, EpochOrders
+from .order import DropoutSeeds, EpochDraws, EpochOrders
 from .state import Engine
 
 __all__ = ["FitOptions", "LearningRate", "fit_batches", "fit_epochs", "run_fit"]
@@ -255,10 +255,15 @@ def fit_epochs(
             k = min(k, orders.ready())
         if seeds is not None:
             k = min(k, seeds.ready())
-        perms = orders.take(k) if orders is not None else None
-        block_seeds = seeds.take(k) if seeds is not None else None
         out = np.full((k, 3), -1.0)  # (loss_sum, metric_sum, rows) per epoch; rows -1: not run
+        taken: list[EpochDraws] = []
         try:
+            perms = orders.take(k) if orders is not None else None
+            if orders is not None:
+                taken.append(orders)
+            block_seeds = seeds.take(k) if seeds is not None else None
+            if seeds is not None:
+                taken.append(seeds)
             net.train_epochs(x, y, perms, batch_size, block_seeds, out)
         finally:
             done = int(np.count_nonzero(out[:, 2] >= 0))
@@ -267,12 +272,14 @@ def fit_epochs(
                 history.record_epochs(range(first, first + done), columns)
                 logs = {key: values[-1] for key, values in columns.items()}
             if done < k:
-                # Interrupted: the draws of the epochs after the interrupted
-                # one go back, so the generators end where the per-epoch loop
-                # leaves them (it draws an epoch's order before running it).
-                for draws in (orders, seeds):
-                    if draws is not None:
-                        draws.give_back(k - done - 1)
+                # Interrupted (Ctrl-C): the draws of the epochs after the
+                # interrupted one go back, so the generators end where the
+                # per-epoch loop leaves them (it draws an epoch's order and
+                # seeds before running it); all of them when Ctrl-C came
+                # before every draw of the call was taken.
+                complete = len(taken) == (orders is not None) + (seeds is not None)
+                for draws in taken:
+                    draws.give_back(k - done - (1 if complete else 0))
         first += k
     return logs
 

@@ -64,6 +64,7 @@ class EpochDraws:
         self._drawn = 0  # rows of the current block
         self._used = 0  # of which handed out
         self._state: dict[str, Any] | None = None  # the generator before the block
+        self._drawing = False  # a block is being drawn (Ctrl-C may end it midway)
 
     def next(self) -> np.ndarray:
         """The next epoch's draw (a contiguous row of the block)."""
@@ -72,11 +73,17 @@ class EpochDraws:
     def ready(self) -> int:
         """Epochs whose draws ``take`` can hand out at once (drawing a block if none is left)."""
         if self._used == self._drawn:
+            # In an order that leaves ``close`` a consistent state wherever a
+            # KeyboardInterrupt lands: while drawing, nothing of the new block
+            # counts as handed out, and the generator goes back to before it.
             k = max(1, min(self._per_block, self._left))
-            self._left -= k
             self._state = self._rng.bit_generator.state
+            self._drawn = self._used = 0
+            self._drawing = True
             self._block = self._draw(k)
-            self._drawn, self._used = k, 0
+            self._drawn = k
+            self._drawing = False
+            self._left -= k
         return self._drawn - self._used
 
     def take(self, k: int) -> np.ndarray:
@@ -96,13 +103,14 @@ class EpochDraws:
 
     def close(self) -> None:
         """Leave the generator where drawing only the epochs handed out would have."""
-        if self._used == self._drawn:
+        if self._used == self._drawn and not self._drawing:
             return
         self._rng.bit_generator.state = self._state
         if self._used:
             self._draw(self._used)
         self._block = None
         self._drawn = self._used = 0
+        self._drawing = False
 
 
 class EpochOrders(EpochDraws):
