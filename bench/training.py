@@ -1,6 +1,7 @@
 """Training benchmark: time per epoch of ``fit`` against plain numpy and PyTorch eager.
 
-Same architecture, float32, Adam, same batch size and thread count, measured
+Same architecture, float32, Adam, same batch size and thread count (numpy's
+BLAS limited through threadpoolctl where it is installed), measured
 side by side in one run (machines here are shared and noisy: repetitions of
 the three frameworks are interleaved and the median is reported). Each timed
 run starts after a pause, so that no library's spinning worker threads (numpy's
@@ -292,6 +293,17 @@ def peak_memory(framework: str, threads: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def limit_blas_threads(threads: int) -> str:
+    """numpy's BLAS on ``threads`` threads, as vgp-native and PyTorch (threadpoolctl,
+    from here on); what it runs on, in words."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return "its default (threadpoolctl is not installed)"
+    threadpool_limits(limits=threads, user_api="blas")
+    return str(threads)
+
+
 def run(quick: bool = False, threads: int = 2, cases: list[str] | None = None) -> list[dict]:
     """Measure every case; returns one row per case (and a memory row for large)."""
     try:
@@ -302,6 +314,7 @@ def run(quick: bool = False, threads: int = 2, cases: list[str] | None = None) -
     except ImportError:
         have_torch = False
     vn.set_num_threads(threads)
+    limit_blas_threads(threads)
     cases = cases or list(CASES)
     rows = []
     for case in cases:
@@ -353,7 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
-    print(f"vgp_native {vn.__version__}, threads {args.threads}, {platform.machine()}")
+    blas = limit_blas_threads(args.threads)
+    print(
+        f"vgp_native {vn.__version__}, threads {args.threads} (numpy's BLAS: {blas}), "
+        f"{platform.machine()}"
+    )
     print(describe_cpu())
     rows = run(args.quick, args.threads, cases)
     print_table(rows)
