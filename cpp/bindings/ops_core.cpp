@@ -1,11 +1,13 @@
 // Bindings of the layer kernels (cpp/ops/{dense,activation,residual,dropout}.h;
-// batch norm in ops_batchnorm.cpp) for float and double. Each function takes its outputs as
-// arguments (the Python wrappers in vgp_native.ops allocate them), checks every
-// shape against the inputs', then runs the kernel without the GIL.
+// batch norm in ops_batchnorm.cpp) and of the data checks' scan (ops/scan.h) for
+// float and double. Each kernel takes its outputs as arguments (the Python
+// wrappers in vgp_native.ops allocate them), checks every shape against the
+// inputs', then runs without the GIL.
 #include "bindings/bind.h"
 #include "ops/dense.h"
 #include "ops/dropout.h"
 #include "ops/residual.h"
+#include "ops/scan.h"
 
 namespace vgp::bind {
 namespace {
@@ -176,11 +178,28 @@ void bind_dropout(py::module_& m) {
 }
 
 template <typename T>
+void bind_scan(py::module_& m) {
+  m.def(
+      "scan_values",
+      [](carray<T> x) {
+        const T* p = x.data();
+        const index_t n = x.size();
+        ops::ValueScan s;
+        without_gil([&] { s = ops::scan_values<T>(p, n); });
+        return py::make_tuple(s.nonfinite, s.lo, s.hi);
+      },
+      py::arg("x").noconvert(),
+      "(count of NaN and +-Inf, smallest finite value, largest finite value) of x; "
+      "(count, inf, -inf) when none is finite.");
+}
+
+template <typename T>
 void bind_dtype(py::module_& m) {
   bind_dense<T>(m);
   bind_activation<T>(m);
   bind_residual<T>(m);
   bind_dropout<T>(m);
+  bind_scan<T>(m);
 }
 
 }  // namespace

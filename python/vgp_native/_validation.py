@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
+
 _FLOAT_DTYPES = {np.dtype(np.float32), np.dtype(np.float64)}
 
 
@@ -116,10 +118,31 @@ def convert(
         ) from exc
 
 
+def scan_values(arr: np.ndarray) -> tuple[int, float, float]:
+    """``(count of NaN and +-Inf, smallest finite value, largest finite value)`` of ``arr``.
+
+    One native pass, without temporaries, for float32 and float64 C-contiguous
+    arrays (``_core.scan_values``); numpy otherwise. With no finite value the
+    range is ``(inf, -inf)``.
+    """
+    if arr.dtype in _FLOAT_DTYPES and arr.flags.c_contiguous:
+        return _core.scan_values(arr)
+    finite = np.isfinite(arr)
+    values = arr[finite]
+    bad = int(finite.size - np.count_nonzero(finite))
+    if values.size == 0:
+        return bad, math.inf, -math.inf
+    return bad, float(values.min()), float(values.max())
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     """Raise ValueError when ``arr`` holds NaN or Inf."""
-    if not np.isfinite(arr).all():
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+    raise_nonfinite(scan_values(arr)[0], name)
+
+
+def raise_nonfinite(bad: int, name: str) -> None:
+    """The error for ``bad`` NaN or Inf values in ``name``, when there are any."""
+    if bad:
         raise ValueError(f"{name} contains {bad} NaN or Inf value(s); clean the data first")
 
 

@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import MODEL_HINT, check_finite, convert, numeric_array
+from .._validation import (
+    MODEL_HINT,
+    check_finite,
+    convert,
+    numeric_array,
+    raise_nonfinite,
+    scan_values,
+)
 
 
 def prepare_x(
@@ -76,18 +83,17 @@ def prepare_y(
             f"and an output of width {out_dim}"
         )
     arr = convert(arr, name, dtype, MODEL_HINT)
-    if loss == "binary_crossentropy" and ((arr >= 0) & (arr <= 1)).all():
-        return arr  # finite and in [0, 1] (NaN fails both comparisons): the checks below pass
-    check_finite(arr, name)
+    bad, lo, hi = scan_values(arr)  # one pass: the checks below read its range
+    raise_nonfinite(bad, name)
     if sparse:
         labels = arr[:, 0]
-        if np.any(labels != np.round(labels)) or np.any(labels < 0) or np.any(labels >= out_dim):
+        if lo < 0 or hi >= out_dim or np.any(labels != np.round(labels)):
             raise ValueError(
                 f"{name} must hold integer class labels in [0, {out_dim}) for "
                 f"sparse_categorical_crossentropy, received values in "
                 f"[{labels.min()}, {labels.max()}]"
             )
-    elif loss == "binary_crossentropy" and ((arr < 0).any() or (arr > 1).any()):
+    elif loss == "binary_crossentropy" and (lo < 0 or hi > 1):
         raise ValueError(
             f"{name} must hold targets in [0, 1] for binary_crossentropy, received values "
             f"in [{arr.min()}, {arr.max()}]"
