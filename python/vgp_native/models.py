@@ -300,7 +300,7 @@ class Sequential(Saving):
         self.stop_training = False
         run_fit(
             self._engine, x_arr, y_arr, val, opts, cbs=cbs, cblist=cblist,
-            has_dropout=any(layer.stochastic for layer in all_layers(self._layers)),
+            has_dropout=self._engine.stochastic,
             stop_training=lambda: self.stop_training, history=history,
         )  # fmt: skip
         return history

@@ -255,8 +255,10 @@ def fit_epochs(
             k = min(k, orders.ready())
         if seeds is not None:
             k = min(k, seeds.ready())
-        out = np.full((k, 3), -1.0)  # (loss_sum, metric_sum, rows) per epoch; rows -1: not run
+        out = np.empty((k, 3))  # (loss_sum, metric_sum, rows) per epoch; rows -1: not run
+        out.fill(-1.0)
         taken: list[EpochDraws] = []
+        done = -1  # unknown until the call returns
         try:
             perms = orders.take(k) if orders is not None else None
             if orders is not None:
@@ -265,8 +267,10 @@ def fit_epochs(
             if seeds is not None:
                 taken.append(seeds)
             net.train_epochs(x, y, perms, batch_size, block_seeds, out)
+            done = k
         finally:
-            done = int(np.count_nonzero(out[:, 2] >= 0))
+            if done < 0:  # interrupted: the epochs it completed have their rows
+                done = int(np.count_nonzero(out[:, 2] >= 0))
             if done:
                 columns = engine.log_columns(out[:done])
                 history.record_epochs(range(first, first + done), columns)

@@ -16,7 +16,7 @@ import numpy as np
 from .. import losses
 from .feed import FlowFeed
 from .native import build_network, evaluate, kernel_positions, predict
-from .plan import FlowRow, NetworkPlan, plan_network
+from .plan import FlowRow, NetworkPlan, all_layers, plan_network
 
 __all__ = ["Engine"]
 
@@ -33,6 +33,8 @@ class Engine:
         plan: the ``NetworkPlan`` the last network was built from.
         metric: the resolved metric (e.g. ``"binary_accuracy"``) or None.
         metric_key: the metric's name in the logs (as given to ``compile``).
+        stochastic: whether a layer of the network draws dropout masks in
+            training (``fit`` then draws a seed per batch).
         loss_codes: ``(loss, metric)`` native codes the network was set with.
         optimizer: the ``Optimizer`` the network was set with; ``fit`` hands a
             learning rate assigned to it later to the native optimizer.
@@ -51,6 +53,7 @@ class Engine:
         self.plan: NetworkPlan | None = None
         self.metric: str | None = None
         self.metric_key: str | None = None
+        self.stochastic = False
         self.loss_codes: tuple[int, int] = (0, 0)
         self.optimizer: Any = None
         self.feed: FlowFeed | None = None
@@ -87,6 +90,8 @@ class Engine:
         for (owner, i), view in zip(slots, net.params(), strict=True):
             owner.rebind_weight(i, view)
         self.net, self.plan = net, plan
+        # The native network takes each dropout rate when it is built.
+        self.stochastic = any(layer.stochastic for layer in all_layers(layers))
         self.metric, self.metric_key = metric, (metrics[0] if metrics else None)
         self.loss_codes = codes
         self.optimizer = optimizer

@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end")
+# Per Callback subclass, whether it overrides a batch hook (asked at every fit).
+_OVERRIDES_BATCH_HOOKS: dict[type, bool] = {}
 
 
 class Callback:
@@ -117,7 +119,12 @@ class Callback:
     @property
     def implements_batch_hooks(self) -> bool:
         """Whether a subclass overrides a batch hook (``fit`` then takes the per-batch path)."""
-        return any(getattr(type(self), h) is not getattr(Callback, h) for h in _BATCH_HOOKS)
+        cls = type(self)
+        found = _OVERRIDES_BATCH_HOOKS.get(cls)
+        if found is None:
+            found = any(getattr(cls, h) is not getattr(Callback, h) for h in _BATCH_HOOKS)
+            _OVERRIDES_BATCH_HOOKS[cls] = found
+        return found
 
 
 class CallbackList:
