@@ -10,11 +10,13 @@ Python has something to do at an epoch's end.
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
 import pytest
 
+from vgp_native import _core
 from vgp_native._engine import order
 from vgp_native._engine.order import DropoutSeeds, EpochOrders
 from vgp_native.callbacks import Callback, EarlyStopping, GradientFlow, TerminateOnNaN
@@ -182,8 +184,10 @@ def test_epochs_per_call_stay_within_a_block(monkeypatch: pytest.MonkeyPatch, sh
 
 
 class InterruptingNet(CountingNet):
-    """Ctrl-C during the ``at``-th ``train_epochs`` call, after ``after`` of its epochs
-    (as the native loop leaves ``out``), or before it starts (``after`` None)."""
+    """Ctrl-C during the ``at``-th ``train_epochs`` call, after ``after`` of its epochs,
+    or before it starts (``after`` None), leaving ``out`` and the shuffling
+    generator as the native loop does when Ctrl-C stops the epoch after
+    ``after``: that epoch's order drawn, its row of ``out`` -2."""
 
     def __init__(self, net: Any, at: int, after: int | None) -> None:
         super().__init__(net)
@@ -194,44 +198,49 @@ class InterruptingNet(CountingNet):
             return super().__getattr__(name)
         real = super().__getattr__(name)
 
-        def interrupted(x, y, perms, batch_size, seeds, out):
+        def interrupted(x, y, perms, batch_size, seeds, out, bitgen=None):
             if self.calls["train_epochs"] + 1 < self.at:
-                return real(x, y, perms, batch_size, seeds, out)
+                return real(x, y, perms, batch_size, seeds, out, bitgen)
             if self.after is not None:
                 m = self.after
                 part = np.full((m, 3), -1.0)
-                real(
-                    x, y, None if perms is None else perms[:m], batch_size,
-                    None if seeds is None else seeds[:m], part,
-                )  # fmt: skip
+                real(x, y, None, batch_size, None if seeds is None else seeds[:m], part, bitgen)
+                if bitgen is not None:
+                    _core.permutations(bitgen, len(x), 1)  # the stopped epoch's order
                 out[:m] = part
+                out[m, 2] = -2.0
             raise KeyboardInterrupt
 
         return interrupted
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
 @pytest.mark.parametrize("after", [0, 2, None], ids=["first_epoch", "third_epoch", "before"])
 def test_ctrl_c_during_a_call_keeps_the_completed_epochs(
-    monkeypatch: pytest.MonkeyPatch, after: int | None
+    monkeypatch: pytest.MonkeyPatch, after: int | None, shuffle: bool
 ) -> None:
-    # Blocks of 4 epochs; Ctrl-C in the second call. The History holds the
+    # Calls of 4 epochs; Ctrl-C in the second call. The History holds the
     # completed epochs, exactly as a per-epoch twin records them, and the
-    # generators stand where the twin's do after one more epoch's draws (the
-    # interrupted epoch's, drawn before it ran).
+    # generators stand where the twin's do, after one more epoch's draws (the
+    # stopped epoch's, drawn before it ran) when Ctrl-C came during the call.
     monkeypatch.setattr(order, "BLOCK_ELEMENTS", 400)
     x, y = _data()
     model = _model(dropout=True)
     model.fit(x, y, epochs=0, verbose=0)
     model.engine.net = InterruptingNet(model.engine.net, at=2, after=after)
     with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, epochs=12, batch_size=16, verbose=0)
+        model.fit(x, y, epochs=12, batch_size=16, shuffle=shuffle, verbose=0)
     done = 4 + (after or 0)
     assert model.history.epoch == list(range(done))
     twin = _model(dropout=True)
-    twin.fit(x, y, epochs=done, batch_size=16, verbose=0, callbacks=[EpochEndNoop()])
+    twin.fit(
+        x, y, epochs=done, batch_size=16, shuffle=shuffle, verbose=0, callbacks=[EpochEndNoop()]
+    )
     assert twin.history.history == model.history.history
-    twin.engine.shuffle_rng.permutation(len(x))
-    twin.engine.dropout_rng.integers(0, 2**63, size=6, dtype=np.uint64)
+    if after is not None:
+        if shuffle:
+            twin.engine.shuffle_rng.permutation(len(x))
+        twin.engine.dropout_rng.integers(0, 2**63, size=6, dtype=np.uint64)
     assert _generators(model) == _generators(twin)
 
 
@@ -327,6 +336,51 @@ def test_train_epochs_returns_each_epochs_sums_like_train_epoch() -> None:
         loss, metric, rows, halted = twin.train_epoch(x, y, perms[e], 10, seeds[e], 0, False)
         assert (out[e, 0], out[e, 1], out[e, 2], halted) == (loss, metric, rows, False)
     assert net.train_epochs(x, y, None, 10, None, np.empty((0, 3))) == 0
+
+
+@pytest.mark.parametrize("generator", ["PCG64", "MT19937", "Philox"])
+def test_train_epochs_draws_each_order_as_generator_permutation(generator: str) -> None:
+    # bitgen: the native loop draws epoch e's order right before it, the
+    # same rows as Generator.permutation, the generator left where 3 such
+    # calls leave it.
+    net, x, y = _network()
+    twin, _, _ = _network()
+    drawn = np.random.Generator(getattr(np.random, generator)(5))
+    reference = np.random.Generator(getattr(np.random, generator)(5))
+    out = np.full((3, 3), -1.0)
+    with drawn.bit_generator.lock:
+        assert net.train_epochs(x, y, None, 10, None, out, drawn.bit_generator.capsule) == 3
+    for e in range(3):
+        perm = reference.permutation(40)
+        loss, metric, rows, _ = twin.train_epoch(x, y, perm, 10, None, 0, False)
+        assert (out[e, 0], out[e, 1], out[e, 2]) == (loss, metric, rows)
+    np.testing.assert_equal(drawn.bit_generator.state, reference.bit_generator.state)
+    for a, b in zip(net.params(), twin.params(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _foreign_capsule() -> Any:
+    """A capsule of something other than a bit generator."""
+    new_capsule = ctypes.pythonapi.PyCapsule_New
+    new_capsule.restype = ctypes.py_object
+    new_capsule.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+    name = ctypes.create_string_buffer(b"Other")
+    _foreign_capsule.keep = name  # the name must outlive the capsule
+    return new_capsule(ctypes.addressof(name), name, None)
+
+
+def test_train_epochs_takes_orders_or_a_generator_not_both() -> None:
+    net, x, y = _network()
+    rng = np.random.default_rng(0)
+    perms = np.stack([rng.permutation(40) for _ in range(2)])
+    state = rng.bit_generator.state
+    with pytest.raises(ValueError, match="pass perms or bitgen, not both"):
+        net.train_epochs(x, y, perms, 10, None, np.zeros((2, 3)), rng.bit_generator.capsule)
+    with pytest.raises(ValueError, match="numpy BitGenerator's capsule"):
+        net.train_epochs(x, y, None, 10, None, np.zeros((2, 3)), _foreign_capsule())
+    with pytest.raises(TypeError):
+        net.train_epochs(x, y, None, 10, None, np.zeros((2, 3)), "PCG64")
+    assert rng.bit_generator.state == state and net.optimizer_steps == 0
 
 
 @pytest.mark.parametrize(

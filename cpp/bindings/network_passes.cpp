@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "bindings/bitgen.h"
 #include "bindings/py_network.h"
 
 namespace vgp::bind {
@@ -47,7 +48,7 @@ void def_network_passes(py::class_<PyNetwork<T>>& cls) {
       .def("train_epochs",
            [](PN& s, carray<T> x, carray<T> y, std::optional<carray<std::int64_t>> perms,
               index_t batch_size, std::optional<carray<std::uint64_t>> seeds,
-              carray<double> out) {
+              carray<double> out, std::optional<py::capsule> bitgen) {
              const char* op = "train_epochs";
              s.check_xy(op, x, y);
              const index_t n = x.shape(0);
@@ -67,22 +68,33 @@ void def_network_passes(py::class_<PyNetwork<T>>& cls) {
                require_shape(op, "seeds", *seeds, {epochs, batches});
                require_distinct(op, "out", out, "seeds", *seeds);
              }
+             // Orders drawn natively, each right before its epoch (the
+             // caller holds the generator's lock): no block of orders to
+             // allocate, check and, after Ctrl-C, give back.
+             std::function<void(std::int64_t*)> draw;
+             if (bitgen) {
+               if (perms) throw std::invalid_argument("train_epochs: pass perms or bitgen, not both");
+               const NumpyBitGen g = numpy_bitgen(*bitgen, op);
+               draw = [g, n](std::int64_t* row) { draw_order(g, row, n); };
+             }
              const T* px = x.data();
              const T* py_ = y.data();
              const std::int64_t* pp = perms ? perms->data() : nullptr;
              const std::uint64_t* ps = seeds ? seeds->data() : nullptr;
              const index_t yw = y.shape(1);
              // Each completed epoch's (loss_sum, metric_sum, rows) lands in
-             // out also when Ctrl-C ends the call; rows is -1 for the others.
+             // out also when Ctrl-C ends the call; rows is -2 for the epoch
+             // Ctrl-C stopped after its draws (its order drawn here, its seeds
+             // used), -1 for those after it.
              const index_t done = s.interruptible([&](const Stop& stop, bool* stopped) {
                std::vector<StepResult> results(static_cast<std::size_t>(epochs));
                const index_t done = s.net->train_epochs(px, py_, n, yw, pp, epochs, batch_size,
-                                                        ps, stop, stopped, results.data());
+                                                        ps, stop, stopped, results.data(), draw);
                for (index_t e = 0; e < epochs; ++e) {
                  const StepResult& r = results[static_cast<std::size_t>(e)];
                  po[3 * e] = e < done ? r.loss_sum : 0.0;
                  po[3 * e + 1] = e < done ? r.metric_sum : 0.0;
-                 po[3 * e + 2] = e < done ? static_cast<double>(r.rows) : -1.0;
+                 po[3 * e + 2] = e < done ? static_cast<double>(r.rows) : e == done ? -2.0 : -1.0;
                }
                return done;
              });
@@ -93,7 +105,8 @@ void def_network_passes(py::class_<PyNetwork<T>>& cls) {
              return done;
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("perms").noconvert(),
-           py::arg("batch_size"), py::arg("seeds").noconvert(), py::arg("out").noconvert())
+           py::arg("batch_size"), py::arg("seeds").noconvert(), py::arg("out").noconvert(),
+           py::arg("bitgen") = py::none())
       .def("train_batch",
            [](PN& s, carray<T> x, carray<T> y, std::optional<carray<std::int64_t>> idx,
               std::uint64_t seed, int record, bool halt_on_nonfinite, index_t batch_index) {

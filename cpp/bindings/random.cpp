@@ -1,54 +1,7 @@
-// Row orders drawn from a numpy bit generator exactly as
-// numpy.random.Generator.permutation draws them, without its per-element
-// overhead (fit shuffles every epoch; for the seed's 200 rows numpy's
-// Generator.permuted spends about 9 ns an element, mostly in three memcpy
-// calls of a runtime size per swap).
-//
-// numpy's Generator.shuffle of a 1-D array, which permutation(n) applies to
-// arange(n), is the Fisher-Yates loop
-//     for i = n - 1 down to 1: j = random_interval(bitgen, i); swap(a[i], a[j])
-// with random_interval (numpy/random/src/distributions/distributions.c): the
-// smallest all-ones mask >= i, then next_uint32 & mask (next_uint64 & mask
-// when i >= 2^32) until the value is <= i. The same calls through the bit
-// generator's C interface (bitgen_t, numpy/random/bitgen.h, reached through
-// BitGenerator.capsule) give the same orders and leave the generator in the
-// same state; tests/test_training_order.py checks both against numpy.
-#include <cstdint>
-#include <cstring>
-
-#include "bindings/bind.h"
+// _core.permutations: many row orders at once (bindings/bitgen.h).
+#include "bindings/bitgen.h"
 
 namespace vgp::bind {
-namespace {
-
-// numpy's bitgen_t: the C interface every numpy BitGenerator exposes.
-struct NumpyBitGen {
-  void* state;
-  std::uint64_t (*next_uint64)(void* state);
-  std::uint32_t (*next_uint32)(void* state);
-  double (*next_double)(void* state);
-  std::uint64_t (*next_raw)(void* state);
-};
-
-// numpy's random_interval: a uniform value in [0, max] by masked rejection.
-std::uint64_t random_interval(const NumpyBitGen& g, std::uint64_t max) {
-  if (max == 0) return 0;
-  std::uint64_t mask = max;
-  for (int shift = 1; shift < 64; shift *= 2) mask |= mask >> shift;
-  std::uint64_t value;
-  if (max <= 0xffffffffULL) {
-    do {
-      value = g.next_uint32(g.state) & mask;
-    } while (value > max);
-  } else {
-    do {
-      value = g.next_uint64(g.state) & mask;
-    } while (value > max);
-  }
-  return value;
-}
-
-}  // namespace
 
 void bind_random(py::module_& m) {
   m.def(
@@ -56,24 +9,11 @@ void bind_random(py::module_& m) {
       [](const py::capsule& bitgen, index_t n, index_t k) {
         if (n < 0) throw std::invalid_argument("permutations: n must be >= 0");
         if (k < 0) throw std::invalid_argument("permutations: k must be >= 0");
-        if (bitgen.name() == nullptr || std::strcmp(bitgen.name(), "BitGenerator") != 0) {
-          throw std::invalid_argument(
-              "permutations: bitgen must be a numpy BitGenerator's capsule");
-        }
-        const NumpyBitGen g = *bitgen.get_pointer<NumpyBitGen>();
+        const NumpyBitGen g = numpy_bitgen(bitgen, "permutations");
         carray<std::int64_t> out({k, n});
         std::int64_t* p = out.mutable_data();
         py::gil_scoped_release nogil;
-        for (index_t r = 0; r < k; ++r) {
-          std::int64_t* row = p + r * n;
-          for (index_t i = 0; i < n; ++i) row[i] = i;
-          for (index_t i = n - 1; i >= 1; --i) {
-            const auto j = static_cast<index_t>(random_interval(g, static_cast<std::uint64_t>(i)));
-            const std::int64_t t = row[i];
-            row[i] = row[j];
-            row[j] = t;
-          }
-        }
+        for (index_t r = 0; r < k; ++r) draw_order(g, p + r * n, n);
         return out;
       },
       py::arg("bitgen"), py::arg("n"), py::arg("k"),

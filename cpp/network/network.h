@@ -79,16 +79,20 @@ class Network {
 
   // `epochs` epochs in a row, as many train_epoch calls without statistics
   // or halting: epoch e takes the order perms[e n : (e + 1) n] (perms null:
-  // in order) and the dropout seeds seeds[e steps : (e + 1) steps], steps =
-  // ceil(n / batch_size) (null: 0). Epoch e's sums go to results[e]. One
+  // in order), or the one draw_order writes into an n-row buffer right
+  // before the epoch runs (when given; perms is then ignored), and the
+  // dropout seeds seeds[e steps : (e + 1) steps], steps = ceil(n /
+  // batch_size) (null: 0). Epoch e's sums go to results[e]. One
   // `should_stop` poller serves every epoch, polled between batches and
-  // between epochs; when it fires, `stopped` is set and the epochs completed
-  // so far are returned (their count), the interrupted one's steps applied as
-  // train_epoch leaves them.
+  // between epochs (after the next epoch's order is drawn, as a loop of
+  // train_epoch calls draws each order before its epoch); when it fires,
+  // `stopped` is set and the epochs completed so far are returned (their
+  // count), the interrupted one's steps applied as train_epoch leaves them.
   index_t train_epochs(const T* x, const T* y, index_t n, index_t y_width,
                        const std::int64_t* perms, index_t epochs, index_t batch_size,
                        const std::uint64_t* seeds, const std::function<bool()>& should_stop,
-                       bool* stopped, StepResult* results);
+                       bool* stopped, StepResult* results,
+                       const std::function<void(std::int64_t*)>& draw_order = {});
 
   // One batch made of the rows idx[0:count] (idx null: rows 0..count-1);
   // `record` is kRecordOff / kRecordOn / kRecordIfNonfinite, `batch_index`
@@ -170,6 +174,7 @@ class Network {
   index_t in_features_ = 0, out_features_ = 0;
   index_t capacity_ = 0;
   std::vector<T> xbuf_, ybuf_, dout_;
+  std::vector<std::int64_t> order_;  // train_epochs' drawn order of the epoch running
   index_t max_width_ = 0;  // widest input or output of any layer, nested ones included
   // Work of one row through a training step, in multiply-adds: 3 per parameter
   // (forward, and the two products of backward) and 1 per output of a

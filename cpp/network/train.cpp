@@ -142,20 +142,29 @@ index_t Network<T>::train_epochs(const T* x, const T* y, index_t n, index_t y_wi
                                  const std::int64_t* perms, index_t epochs, index_t batch_size,
                                  const std::uint64_t* seeds,
                                  const std::function<bool()>& should_stop, bool* stopped,
-                                 StepResult* results) {
+                                 StepResult* results,
+                                 const std::function<void(std::int64_t*)>& draw_order) {
   if (batch_size < 1) throw std::invalid_argument("train_epochs: batch_size must be >= 1");
   if (epochs < 0) throw std::invalid_argument("train_epochs: epochs must be >= 0");
   check_target_width(y_width);
   StopPoller poll(should_stop);
   if (stopped) *stopped = false;
+  if (draw_order) order_.resize(static_cast<std::size_t>(n));
   const index_t steps = (n + batch_size - 1) / batch_size;
   for (index_t e = 0; e < epochs; ++e) {
-    bool interrupted = false;
-    results[e] = epoch_loop(x, y, n, y_width, perms ? perms + e * n : nullptr, batch_size,
-                            seeds ? seeds + e * steps : nullptr, 0, false, poll, &interrupted);
-    if (interrupted || (e + 1 < epochs && poll())) {
+    const std::int64_t* perm = perms ? perms + e * n : nullptr;
+    if (draw_order) {
+      draw_order(order_.data());
+      perm = order_.data();
+    }
+    bool interrupted = e > 0 && poll();
+    if (!interrupted) {
+      results[e] = epoch_loop(x, y, n, y_width, perm, batch_size,
+                              seeds ? seeds + e * steps : nullptr, 0, false, poll, &interrupted);
+    }
+    if (interrupted) {
       if (stopped) *stopped = true;
-      return interrupted ? e : e + 1;
+      return e;
     }
   }
   return epochs;
@@ -216,7 +225,8 @@ StepResult Network<T>::epoch_loop(const T* x, const T* y, index_t n, index_t y_w
   template index_t Network<T>::train_epochs(const T*, const T*, index_t, index_t,             \
                                             const std::int64_t*, index_t, index_t,            \
                                             const std::uint64_t*, const std::function<bool()>&, \
-                                            bool*, StepResult*);                               \
+                                            bool*, StepResult*,                                \
+                                            const std::function<void(std::int64_t*)>&);        \
   template StepResult Network<T>::train_batch(const T*, const T*, index_t, const std::int64_t*, \
                                               index_t, std::uint64_t, int, bool,               \
                                               const std::function<bool()>&, bool*, index_t);

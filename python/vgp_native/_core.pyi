@@ -250,6 +250,7 @@ class _Network:
         batch_size: int,
         seeds: npt.NDArray[np.uint64] | None,
         out: npt.NDArray[np.float64],
+        bitgen: Any = None,
     ) -> int: ...
     def train_batch(
         self,

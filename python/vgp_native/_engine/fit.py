@@ -8,7 +8,9 @@ between two epochs (only the History records them), ``fit_epochs`` runs many
 epochs per native call (``train_epochs``). All three paths train bit for bit
 alike. The permutation and the dropout seeds come from the model's own
 seeded generators, held by its ``Engine``, the explicit state ``run_fit``
-works on, and are drawn many epochs ahead (``order``). Gradient-flow
+works on, and are drawn many epochs ahead (``order``), except the orders of
+``fit_epochs``, which its native loop draws itself, each right before its
+epoch. Gradient-flow
 statistics stay in the network for many epochs and reach the callbacks that
 record them through a ``FlowFeed``. A learning rate a callback assigns to
 ``model.optimizer.learning_rate`` (a schedule, as in Keras) reaches the
@@ -29,7 +31,7 @@ import numpy as np
 from .._validation import check_batch_size, check_float, check_int, check_verbose
 from . import order
 from .feed import FlowFeed
-from .order import DropoutSeeds, EpochDraws, EpochOrders
+from .order import DropoutSeeds, EpochOrders
 from .state import Engine
 
 __all__ = ["FitOptions", "LearningRate", "fit_batches", "fit_epochs", "run_fit"]
@@ -235,38 +237,41 @@ def fit_epochs(
 ) -> dict[str, float]:
     """``epochs`` in native calls of many epochs each (``train_epochs``); returns the last logs.
 
-    The epochs of one call are those whose orders and dropout seeds are drawn
-    in one block: the same draws, steps and sums as one ``train_epoch`` call
-    per epoch, without an epoch's worth of Python between two epochs (a few
-    microseconds, a tenth of an epoch of the seed network). The History
-    records each call's epochs after it, also when Ctrl-C ends one: then the
-    epochs it completed, as the per-epoch loop would have.
+    The same draws, steps and sums as one ``train_epoch`` call per epoch,
+    without an epoch's worth of Python between two epochs (a few
+    microseconds, a tenth of an epoch of the seed network). The native loop
+    draws each epoch's order from the shuffling generator right before the
+    epoch (under the generator's lock), so no block of orders is drawn ahead;
+    the dropout seeds of a call's epochs are one block of ``seeds``. The
+    History records each call's epochs after it, also when Ctrl-C ends one:
+    then the epochs it completed, as the per-epoch loop would have.
     """
     net = engine.net
     logs: dict[str, float] = {}
     lr.sync()
     first = epochs.start
-    # Without orders to follow, calls of as many epochs as a block of orders
-    # would hold: `out` stays small whatever `epochs` is.
+    bits = orders.bit_generator if orders is not None else None
+    # Calls of as many epochs as a block of orders would hold: `out` stays
+    # small whatever `epochs` is.
     per_call = max(1, order.BLOCK_ELEMENTS // max(x.shape[0], 1))
     while first < epochs.stop:
         k = min(epochs.stop - first, per_call)
-        if orders is not None:
-            k = min(k, orders.ready())
         if seeds is not None:
             k = min(k, seeds.ready())
-        out = np.empty((k, 3))  # (loss_sum, metric_sum, rows) per epoch; rows -1: not run
+        # (loss_sum, metric_sum, rows) per epoch; rows -1: not begun, -2: begun
+        # (its draws made) and stopped by Ctrl-C.
+        out = np.empty((k, 3))
         out.fill(-1.0)
-        taken: list[EpochDraws] = []
+        block_seeds = None
         done = -1  # unknown until the call returns
         try:
-            perms = orders.take(k) if orders is not None else None
-            if orders is not None:
-                taken.append(orders)
-            block_seeds = seeds.take(k) if seeds is not None else None
             if seeds is not None:
-                taken.append(seeds)
-            net.train_epochs(x, y, perms, batch_size, block_seeds, out)
+                block_seeds = seeds.take(k)
+            if bits is None:
+                net.train_epochs(x, y, None, batch_size, block_seeds, out)
+            else:
+                with bits.lock:
+                    net.train_epochs(x, y, None, batch_size, block_seeds, out, bits.capsule)
             done = k
         finally:
             if done < 0:  # interrupted: the epochs it completed have their rows
@@ -275,15 +280,13 @@ def fit_epochs(
                 columns = engine.log_columns(out[:done])
                 history.record_epochs(range(first, first + done), columns)
                 logs = {key: values[-1] for key, values in columns.items()}
-            if done < k:
-                # Interrupted (Ctrl-C): the draws of the epochs after the
-                # interrupted one go back, so the generators end where the
+            if done < k and block_seeds is not None:
+                # Interrupted (Ctrl-C): the seeds of the epochs that did not
+                # begin go back, so that both generators end where the
                 # per-epoch loop leaves them (it draws an epoch's order and
-                # seeds before running it); all of them when Ctrl-C came
-                # before every draw of the call was taken.
-                complete = len(taken) == (orders is not None) + (seeds is not None)
-                for draws in taken:
-                    draws.give_back(k - done - (1 if complete else 0))
+                # seeds before running it); all of them when the call never began.
+                begun = done + int(out[done, 2] == -2.0)
+                seeds.give_back(k - begun)
         first += k
     return logs
 

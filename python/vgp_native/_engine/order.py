@@ -20,6 +20,11 @@ drawn ahead in blocks of many epochs, each from its own generator:
 further than the epochs that ran; ``close`` puts it back where drawing once per
 epoch would have left it, so a ``fit`` stopped early and the next ``fit`` draw
 exactly as before.
+
+When many epochs run in one native call (``fit_epochs``), that loop draws each
+epoch's order itself, right before the epoch, by the same Fisher-Yates loop on
+the same bit generator (``EpochOrders.bit_generator``): for those orders nothing
+is drawn ahead, allocated, checked or given back.
 """
 
 from __future__ import annotations
@@ -130,6 +135,16 @@ class EpochOrders(EpochDraws):
                 return _core.permutations(bits.capsule, n, k)
 
         super().__init__(rng, draw, n, epochs)
+
+    @property
+    def bit_generator(self) -> Any:
+        """The generator's bit generator, for a native loop that draws each order
+        itself (``train_epochs(..., bitgen=bit_generator.capsule)`` under its
+        ``lock``), the same values in the same sequence; only while no order
+        drawn ahead is left to hand out."""
+        if self._used != self._drawn:
+            raise RuntimeError("orders drawn ahead are still to be handed out")
+        return self._rng.bit_generator
 
 
 class DropoutSeeds(EpochDraws):
