@@ -292,6 +292,17 @@ def test_accuracy_sums_match_numpy(rng) -> None:
     assert ops.sparse_categorical_accuracy_sum(p, labels) == want
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 16, 33, 1000])
+def test_binary_accuracy_of_one_output_counts_the_hits(rng, dtype, n: int) -> None:
+    # One output: the count of rows whose thresholded probability equals the
+    # target, exactly (0.5 is not above the threshold; a soft target never hits).
+    p = rng.choice(np.array([0.1, 0.5, 0.5000001, 0.9, np.nan], dtype), size=(n, 1))
+    t = rng.choice(np.array([0.0, 1.0, 0.7], dtype), size=(n, 1))
+    want = float(np.count_nonzero((p > 0.5).astype(dtype) == t))
+    assert ops.binary_accuracy_sum(p, t) == want
+
+
 def test_accuracy_ties_take_the_first_maximum() -> None:
     # argmax [0.5, 0.5] is 0, as numpy's argmax: row 1 matches label 0, row 2 does not match 1.
     p = np.array([[0.5, 0.5], [0.5, 0.5]])
