@@ -1,31 +1,33 @@
 """Python cost of ``fit`` around its native epochs, on the seed network.
 
 ``fit`` runs the epochs natively, many per call when nothing in Python acts
-between them (``Network.train_epochs``, one call per block of drawn row
-orders); around that Python checks the data, builds the callbacks, draws the
-row orders (and dropout seeds), hands the learning rate over and records the
-``History``. On the tiny case of ``bench/training.py`` (2-[10 sigmoid x8]-1,
-200 samples, batch 32, float32, Adam) an epoch lasts about 27 us, so that
-Python work shows. Timed side by side, interleaved, medians:
+between them (``Network.train_epochs``, which then draws each epoch's row
+order itself, right before the epoch); around that Python checks the data,
+builds the callbacks, draws the dropout seeds (when a layer drops units),
+hands the learning rate over and records the ``History``. On the tiny case of
+``bench/training.py`` (2-[10 sigmoid x8]-1, 200 samples, batch 32, float32,
+Adam) an epoch lasts about 27 us, so that Python work shows. Timed side by
+side, interleaved, medians:
 
-- ``native``: one ``train_epochs`` call over ``epochs`` epochs, each with its
-  own row order (and dropout seeds), drawn before the timing; ``native,
-  unshuffled``: the same without orders;
+- ``native``: one ``train_epochs`` call over ``epochs`` epochs drawing each
+  epoch's order from a generator, as ``fit`` calls it (with dropout seeds
+  drawn before the timing); ``native, orders given``: the same with the
+  orders drawn before the timing; ``native, unshuffled``: without orders;
 - ``fit``: ``model.fit(x, y, epochs, batch_size=BATCH, verbose=0)``; ``fit,
   unshuffled``: the same with ``shuffle=False``;
 - ``fit, 0 epochs``: what a ``fit`` costs besides its epochs (checking and
   converting the data, building the callbacks);
-- ``orders``: drawing the ``epochs`` row orders alone (``_engine.order.EpochOrders``,
+- ``orders``: drawing the ``epochs`` row orders alone (``_core.permutations``,
   numpy's Fisher-Yates shuffle run natively on the generator's bit generator).
 
-The overhead per epoch is ``(fit - native) / epochs``; the drawing of the
-orders is part of it, as are the fixed costs spread over the epochs. With
-``--dropout RATE`` a ``Dropout`` layer follows the first hidden layer: ``fit``
-then also draws one seed per batch (``seeds``: the drawing alone). The native
-call gets a new order and new seeds every epoch, as in ``fit``: repeating the
-same ones lets the CPU learn the gather and the masks' branches, which makes
-an epoch of this network about 0.3 us faster with one fixed order and 5 us
-faster with fixed dropout seeds.
+The overhead per epoch is ``(fit - native) / epochs``, the fixed costs spread
+over the epochs; the orders are drawn inside ``native``. With ``--dropout
+RATE`` a ``Dropout`` layer follows the first hidden layer: ``fit`` then also
+draws one seed per batch (``seeds``: the drawing alone). The native call gets a
+new order and new seeds every epoch, as in ``fit``: repeating the same ones
+lets the CPU learn the gather and the masks' branches, which makes an epoch of
+this network about 0.3 us faster with one fixed order and 5 us faster with
+fixed dropout seeds.
 
 Usage::
 
@@ -47,7 +49,8 @@ import vgp_native as vn
 from _cpu import describe_cpu
 from _timing import time_blocks
 from training import _data, vgp_model
-from vgp_native._engine.order import DropoutSeeds, EpochOrders
+from vgp_native import _core
+from vgp_native._engine.order import DropoutSeeds
 from vgp_native.layers import Dense, Dropout
 from vgp_native.models import Sequential
 
@@ -83,13 +86,19 @@ def measure(epochs: int, samples: int, dropout: float) -> dict[str, float]:
     sums = np.empty((epochs, 3))
     rng = np.random.default_rng(1)
 
-    def native(shuffle: bool) -> None:
-        net.train_epochs(x, y, orders_drawn if shuffle else None, BATCH, seeds_drawn, sums)
+    bits = rng.bit_generator
+
+    def native(orders: str) -> None:
+        if orders == "drawn":
+            with bits.lock:
+                net.train_epochs(x, y, None, BATCH, seeds_drawn, sums, bits.capsule)
+        else:
+            given = orders_drawn if orders == "given" else None
+            net.train_epochs(x, y, given, BATCH, seeds_drawn, sums)
 
     def orders() -> None:
-        drawn = EpochOrders(rng, len(x), epochs)
-        drawn.take(drawn.ready())
-        drawn.close()
+        with bits.lock:
+            _core.permutations(bits.capsule, len(x), epochs)
 
     def seed_draws() -> None:
         drawn = DropoutSeeds(rng, steps, epochs)
@@ -97,8 +106,9 @@ def measure(epochs: int, samples: int, dropout: float) -> dict[str, float]:
         drawn.close()
 
     modes = {
-        "native": lambda: native(True),
-        "native, unshuffled": lambda: native(False),
+        "native": lambda: native("drawn"),
+        "native, orders given": lambda: native("given"),
+        "native, unshuffled": lambda: native("none"),
         "fit": lambda: model.fit(x, y, epochs=epochs, batch_size=BATCH, verbose=0),
         "fit, unshuffled": lambda: model.fit(
             x, y, epochs=epochs, batch_size=BATCH, verbose=0, shuffle=False
@@ -132,7 +142,7 @@ def main() -> None:
         "overhead": (us["fit"] - us["native"]) / args.epochs,
         "overhead, unshuffled": (us["fit, unshuffled"] - us["native, unshuffled"]) / args.epochs,
         "of which fixed": us["fit, 0 epochs"] / args.epochs,
-        "of which orders": us["orders"] / args.epochs,
+        "orders (in native)": us["orders"] / args.epochs,
     }
     if "seeds" in us:
         per_epoch["of which seeds"] = us["seeds"] / args.epochs
