@@ -119,11 +119,12 @@ class Engine:
 
     def log_columns(self, sums: np.ndarray) -> dict[str, list[float]]:
         """``logs`` of many epochs at once, key by key: ``sums`` holds (loss_sum, metric_sum,
-        rows) per row; the values are those ``logs`` gives, bit for bit."""
-        rows = np.maximum(sums[:, 2], 1.0)
-        columns = {"loss": (sums[:, 0] / rows).tolist()}
+        rows) per row; the values are those ``logs`` gives, bit for bit (the same
+        double divisions, in Python: one numpy call instead of five)."""
+        epochs = sums.tolist()
+        columns = {"loss": [loss / max(rows, 1.0) for loss, _, rows in epochs]}
         if self.metric_key is not None:
-            columns[self.metric_key] = (sums[:, 1] / rows).tolist()
+            columns[self.metric_key] = [metric / max(rows, 1.0) for _, metric, rows in epochs]
         return columns
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
