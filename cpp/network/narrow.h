@@ -11,10 +11,11 @@
 //   y^T = act(z^T), dz^T = dy^T act'     (one contiguous span each),
 //   dx^T = w dz^T                        (full vectors over the batch),
 //   dw = x^T dz, db = column sums of dz  (dz^T transposed: vectors over units).
-// With AVX-512 float one kernel call does a layer's forward product
-// (ops::gemm_narrow_forward) and one its dw, db and dx^T, transposing dz^T in
-// registers (ops::gemm_narrow_backward); other kernel sets compose
-// ops::gemm_rows, ops::gemm_transpose and a column sum.
+// With the AVX-512 kernel sets (float and double) and AVX2's float set one
+// kernel call does a layer's forward product (ops::gemm_narrow_forward) and
+// one its dw, db and dx^T, transposing dz^T in registers
+// (ops::gemm_narrow_backward); other kernel sets compose ops::gemm_rows,
+// ops::gemm_transpose and a column sum.
 //
 // Every element is computed by the same operations in the same order as in
 // the layer-by-layer pass (the same fma chains, the same elementwise

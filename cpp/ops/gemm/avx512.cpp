@@ -118,13 +118,11 @@ struct VecF64x8 {
   VGP_VEC_INLINE static void store_n(T* p, R v, int count) {
     _mm512_mask_storeu_pd(p, mask(count), v);
   }
-  // The 8 x 8 block in registers: pairs of rows, then 128-bit lanes twice.
-  static constexpr bool kBlockTranspose = true;
-  VGP_VEC_INLINE static void transpose_block(const T* src, index_t lds, int rows, int cols,
-                                             T* dst, index_t ldd) {
-    constexpr __mmask8 kAll = 0xFF;  // as for float
-    R r[8], t[8];
-    _Pragma("GCC unroll 16") for (int i = 0; i < 8; ++i) r[i] = i < rows ? load_n(src + i * lds, cols) : zero();
+  // t[q] = column q of the 8 x 8 block whose rows are r[0..7] (r is
+  // overwritten): pairs of rows, then 128-bit lanes twice (zero-masking forms
+  // as for float).
+  VGP_VEC_INLINE static void transpose8(R (&r)[8], R (&t)[8]) {
+    constexpr __mmask8 kAll = 0xFF;
     _Pragma("GCC unroll 16") for (int i = 0; i < 8; i += 2) {
       t[i] = _mm512_maskz_unpacklo_pd(kAll, r[i], r[i + 1]);
       t[i + 1] = _mm512_maskz_unpackhi_pd(kAll, r[i], r[i + 1]);
@@ -139,6 +137,14 @@ struct VecF64x8 {
       t[m] = _mm512_maskz_shuffle_f64x2(kAll, r[m], r[4 + m], 0x88);
       t[4 + m] = _mm512_maskz_shuffle_f64x2(kAll, r[m], r[4 + m], 0xDD);
     }
+  }
+  // The 8 x 8 block in registers.
+  static constexpr bool kBlockTranspose = true;
+  VGP_VEC_INLINE static void transpose_block(const T* src, index_t lds, int rows, int cols,
+                                             T* dst, index_t ldd) {
+    R r[8], t[8];
+    _Pragma("GCC unroll 16") for (int i = 0; i < 8; ++i) r[i] = i < rows ? load_n(src + i * lds, cols) : zero();
+    transpose8(r, t);
     _Pragma("GCC unroll 16") for (int q = 0; q < cols; ++q) store_n(dst + q * ldd, t[q], rows);
   }
 };
@@ -208,18 +214,18 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
   }
 }
 
-// A narrow layer's forward in float (gemm_narrow_forward, gemm.h), with OUT
-// output units known at compile time: per block of 16 batch rows, each of
-// x^T's rows is loaded once with the batch on the lanes and feeds all OUT
+// A narrow layer's forward (gemm_narrow_forward, gemm.h), with OUT output
+// units known at compile time: per block of V::W batch rows, each of x^T's
+// rows is loaded once with the batch on the lanes and feeds all OUT
 // accumulators, so each row of z^T is one fma chain over the input units,
 // plus its bias, and the OUT chains run side by side.
-template <int OUT>
-VGP_GEMM_TARGET void narrow_forward_f32(const float* xt, const float* w, const float* bias,
-                                        index_t in, index_t batch, float* zt) {
-  using V = VecF32x16;
-  using R = V::R;
-  for (index_t b0 = 0; b0 < batch; b0 += 16) {
-    const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
+template <class V, int OUT>
+VGP_GEMM_TARGET void narrow_forward_kernel(const typename V::T* xt, const typename V::T* w,
+                                           const typename V::T* bias, index_t in, index_t batch,
+                                           typename V::T* zt) {
+  using R = typename V::R;
+  for (index_t b0 = 0; b0 < batch; b0 += V::W) {
+    const int nb = static_cast<int>(std::min<index_t>(V::W, batch - b0));
     R acc[OUT];
     VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) acc[j] = V::zero();
     for (index_t p = 0; p < in; ++p) {
@@ -235,17 +241,98 @@ VGP_GEMM_TARGET void narrow_forward_f32(const float* xt, const float* w, const f
   }
 }
 
-template <int... J>
-VGP_GEMM_TARGET void narrow_forward_dispatch(const float* xt, const float* w, const float* bias,
-                                             index_t in, index_t out, index_t batch, float* zt,
+template <class V, int... J>
+VGP_GEMM_TARGET void narrow_forward_dispatch(const typename V::T* xt, const typename V::T* w,
+                                             const typename V::T* bias, index_t in, index_t out,
+                                             index_t batch, typename V::T* zt,
                                              std::integer_sequence<int, J...>) {
-  ((out == J + 1 ? narrow_forward_f32<J + 1>(xt, w, bias, in, batch, zt) : void()), ...);
+  ((out == J + 1 ? narrow_forward_kernel<V, J + 1>(xt, w, bias, in, batch, zt) : void()), ...);
 }
 
 // in, out in [1, 16] (gemm_narrow_forward checks).
-VGP_GEMM_TARGET void narrow_forward_avx512(const float* xt, const float* w, const float* bias,
-                                           index_t in, index_t out, index_t batch, float* zt) {
-  narrow_forward_dispatch(xt, w, bias, in, out, batch, zt, std::make_integer_sequence<int, 16>{});
+template <class V>
+VGP_GEMM_TARGET void narrow_forward_avx512(const typename V::T* xt, const typename V::T* w,
+                                           const typename V::T* bias, index_t in, index_t out,
+                                           index_t batch, typename V::T* zt) {
+  narrow_forward_dispatch<V>(xt, w, bias, in, out, batch, zt,
+                             std::make_integer_sequence<int, 16>{});
+}
+
+// A narrow layer's backward in double (gemm_narrow_backward, gemm.h), with IN
+// input units known at compile time, in passes over the blocks of 8 batch
+// rows (dz^T, a few kilobytes, stays in L1 between them), so that each pass's
+// chains fit the 32 registers: dx^T's IN chains over the output units; then,
+// for the output units 0-7 and again for 8-15, the block of dz^T transposed
+// in registers into 8 rows of dz with those units on the lanes, feeding the
+// IN kernel-gradient rows (one fma chain over the batch each) and the bias
+// gradient's sums (double already: no conversion).
+template <int IN>
+VGP_GEMM_TARGET void narrow_units_f64(const double* xt, const double* dzt, index_t out,
+                                      index_t batch, int j0, double* dw, double* db) {
+  using V = VecF64x8;
+  using R = V::R;
+  const int units = static_cast<int>(std::min<index_t>(8, out - j0));
+  R acc[IN];
+  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) acc[i] = V::zero();
+  R sums = V::zero();
+  for (index_t b0 = 0; b0 < batch; b0 += 8) {
+    const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+    R r[8], t[8];
+    VGP_GEMM_UNROLL for (int j = 0; j < 8; ++j) {
+      r[j] = j < units ? V::load_n(dzt + (j0 + j) * batch + b0, nb) : V::zero();
+    }
+    V::transpose8(r, t);
+    VGP_GEMM_UNROLL for (int q = 0; q < 8; ++q) {
+      if (q >= nb) break;
+      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
+        acc[i] = V::fma(V::bcast(xt + i * batch + b0 + q), t[q], acc[i]);
+      }
+      sums = V::add(sums, t[q]);
+    }
+  }
+  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dw + i * out + j0, acc[i], units);
+  if (db) V::store_n(db + j0, sums, units);
+}
+
+template <int IN>
+VGP_GEMM_TARGET void narrow_backward_f64(const double* xt, const double* dzt, const double* w,
+                                         index_t out, index_t batch, double* dw, double* db,
+                                         double* dxt) {
+  using V = VecF64x8;
+  using R = V::R;
+  if (dxt) {
+    for (index_t b0 = 0; b0 < batch; b0 += 8) {
+      const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+      R dx[IN];
+      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) dx[i] = V::zero();
+      for (index_t j = 0; j < out; ++j) {
+        const R dzj = V::load_n(dzt + j * batch + b0, nb);
+        VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
+          dx[i] = V::fma(V::bcast(w + i * out + j), dzj, dx[i]);
+        }
+      }
+      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
+    }
+  }
+  narrow_units_f64<IN>(xt, dzt, out, batch, 0, dw, db);
+  if (out > 8) narrow_units_f64<IN>(xt, dzt, out, batch, 8, dw, db);
+}
+
+template <int... I>
+VGP_GEMM_TARGET void narrow_backward_dispatch_f64(const double* xt, const double* dzt,
+                                                  const double* w, index_t in, index_t out,
+                                                  index_t batch, double* dw, double* db,
+                                                  double* dxt, std::integer_sequence<int, I...>) {
+  ((in == I + 1 ? narrow_backward_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()), ...);
+}
+
+// in, out in [1, 16] (gemm_narrow_backward checks).
+VGP_GEMM_TARGET void narrow_backward_avx512_f64(const double* xt, const double* dzt,
+                                                const double* w, index_t in, index_t out,
+                                                index_t batch, double* dw, double* db,
+                                                double* dxt) {
+  narrow_backward_dispatch_f64(xt, dzt, w, in, out, batch, dw, db, dxt,
+                               std::make_integer_sequence<int, 16>{});
 }
 
 template <int... I>
@@ -271,7 +358,16 @@ struct NarrowKernels<VecF32x16> {
   static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
                                     index_t, float*, float*, float*) = &narrow_backward_avx512;
   static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
-                                   index_t, float*) = &narrow_forward_avx512;
+                                   index_t, float*) = &narrow_forward_avx512<VecF32x16>;
+};
+
+template <>
+struct NarrowKernels<VecF64x8> {
+  static constexpr void (*backward)(const double*, const double*, const double*, index_t,
+                                    index_t, index_t, double*, double*,
+                                    double*) = &narrow_backward_avx512_f64;
+  static constexpr void (*forward)(const double*, const double*, const double*, index_t, index_t,
+                                   index_t, double*) = &narrow_forward_avx512<VecF64x8>;
 };
 
 namespace {

@@ -59,7 +59,7 @@ void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, co
 // A narrow layer's pre-activation (in, out <= 16), feature-major:
 //   z^T[j][b] = (sum_p w[p * out + j] x^T[p][b]) + bias[j]   (bias may be null),
 // the bits of gemm_rows(w, 1, out, x^T, ...). False, and nothing written, where
-// the kernel set has no such pass (only AVX-512 float has one).
+// the kernel set has no such pass (AVX-512 float and double and AVX2 float have one).
 template <typename T>
 bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, index_t out,
                          index_t batch, T* zt);
@@ -71,8 +71,9 @@ bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, ind
 //   dx^T[i][b] = sum_j w[i * out + j] dz^T[j][b]   (an fma chain over j from 0;
 //                                                   when dxt is not null),
 // the bits of x^T dz (gemm's small path), ops::column_sums and gemm_rows. False,
-// and nothing written, where the kernel set has no such pass (only AVX-512
-// float has one): the caller composes gemm_transpose, gemm_rows and column sums.
+// and nothing written, where the kernel set has no such pass (AVX-512 float and
+// double and AVX2 float have one): the caller composes gemm_transpose, gemm_rows
+// and column sums.
 template <typename T>
 bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
                           index_t batch, T* dw, T* db, T* dxt);
