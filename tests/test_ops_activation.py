@@ -10,6 +10,7 @@ import pytest
 from conftest import BLOCK, TOL, assert_close, native_threads
 from gradcheck import check_grad
 from reference import ref_backward, ref_forward
+from test_ops_gemm import run_python
 from vgp_native import ops
 from vgp_native.activations import ACTIVATIONS, RELU_FAMILY
 
@@ -244,3 +245,55 @@ def test_accuracy_over_a_dense_sweep(name, dtype) -> None:
     assert_close(y, want, tol, SMALLEST[dtype] / tol)
     dx = ops.activation_backward(x, want.astype(dtype), dy, name)
     assert_close(dx, dwant, tol, float(np.abs(dwant).max()))
+
+
+_SIGMOID_SCRIPT = r"""
+import sys
+import numpy as np
+from vgp_native import ops
+with np.load(sys.argv[1]) as data:
+    out = {name: ops.activation_forward(data[name], "sigmoid") for name in data.files}
+np.savez(sys.argv[2], **out)
+"""
+
+
+def _sigmoid_inputs(dtype) -> dict[str, np.ndarray]:
+    """Inputs through every path of the sigmoid: a sample of all bit patterns
+    (NaNs, infinities, subnormals, both signs), dense sweeps through the clamps,
+    every length from 1 to 70 (whole vectors, groups of four and masked tails)
+    and an unaligned start."""
+    rng = np.random.default_rng(7)
+    uint = np.uint32 if dtype == np.float32 else np.uint64
+    bits = np.iinfo(uint).max
+    sample = (np.arange(1 << 20, dtype=np.uint64) * (bits // (1 << 20))).astype(uint)
+    top = 100.0 if dtype == np.float32 else 760.0
+    clamps = np.concatenate([np.linspace(s * (top - 16), s * top, 50_001) for s in (-1, 1)])
+    normal = (30 * rng.standard_normal(4099)).astype(dtype)
+    inputs = {
+        "bits": sample.view(dtype),
+        "clamps": clamps.astype(dtype),
+        "unaligned": normal[1:],
+        "special": np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-300], dtype=dtype),
+    }
+    for n in range(1, 71):
+        inputs[f"n{n}"] = normal[:n]
+    return inputs
+
+
+def test_sigmoid_span_gives_the_bits_of_the_generic_loop(dtype, tmp_path) -> None:
+    # Where the CPU has x86-64-v4 the sigmoid runs a hand-written AVX-512 span
+    # (cpp/ops/sigmoid_avx512.cpp); VGP_GEMM_KERNEL=avx2 caps it, leaving the
+    # generic loop (its x86-64-v4 clone on such a CPU), whose bits it must give
+    # on every input. Elsewhere both runs take the generic loop.
+    inputs = _sigmoid_inputs(dtype)
+    np.savez(tmp_path / "x.npz", **inputs)
+    run_python(
+        _SIGMOID_SCRIPT, str(tmp_path / "x.npz"), str(tmp_path / "y.npz"), VGP_GEMM_KERNEL="avx2"
+    )
+    with np.load(tmp_path / "y.npz") as generic:
+        for name, x in inputs.items():
+            y = ops.activation_forward(x, "sigmoid")
+            assert y.dtype == dtype
+            np.testing.assert_array_equal(
+                y.view(f"u{y.itemsize}"), generic[name].view(f"u{y.itemsize}"), err_msg=name
+            )

@@ -307,13 +307,15 @@ def _cpu_flags() -> set[str] | None:
     return None
 
 
-def _run_script(script: str, **env_vars: str) -> dict:
+def run_python(script: str, *args: str, **env_vars: str) -> str:
+    """The output of ``python -c script *args`` in a fresh process that imports
+    this package, with the ``VGP_GEMM_*`` variables replaced by ``env_vars``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VGP_GEMM_")}
     env.update(env_vars)
     package_root = str(Path(vn.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([package_root, env.get("PYTHONPATH", "")])
     proc = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -321,7 +323,11 @@ def _run_script(script: str, **env_vars: str) -> dict:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return proc.stdout
+
+
+def _run_script(script: str, **env_vars: str) -> dict:
+    return json.loads(run_python(script, **env_vars))
 
 
 def _expected_kernel(requested: str | None) -> str | None:

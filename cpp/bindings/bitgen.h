@@ -46,8 +46,12 @@ inline NumpyBitGen numpy_bitgen(const py::capsule& capsule, const char* op) {
 // numpy's random_interval: a uniform value in [0, max] by masked rejection.
 inline std::uint64_t random_interval(const NumpyBitGen& g, std::uint64_t max) {
   if (max == 0) return 0;
+#if defined(__GNUC__) || defined(__clang__)
+  const std::uint64_t mask = ~std::uint64_t{0} >> __builtin_clzll(max);
+#else
   std::uint64_t mask = max;
   for (int shift = 1; shift < 64; shift *= 2) mask |= mask >> shift;
+#endif
   std::uint64_t value;
   if (max <= 0xffffffffULL) {
     do {

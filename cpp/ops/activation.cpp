@@ -13,7 +13,10 @@
 // fixed order, which vectorizes and does not depend on the thread count.
 #include "ops/activation.h"
 
+#include <type_traits>
+
 #include "ops/parallel.h"
+#include "ops/sigmoid_span.h"
 
 namespace vgp::ops {
 namespace {
@@ -54,9 +57,19 @@ double backward_work(index_t n, Act act) {
 }
 
 template <typename T, typename Op>
-VGP_MULTIVERSION void forward_span(const T* x, T* y, index_t n) {
+VGP_MULTIVERSION void forward_span_generic(const T* x, T* y, index_t n) {
   VGP_SIMD
   for (index_t j = 0; j < n; ++j) y[j] = Op::forward(x[j]);
+}
+
+// The sigmoid takes its AVX-512 span where the CPU has one (same bits,
+// sigmoid_span.h); everything else the generic loop.
+template <typename T, typename Op>
+void forward_span(const T* x, T* y, index_t n) {
+  if constexpr (std::is_same_v<Op, SigmoidOp>) {
+    if (sigmoid_span_avx512(x, y, n)) return;
+  }
+  forward_span_generic<T, Op>(x, y, n);
 }
 
 // dx may alias dy: element j reads dy[j] before dx[j] is written.
