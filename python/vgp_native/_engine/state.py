@@ -122,9 +122,12 @@ class Engine:
         rows) per row; the values are those ``logs`` gives, bit for bit (the same
         double divisions, in Python: one numpy call instead of five)."""
         epochs = sums.tolist()
-        columns = {"loss": [loss / max(rows, 1.0) for loss, _, rows in epochs]}
+        # rows if rows >= 1.0 else 1.0 is max(rows, 1.0) without a call per epoch.
+        columns = {"loss": [loss / (rows if rows >= 1.0 else 1.0) for loss, _, rows in epochs]}
         if self.metric_key is not None:
-            columns[self.metric_key] = [metric / max(rows, 1.0) for _, metric, rows in epochs]
+            columns[self.metric_key] = [
+                metric / (rows if rows >= 1.0 else 1.0) for _, metric, rows in epochs
+            ]
         return columns
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
