@@ -9,7 +9,9 @@
 //
 // The loops are VGP_MULTIVERSION functions (AVX-512 / AVX2+FMA / baseline
 // chosen at load time) whose bodies are the branch-free functors, so each
-// compiles to straight SIMD code. Row sums use kLanes double accumulators in a
+// compiles to straight SIMD code; the sigmoid's forward runs a hand-written
+// AVX-512 span with the same bits where the AVX-512 clone would
+// (sigmoid_span.h). Row sums use kLanes double accumulators in a
 // fixed order, which vectorizes and does not depend on the thread count.
 #include "ops/activation.h"
 
