@@ -157,6 +157,31 @@ struct VecF64x8 {
 namespace vgp::ops::gemm_detail {
 namespace {
 
+// N fma chains over a block of nb <= V::W batch rows at b0, each from zero:
+// acc[a] = sum over t < count, in order, of w[t * wt + a * wa] times row t of
+// `rows` (rows `batch` apart), each row loaded once. The forward's z^T (t: input
+// units, a: outputs) and the backward's dx^T (t: output units, a: inputs).
+template <class V, int N>
+VGP_VEC_INLINE void narrow_chains(const typename V::T* rows, index_t count,
+                                  const typename V::T* w, index_t wt, index_t wa, index_t batch,
+                                  index_t b0, int nb, typename V::R (&acc)[N]) {
+  VGP_GEMM_UNROLL for (int a = 0; a < N; ++a) acc[a] = V::zero();
+  for (index_t t = 0; t < count; ++t) {
+    const typename V::R r = V::load_n(rows + t * batch + b0, nb);
+    VGP_GEMM_UNROLL for (int a = 0; a < N; ++a) acc[a] = V::fma(V::bcast(w + t * wt + a * wa), r, acc[a]);
+  }
+}
+
+// dx^T's block of rows at b0: dx^T[i][b] = sum_j w[i * out + j] dz^T[j][b].
+template <class V, int IN>
+VGP_VEC_INLINE void narrow_dxt_block(const typename V::T* dzt, const typename V::T* w,
+                                     index_t out, index_t batch, index_t b0, int nb,
+                                     typename V::T* dxt) {
+  typename V::R dx[IN];
+  narrow_chains<V, IN>(dzt, out, w, 1, out, batch, b0, nb, dx);
+  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
+}
+
 // A narrow layer's backward in float (gemm_narrow_backward, gemm.h), with IN
 // input units known at compile time so that the IN kernel-gradient rows stay
 // in registers. Per block of 16 batch rows, dz^T's rows are loaded once with
@@ -180,17 +205,8 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
     VGP_GEMM_UNROLL for (int j = 0; j < 16; ++j) {
       r[j] = j < out ? V::load_n(dzt + j * batch + b0, nb) : V::zero();
     }
-    if (dxt) {
-      R dx[IN];
-      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) dx[i] = V::zero();
-      for (index_t j = 0; j < out; ++j) {
-        const R dzj = V::load_n(dzt + j * batch + b0, nb);  // = r[j], from L1
-        VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
-          dx[i] = V::fma(V::bcast(w + i * out + j), dzj, dx[i]);
-        }
-      }
-      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
-    }
+    // dx^T from the rows r[] holds, loaded again (from L1) to spare registers.
+    if (dxt) narrow_dxt_block<V, IN>(dzt, w, out, batch, b0, nb, dxt);
     V::transpose16(r, t);
     VGP_GEMM_UNROLL for (int q = 0; q < 16; ++q) {
       if (q >= nb) break;
@@ -214,6 +230,63 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
   }
 }
 
+// The same with few output units (out <= kFewOut and out < IN; a one-unit
+// output layer is the common case): the block of x^T is transposed instead of
+// dz^T, so each kernel-gradient chain holds the IN input units on the lanes,
+// one chain per output unit, 16 * out FMAs a block instead of 16 * IN with
+// out of 16 lanes in use. Every value is the one narrow_backward_f32 computes:
+// the same products (dz x = x dz, exact before the one rounding), in the same
+// order (rows from 0), and the bias sums the same doubles in row order.
+constexpr int kFewOut = 4;
+
+template <int IN>
+VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, const float* w,
+                                             index_t out, index_t batch, float* dw, float* db,
+                                             float* dxt) {
+  using V = VecF32x16;
+  using R = V::R;
+  static_assert(kFewOut == 4, "four bias sums below");
+  R acc[kFewOut];
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) acc[j] = V::zero();
+  for (index_t b0 = 0; b0 < batch; b0 += 16) {
+    const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
+    if (dxt) narrow_dxt_block<V, IN>(dzt, w, out, batch, b0, nb, dxt);
+    R r[16], t[16];
+    VGP_GEMM_UNROLL for (int i = 0; i < 16; ++i) {
+      r[i] = i < IN ? V::load_n(xt + i * batch + b0, nb) : V::zero();
+    }
+    V::transpose16(r, t);  // t[q]: row q of x, the input units on the lanes
+    VGP_GEMM_UNROLL for (int q = 0; q < 16; ++q) {
+      if (q >= nb) break;
+      VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+        if (j < out) acc[j] = V::fma(V::bcast(dzt + j * batch + b0 + q), t[q], acc[j]);
+      }
+      if (db) {
+        // Four named sums, not an array, so that they stay in registers.
+        const float* d = dzt + b0 + q;
+        s0 += static_cast<double>(d[0]);
+        if (out > 1) s1 += static_cast<double>(d[batch]);
+        if (out > 2) s2 += static_cast<double>(d[2 * batch]);
+        if (out > 3) s3 += static_cast<double>(d[3 * batch]);
+      }
+    }
+  }
+  if (out == 1) {
+    V::store_n(dw, acc[0], IN);  // dw is (IN, 1): one contiguous row
+  } else {
+    alignas(64) float rows[kFewOut][16];
+    VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) V::store(rows[j], acc[j]);
+    for (int i = 0; i < IN; ++i) {
+      for (index_t j = 0; j < out; ++j) dw[i * out + j] = rows[j][i];
+    }
+  }
+  if (db) {
+    const double sums[kFewOut] = {s0, s1, s2, s3};
+    for (index_t j = 0; j < out; ++j) db[j] = static_cast<float>(sums[j]);
+  }
+}
+
 // A narrow layer's forward (gemm_narrow_forward, gemm.h), with OUT output
 // units known at compile time: per block of V::W batch rows, each of x^T's
 // rows is loaded once with the batch on the lanes and feeds all OUT
@@ -227,13 +300,7 @@ VGP_GEMM_TARGET void narrow_forward_kernel(const typename V::T* xt, const typena
   for (index_t b0 = 0; b0 < batch; b0 += V::W) {
     const int nb = static_cast<int>(std::min<index_t>(V::W, batch - b0));
     R acc[OUT];
-    VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) acc[j] = V::zero();
-    for (index_t p = 0; p < in; ++p) {
-      const R x = V::load_n(xt + p * batch + b0, nb);
-      VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) {
-        acc[j] = V::fma(V::bcast(w + p * OUT + j), x, acc[j]);
-      }
-    }
+    narrow_chains<V, OUT>(xt, in, w, OUT, 1, batch, b0, nb, acc);
     VGP_GEMM_UNROLL for (int j = 0; j < OUT; ++j) {
       if (bias) acc[j] = V::add(acc[j], V::bcast(bias + j));
       V::store_n(zt + j * batch + b0, acc[j], nb);
@@ -294,28 +361,86 @@ VGP_GEMM_TARGET void narrow_units_f64(const double* xt, const double* dzt, index
   if (db) V::store_n(db + j0, sums, units);
 }
 
+// dx^T = w dz^T in double, block by block of 8 rows.
+template <int IN>
+VGP_GEMM_TARGET void narrow_dxt_f64(const double* dzt, const double* w, index_t out,
+                                    index_t batch, double* dxt) {
+  for (index_t b0 = 0; b0 < batch; b0 += 8) {
+    const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+    narrow_dxt_block<VecF64x8, IN>(dzt, w, out, batch, b0, nb, dxt);
+  }
+}
+
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f64(const double* xt, const double* dzt, const double* w,
                                          index_t out, index_t batch, double* dw, double* db,
                                          double* dxt) {
-  using V = VecF64x8;
-  using R = V::R;
-  if (dxt) {
-    for (index_t b0 = 0; b0 < batch; b0 += 8) {
-      const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
-      R dx[IN];
-      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) dx[i] = V::zero();
-      for (index_t j = 0; j < out; ++j) {
-        const R dzj = V::load_n(dzt + j * batch + b0, nb);
-        VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
-          dx[i] = V::fma(V::bcast(w + i * out + j), dzj, dx[i]);
-        }
-      }
-      VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
-    }
-  }
+  if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt);
   narrow_units_f64<IN>(xt, dzt, out, batch, 0, dw, db);
   if (out > 8) narrow_units_f64<IN>(xt, dzt, out, batch, 8, dw, db);
+}
+
+// With few output units (out <= kFewOut and out < IN), as narrow_backward_few_f32:
+// blocks of x^T transposed (the input units on the lanes, in one or two
+// vectors of 8), one kernel-gradient chain per output unit and vector.
+template <int IN>
+VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt,
+                                             const double* w, index_t out, index_t batch,
+                                             double* dw, double* db, double* dxt) {
+  using V = VecF64x8;
+  using R = V::R;
+  constexpr int H = IN > 8 ? 2 : 1;  // vectors per row of x
+  static_assert(kFewOut == 4, "four bias sums below");
+  if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt);
+  R acc[kFewOut][H];
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) acc[j][h] = V::zero();
+  }
+  for (index_t b0 = 0; b0 < batch; b0 += 8) {
+    const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+    R rows[H][8];  // rows[h][q]: input units 8h..8h+7 of row q
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) {
+      R r[8];
+      VGP_GEMM_UNROLL for (int i = 0; i < 8; ++i) {
+        r[i] = 8 * h + i < IN ? V::load_n(xt + (8 * h + i) * batch + b0, nb) : V::zero();
+      }
+      V::transpose8(r, rows[h]);
+    }
+    VGP_GEMM_UNROLL for (int q = 0; q < 8; ++q) {
+      if (q >= nb) break;
+      VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+        if (j < out) {
+          const R d = V::bcast(dzt + j * batch + b0 + q);
+          VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) acc[j][h] = V::fma(d, rows[h][q], acc[j][h]);
+        }
+      }
+      if (db) {
+        const double* d = dzt + b0 + q;
+        s0 += d[0];
+        if (out > 1) s1 += d[batch];
+        if (out > 2) s2 += d[2 * batch];
+        if (out > 3) s3 += d[3 * batch];
+      }
+    }
+  }
+  if (out == 1) {  // dw is (IN, 1): one contiguous row
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) {
+      V::store_n(dw + 8 * h, acc[0][h], std::min(8, IN - 8 * h));
+    }
+  } else {
+    alignas(64) double vals[kFewOut][16];
+    VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+      VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) V::store(vals[j] + 8 * h, acc[j][h]);
+    }
+    for (int i = 0; i < IN; ++i) {
+      for (index_t j = 0; j < out; ++j) dw[i * out + j] = vals[j][i];
+    }
+  }
+  if (db) {
+    const double sums[kFewOut] = {s0, s1, s2, s3};
+    for (index_t j = 0; j < out; ++j) db[j] = sums[j];
+  }
 }
 
 template <int... I>
@@ -323,6 +448,11 @@ VGP_GEMM_TARGET void narrow_backward_dispatch_f64(const double* xt, const double
                                                   const double* w, index_t in, index_t out,
                                                   index_t batch, double* dw, double* db,
                                                   double* dxt, std::integer_sequence<int, I...>) {
+  if (out <= kFewOut && out < in) {
+    ((in == I + 1 ? narrow_backward_few_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
+     ...);
+    return;
+  }
   ((in == I + 1 ? narrow_backward_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()), ...);
 }
 
@@ -340,6 +470,11 @@ VGP_GEMM_TARGET void narrow_backward_dispatch(const float* xt, const float* dzt,
                                               index_t in, index_t out, index_t batch, float* dw,
                                               float* db, float* dxt,
                                               std::integer_sequence<int, I...>) {
+  if (out <= kFewOut && out < in) {
+    ((in == I + 1 ? narrow_backward_few_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
+     ...);
+    return;
+  }
   ((in == I + 1 ? narrow_backward_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()), ...);
 }
 
