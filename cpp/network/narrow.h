@@ -13,10 +13,10 @@
 //   dw = x^T dz, db = column sums of dz  (dz^T transposed: vectors over units).
 // With the AVX-512 kernel sets (float and double) and AVX2's float set one
 // kernel call does a layer's forward product (ops::gemm_narrow_forward) and
-// one its dw, db and dx^T, transposing dz^T in registers (x^T instead, with
-// the AVX-512 sets, for a layer of at most 4 output units and more inputs,
-// such as a one-unit output layer) (ops::gemm_narrow_backward); other kernel
-// sets compose ops::gemm_rows, ops::gemm_transpose and a column sum.
+// one its dw, db and dx^T, transposing dz^T in registers (x^T instead for a
+// layer of at most 4 output units and more inputs, such as a one-unit output
+// layer) (ops::gemm_narrow_backward); other kernel sets compose
+// ops::gemm_rows, ops::gemm_transpose and a column sum.
 //
 // Every element is computed by the same operations in the same order as in
 // the layer-by-layer pass (the same fma chains, the same elementwise

@@ -210,6 +210,15 @@ VGP_VEC_INLINE void narrow_dx_group(const float* dzt, const float* w, index_t ou
   }
 }
 
+// dx^T's block: every input unit, in one group or, above 12, two (16 registers).
+template <int IN>
+VGP_VEC_INLINE void narrow_dxt_block(const float* dzt, const float* w, index_t out, index_t batch,
+                                     index_t b0, int nb, float* dxt) {
+  constexpr int kFirst = IN > 12 ? IN / 2 : IN;
+  narrow_dx_group<kFirst>(dzt, w, out, batch, b0, nb, 0, dxt);
+  if constexpr (kFirst < IN) narrow_dx_group<IN - kFirst>(dzt, w, out, batch, b0, nb, kFirst, dxt);
+}
+
 // Kernel-gradient rows I0 .. I0 + N - 1 (H vectors of 8 outputs each) over
 // the block's nb batch rows of dz (tz: row q, the units on the lanes).
 template <int N, int H>
@@ -262,11 +271,7 @@ VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, co
   const int halves = out > 8 ? 2 : 1;
   for (index_t b0 = 0; b0 < batch; b0 += 8) {
     const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
-    if (dxt) {
-      constexpr int kFirst = IN > 12 ? IN / 2 : IN;
-      narrow_dx_group<kFirst>(dzt, w, out, batch, b0, nb, 0, dxt);
-      if constexpr (kFirst < IN) narrow_dx_group<IN - kFirst>(dzt, w, out, batch, b0, nb, kFirst, dxt);
-    }
+    if (dxt) narrow_dxt_block<IN>(dzt, w, out, batch, b0, nb, dxt);
     for (int h = 0; h < halves; ++h) {
       V::R r[8], t[8];
       for (int j = 0; j < 8; ++j) {
@@ -299,11 +304,67 @@ VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, co
   }
 }
 
+// With few output units (out <= kFewOut and out < IN; a one-unit output layer
+// is the common case), as the AVX-512 set does: the block of x^T is
+// transposed instead of dz^T (into tx: row q, the input units on the lanes),
+// one kernel-gradient chain per output unit and vector of 8 inputs, 8 * out *
+// H FMAs a block instead of 8 * IN * H. The same products (dz x = x dz), in
+// the same row order; the bias sums the same doubles.
+
+template <int IN>
+VGP_GEMM_TARGET void narrow_backward_few_f32x8(const float* xt, const float* dzt, const float* w,
+                                               index_t out, index_t batch, float* dw, float* db,
+                                               float* dxt) {
+  using V = VecF32x8;
+  constexpr int H = IN > 8 ? 2 : 1;  // vectors per row of x
+  V::R acc[kFewOut][H];
+  VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) acc[j][h] = V::zero();
+  }
+  FewOutSums<float> sums;
+  alignas(32) float tx[8][16];
+  for (index_t b0 = 0; b0 < batch; b0 += 8) {
+    const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
+    if (dxt) narrow_dxt_block<IN>(dzt, w, out, batch, b0, nb, dxt);
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) {
+      V::R r[8], t[8];
+      VGP_GEMM_UNROLL for (int i = 0; i < 8; ++i) {
+        r[i] = 8 * h + i < IN ? load_rows(xt + (8 * h + i) * batch + b0, nb) : V::zero();
+      }
+      transpose8(r, t);
+      VGP_GEMM_UNROLL for (int q = 0; q < 8; ++q) V::store(tx[q] + 8 * h, t[q]);
+    }
+    for (int q = 0; q < nb; ++q) {
+      V::R x[H];
+      VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) x[h] = V::load(tx[q] + 8 * h);
+      VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+        if (j < out) {
+          const V::R d = V::bcast(dzt + j * batch + b0 + q);
+          VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) acc[j][h] = V::fma(d, x[h], acc[j][h]);
+        }
+      }
+      if (db) sums.add(dzt + b0 + q, batch, out);
+    }
+  }
+  alignas(32) float rows[kFewOut][16];
+  VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
+    VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) V::store(rows[j] + 8 * h, acc[j][h]);
+  }
+  scatter_few_out(rows, IN, out, dw);
+  if (db) sums.store(db, out);
+}
+
 template <int... I>
 VGP_GEMM_TARGET void narrow_backward_avx2_dispatch(const float* xt, const float* dzt,
                                                    const float* w, index_t in, index_t out,
                                                    index_t batch, float* dw, float* db,
                                                    float* dxt, std::integer_sequence<int, I...>) {
+  if (out <= kFewOut && out < in) {
+    ((in == I + 1 ? narrow_backward_few_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt)
+                  : void()),
+     ...);
+    return;
+  }
   ((in == I + 1 ? narrow_backward_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
    ...);
 }

@@ -237,7 +237,6 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
 // out of 16 lanes in use. Every value is the one narrow_backward_f32 computes:
 // the same products (dz x = x dz, exact before the one rounding), in the same
 // order (rows from 0), and the bias sums the same doubles in row order.
-constexpr int kFewOut = 4;
 
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, const float* w,
@@ -245,9 +244,8 @@ VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, 
                                              float* dxt) {
   using V = VecF32x16;
   using R = V::R;
-  static_assert(kFewOut == 4, "four bias sums below");
   R acc[kFewOut];
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  FewOutSums<float> sums;
   VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) acc[j] = V::zero();
   for (index_t b0 = 0; b0 < batch; b0 += 16) {
     const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
@@ -262,14 +260,7 @@ VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, 
       VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
         if (j < out) acc[j] = V::fma(V::bcast(dzt + j * batch + b0 + q), t[q], acc[j]);
       }
-      if (db) {
-        // Four named sums, not an array, so that they stay in registers.
-        const float* d = dzt + b0 + q;
-        s0 += static_cast<double>(d[0]);
-        if (out > 1) s1 += static_cast<double>(d[batch]);
-        if (out > 2) s2 += static_cast<double>(d[2 * batch]);
-        if (out > 3) s3 += static_cast<double>(d[3 * batch]);
-      }
+      if (db) sums.add(dzt + b0 + q, batch, out);
     }
   }
   if (out == 1) {
@@ -277,14 +268,9 @@ VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, 
   } else {
     alignas(64) float rows[kFewOut][16];
     VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) V::store(rows[j], acc[j]);
-    for (int i = 0; i < IN; ++i) {
-      for (index_t j = 0; j < out; ++j) dw[i * out + j] = rows[j][i];
-    }
+    scatter_few_out(rows, IN, out, dw);
   }
-  if (db) {
-    const double sums[kFewOut] = {s0, s1, s2, s3};
-    for (index_t j = 0; j < out; ++j) db[j] = static_cast<float>(sums[j]);
-  }
+  if (db) sums.store(db, out);
 }
 
 // A narrow layer's forward (gemm_narrow_forward, gemm.h), with OUT output
@@ -390,10 +376,9 @@ VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt
   using V = VecF64x8;
   using R = V::R;
   constexpr int H = IN > 8 ? 2 : 1;  // vectors per row of x
-  static_assert(kFewOut == 4, "four bias sums below");
   if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt);
   R acc[kFewOut][H];
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  FewOutSums<double> sums;
   VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
     VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) acc[j][h] = V::zero();
   }
@@ -415,13 +400,7 @@ VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt
           VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) acc[j][h] = V::fma(d, rows[h][q], acc[j][h]);
         }
       }
-      if (db) {
-        const double* d = dzt + b0 + q;
-        s0 += d[0];
-        if (out > 1) s1 += d[batch];
-        if (out > 2) s2 += d[2 * batch];
-        if (out > 3) s3 += d[3 * batch];
-      }
+      if (db) sums.add(dzt + b0 + q, batch, out);
     }
   }
   if (out == 1) {  // dw is (IN, 1): one contiguous row
@@ -433,14 +412,9 @@ VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt
     VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
       VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) V::store(vals[j] + 8 * h, acc[j][h]);
     }
-    for (int i = 0; i < IN; ++i) {
-      for (index_t j = 0; j < out; ++j) dw[i * out + j] = vals[j][i];
-    }
+    scatter_few_out(vals, IN, out, dw);
   }
-  if (db) {
-    const double sums[kFewOut] = {s0, s1, s2, s3};
-    for (index_t j = 0; j < out; ++j) db[j] = sums[j];
-  }
+  if (db) sums.store(db, out);
 }
 
 template <int... I>

@@ -1,6 +1,7 @@
 // x86 helpers shared by the AVX2 and AVX-512 kernel sets: 4 x 4 transposes
-// for packing. They only need SSE / AVX, so they carry target("avx") and are
-// inlined into the avx2 and avx512f functions that call them.
+// for packing (they only need SSE / AVX, so they carry target("avx") and are
+// inlined into the avx2 and avx512f functions that call them), and the scalar
+// ends of the narrow backward kernels for few output units.
 #pragma once
 
 #include "ops/gemm/kernels.h"
@@ -35,6 +36,38 @@ VGP_X86_INLINE void transpose4(const double* s, index_t lds, double* d, index_t 
 }
 
 #undef VGP_X86_INLINE
+
+// Output units up to which the narrow backward kernels transpose x^T rather
+// than dz^T (when the layer has more inputs than outputs).
+constexpr int kFewOut = 4;
+
+// Those kernels' bias sums: one double per output unit, each row's dz^T
+// values added in row order, in four named members so that they stay in
+// registers (an array indexed in the loop was kept on the stack).
+template <typename T>
+struct FewOutSums {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  // d: row b of dz^T's first unit; the units are `batch` apart.
+  void add(const T* d, index_t batch, index_t out) {
+    s0 += static_cast<double>(d[0]);
+    if (out > 1) s1 += static_cast<double>(d[batch]);
+    if (out > 2) s2 += static_cast<double>(d[2 * batch]);
+    if (out > 3) s3 += static_cast<double>(d[3 * batch]);
+  }
+  void store(T* db, index_t out) const {
+    const double sums[kFewOut] = {s0, s1, s2, s3};
+    for (index_t j = 0; j < out; ++j) db[j] = static_cast<T>(sums[j]);
+  }
+};
+
+// dw[i * out + j] = rows[j][i] for i < in, j < out: the kernel gradient from
+// the chains of those kernels (row j: output unit j, the inputs on the lanes).
+template <typename T>
+inline void scatter_few_out(const T (*rows)[16], int in, index_t out, T* dw) {
+  for (int i = 0; i < in; ++i) {
+    for (index_t j = 0; j < out; ++j) dw[i * out + j] = rows[j][i];
+  }
+}
 
 }  // namespace vgp::ops::gemm_detail
 
