@@ -10,7 +10,7 @@ import pytest
 from conftest import TOL, assert_close
 from gradcheck import check_grad
 from reference import sigmoid
-from vgp_native import ops
+from vgp_native import _core, ops
 
 KERAS_EPS = 1e-7
 
@@ -341,3 +341,16 @@ def test_gradient_matches_torch_autograd(name, rng) -> None:
     loss, grad = fn(a, t)
     assert loss == pytest.approx(out.item(), rel=1e-12)
     np.testing.assert_allclose(grad, ta.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("n", [1, 7, 32, 257, 1000])
+def test_one_output_loss_sums_the_rows_as_wider_rows_do(n, dtype, rng) -> None:
+    # A batch of one logit a row takes its own summation (no division by the
+    # row length); a second column of exact zero terms (z = 1000, t = 1: the
+    # log term underflows to 0) takes the general one, each row's sum halved,
+    # which halves the batch's sum exactly. Both must agree bit for bit.
+    z = (3 * rng.standard_normal((n, 1))).astype(dtype)
+    t = (rng.random((n, 1)) < 0.5).astype(dtype)
+    wide_z = np.hstack([z, np.full((n, 1), 1000, dtype)])
+    wide_t = np.hstack([t, np.ones((n, 1), dtype)])
+    assert _core.sigmoid_bce_forward(z, t) == 2 * _core.sigmoid_bce_forward(wide_z, wide_t)

@@ -303,6 +303,13 @@ double terms_sum(const T* a, const T* target, index_t batch, index_t k) {
         for (index_t e0 = r0 * k; e0 < r1 * k; e0 += kPiece) {
           const index_t m = std::min(kPiece, r1 * k - e0);
           Loss::terms(a + e0, target + e0, terms, m);
+          if (k == 1) {
+            // One term a row: row / 1 is the term (0 + t differs from t only
+            // for t = -0, and s, which starts at +0, adds either zero alike),
+            // so the same sum without a division per row.
+            for (index_t i = 0; i < m; ++i) s += terms[i];
+            continue;
+          }
           for (index_t i = 0; i < m; ++i) {
             row += terms[i];
             if (++j == k) {
