@@ -280,20 +280,21 @@ def _sigmoid_inputs(dtype) -> dict[str, np.ndarray]:
     return inputs
 
 
-def test_sigmoid_span_gives_the_bits_of_the_generic_loop(dtype, tmp_path) -> None:
-    # Where the CPU has x86-64-v4 the sigmoid runs a hand-written AVX-512 span
-    # (cpp/ops/sigmoid_avx512.cpp); VGP_GEMM_KERNEL=avx2 caps it, leaving the
-    # generic loop (its x86-64-v4 clone on such a CPU), whose bits it must give
-    # on every input. Elsewhere both runs take the generic loop.
+@pytest.mark.parametrize("cap", ["avx2", "scalar"])
+def test_sigmoid_spans_give_the_bits_of_the_generic_loop(cap, dtype, tmp_path) -> None:
+    # The sigmoid runs a hand-written span where the CPU has AVX-512 or AVX2
+    # (cpp/ops/sigmoid_span.h). VGP_GEMM_KERNEL=avx2 caps it at the AVX2 span,
+    # =scalar at the generic loop (its AVX-512 or AVX2 clone on such CPUs): on
+    # every input all of them must give the bits this process's span gives.
     inputs = _sigmoid_inputs(dtype)
     np.savez(tmp_path / "x.npz", **inputs)
     run_python(
-        _SIGMOID_SCRIPT, str(tmp_path / "x.npz"), str(tmp_path / "y.npz"), VGP_GEMM_KERNEL="avx2"
+        _SIGMOID_SCRIPT, str(tmp_path / "x.npz"), str(tmp_path / "y.npz"), VGP_GEMM_KERNEL=cap
     )
-    with np.load(tmp_path / "y.npz") as generic:
+    with np.load(tmp_path / "y.npz") as other:
         for name, x in inputs.items():
             y = ops.activation_forward(x, "sigmoid")
             assert y.dtype == dtype
             np.testing.assert_array_equal(
-                y.view(f"u{y.itemsize}"), generic[name].view(f"u{y.itemsize}"), err_msg=name
+                y.view(f"u{y.itemsize}"), other[name].view(f"u{y.itemsize}"), err_msg=name
             )

@@ -10,7 +10,7 @@
 // The loops are VGP_MULTIVERSION functions (AVX-512 / AVX2+FMA / baseline
 // chosen at load time) whose bodies are the branch-free functors, so each
 // compiles to straight SIMD code; the sigmoid's forward runs a hand-written
-// AVX-512 span with the same bits where the AVX-512 clone would
+// AVX-512 or AVX2 span with the same bits where that ISA's clone would
 // (sigmoid_span.h). Row sums use kLanes double accumulators in a
 // fixed order, which vectorizes and does not depend on the thread count.
 #include "ops/activation.h"
@@ -64,12 +64,12 @@ VGP_MULTIVERSION void forward_span_generic(const T* x, T* y, index_t n) {
   for (index_t j = 0; j < n; ++j) y[j] = Op::forward(x[j]);
 }
 
-// The sigmoid takes its AVX-512 span where the CPU has one (same bits,
+// The sigmoid takes its AVX-512 or AVX2 span where the CPU has one (same bits,
 // sigmoid_span.h); everything else the generic loop.
 template <typename T, typename Op>
 void forward_span(const T* x, T* y, index_t n) {
   if constexpr (std::is_same_v<Op, SigmoidOp>) {
-    if (sigmoid_span_avx512(x, y, n)) return;
+    if (sigmoid_span_simd(x, y, n)) return;
   }
   forward_span_generic<T, Op>(x, y, n);
 }

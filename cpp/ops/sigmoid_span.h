@@ -1,15 +1,16 @@
-// The logistic sigmoid over a contiguous span with AVX-512 intrinsics
-// (sigmoid_avx512.cpp), used by the activation loops in place of the generic
-// one where the CPU has x86-64-v4 (AVX-512 F, BW, CD, DQ, VL): the same bits
-// as the x86-64-v4 clone of that loop, in about 70 % of its time on short
-// spans.
+// The logistic sigmoid over a contiguous span with AVX-512 or AVX2
+// intrinsics (sigmoid_impl.h), used by the activation loops in place of the
+// generic one: the same bits as that loop's clone for the same ISA (on every
+// float input, and the AVX2 clone's equal the AVX-512 clone's), in about 70 %
+// of its time on short spans, where the generic loop's one chain per iteration
+// leaves the FMA units idle.
 #pragma once
 
 #include "common.h"
 #include "ops/vecmath.h"
 
 // Built where the generic loops are multiversioned (VGP_MULTIVERSION), so that
-// the AVX-512 span replaces exactly the clone whose bits it reproduces.
+// each span replaces exactly the clone whose bits it reproduces.
 #if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) && \
     !defined(VGP_NO_MULTIVERSION)
 #define VGP_SIGMOID_X86 1
@@ -19,14 +20,25 @@
 
 namespace vgp::ops {
 
-// Whether the AVX-512 span runs: the CPU runs the x86-64-v4 clones (AVX-512
-// F, BW, CD, DQ, VL with AVX2 and FMA) and VGP_GEMM_KERNEL does not cap the
-// hand-written kernels below AVX-512 (ops/gemm/config.h). Settled once.
-bool sigmoid_avx512_available();
+enum class SigmoidSpan : int { generic = 0, avx2 = 1, avx512 = 2 };
 
-// y[j] = vm::vsigmoid(x[j]) for j < n (y may equal x); false, with nothing
-// written, where the CPU lacks x86-64-v4 or the build has no AVX-512 span.
-bool sigmoid_span_avx512(const float* x, float* y, index_t n);
-bool sigmoid_span_avx512(const double* x, double* y, index_t n);
+// The span that runs, settled once: avx512 where the CPU runs the generic
+// loops' x86-64-v4 clones (AVX-512 F, BW, CD, DQ, VL), avx2 where it runs
+// their x86-64-v3 clones (AVX2, FMA, BMI1, BMI2), generic elsewhere and in
+// builds without the spans. VGP_GEMM_KERNEL=avx2 caps it at avx2, =scalar at
+// generic (ops/gemm/config.h).
+SigmoidSpan sigmoid_span_kind();
+
+// y[j] = vm::vsigmoid(x[j]) for j < n (y may equal x) by the span of
+// sigmoid_span_kind(); false, with nothing written, where that is generic.
+bool sigmoid_span_simd(const float* x, float* y, index_t n);
+bool sigmoid_span_simd(const double* x, double* y, index_t n);
+
+// The spans themselves (sigmoid_avx512.cpp, sigmoid_avx2.cpp), defined in
+// builds with VGP_SIGMOID_X86, for CPUs with their instructions.
+void sigmoid_span_avx512(const float* x, float* y, index_t n);
+void sigmoid_span_avx512(const double* x, double* y, index_t n);
+void sigmoid_span_avx2(const float* x, float* y, index_t n);
+void sigmoid_span_avx2(const double* x, double* y, index_t n);
 
 }  // namespace vgp::ops

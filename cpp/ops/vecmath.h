@@ -210,8 +210,8 @@ inline T vlog1p_unit(T u) {
 // doubles): below kSigmoidMin, e^a is under half an ulp of 1 both ways, and at
 // the top the doubling overflows to inf exactly where vexp's product does.
 // Four vector instructions fewer than through vexp, about 6 % of the loop.
-// On x86-64-v4 CPUs the activation's forward runs sigmoid_avx512.cpp's copy of
-// these operations, with the same bits.
+// On AVX2 and AVX-512 CPUs the activation's forward runs a hand-written copy
+// of these operations with the same bits (sigmoid_span.h).
 template <typename T>
 inline T vsigmoid(T x) {
   using B = Bits<T>;

@@ -5,8 +5,8 @@
 // Environment (read once, at the first GEMM or at import of the module):
 //   VGP_GEMM_KERNEL=scalar|avx2|avx512   caps the instruction set (an
 //       unsupported or unknown value falls back to the best set below it);
-//       avx2 and scalar also turn off the AVX-512 sigmoid span
-//       (ops/sigmoid_span.h), whose bits are the generic loop's.
+//       the sigmoid spans follow (ops/sigmoid_span.h: avx2 takes the
+//       AVX2 span, scalar the generic loop; all give the same bits).
 //   VGP_GEMM_BLOCKING="[float32:|float64:]key=value[,key=value...][;...]"
 //       overrides the model for experiments: keys tile=MRxNR (a tile the
 //       kernel set instantiates), kc, mc, nc (block sizes in elements; mc and
