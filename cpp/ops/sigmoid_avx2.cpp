@@ -20,7 +20,7 @@ namespace {
 template <typename T, int W>
 struct PartialVector {
   alignas(32) T buf[W] = {};
-  PartialVector(const T* p, index_t count) {
+  void copy_in(const T* p, index_t count) {
     std::memcpy(buf, p, static_cast<std::size_t>(count) * sizeof(T));
   }
   void copy_out(T* p, index_t count) const {
@@ -34,11 +34,12 @@ struct SigF32x8 {
   using R = __m256;
   static constexpr int W = 8;
   VGP_AVX2_INLINE static R load_n(const T* p, index_t count) {
-    const PartialVector<T, W> v(p, count);
+    PartialVector<T, W> v;
+    v.copy_in(p, count);
     return _mm256_load_ps(v.buf);
   }
   VGP_AVX2_INLINE static void store_n(T* p, index_t count, R x) {
-    PartialVector<T, W> v(p, 0);
+    PartialVector<T, W> v;
     _mm256_store_ps(v.buf, x);
     v.copy_out(p, count);
   }
@@ -71,11 +72,12 @@ struct SigF64x4 {
   using R = __m256d;
   static constexpr int W = 4;
   VGP_AVX2_INLINE static R load_n(const T* p, index_t count) {
-    const PartialVector<T, W> v(p, count);
+    PartialVector<T, W> v;
+    v.copy_in(p, count);
     return _mm256_load_pd(v.buf);
   }
   VGP_AVX2_INLINE static void store_n(T* p, index_t count, R x) {
-    PartialVector<T, W> v(p, 0);
+    PartialVector<T, W> v;
     _mm256_store_pd(v.buf, x);
     v.copy_out(p, count);
   }
