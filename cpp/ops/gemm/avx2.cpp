@@ -307,10 +307,9 @@ VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, co
 // With few output units (out <= kFewOut and out < IN; a one-unit output layer
 // is the common case), as the AVX-512 set does: the block of x^T is
 // transposed instead of dz^T (into tx: row q, the input units on the lanes),
-// one kernel-gradient chain per output unit and vector of 8 inputs, 8 * out *
-// H FMAs a block instead of 8 * IN * H. The same products (dz x = x dz), in
-// the same row order; the bias sums the same doubles.
-
+// one kernel-gradient chain per output unit and vector of 8 inputs (H of
+// them): 8 * out * H FMAs a block instead of 8 * IN. The same products
+// (dz x = x dz), in the same row order; the bias sums the same doubles.
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f32x8(const float* xt, const float* dzt, const float* w,
                                                index_t out, index_t batch, float* dw, float* db,
