@@ -82,18 +82,21 @@ void def_network_passes(py::class_<PyNetwork<T>>& cls) {
              const std::int64_t* pp = perms ? perms->data() : nullptr;
              const std::uint64_t* ps = seeds ? seeds->data() : nullptr;
              const index_t yw = y.shape(1);
-             // Each completed epoch's (loss_sum, metric_sum, rows) lands in
-             // out also when Ctrl-C ends the call; rows is -2 for the epoch
-             // Ctrl-C stopped after its draws (its order drawn here, its seeds
-             // used), -1 for those after it.
+             // Each completed epoch's (loss, metric, rows) lands in out also
+             // when Ctrl-C ends the call: the sums over its rows divided by
+             // max(rows, 1), the double divisions of the epoch logs that
+             // train_epoch's sums give in Python; rows is -2 for the epoch
+             // Ctrl-C stopped after its draws (its order drawn here, its
+             // seeds used), -1 for those after it.
              const index_t done = s.interruptible([&](const Stop& stop, bool* stopped) {
                std::vector<StepResult> results(static_cast<std::size_t>(epochs));
                const index_t done = s.net->train_epochs(px, py_, n, yw, pp, epochs, batch_size,
                                                         ps, stop, stopped, results.data(), draw);
                for (index_t e = 0; e < epochs; ++e) {
                  const StepResult& r = results[static_cast<std::size_t>(e)];
-                 po[3 * e] = e < done ? r.loss_sum : 0.0;
-                 po[3 * e + 1] = e < done ? r.metric_sum : 0.0;
+                 const double rows = static_cast<double>(std::max<index_t>(r.rows, 1));
+                 po[3 * e] = e < done ? r.loss_sum / rows : 0.0;
+                 po[3 * e + 1] = e < done ? r.metric_sum / rows : 0.0;
                  po[3 * e + 2] = e < done ? static_cast<double>(r.rows) : e == done ? -2.0 : -1.0;
                }
                return done;

@@ -258,8 +258,9 @@ def fit_epochs(
         k = min(epochs.stop - first, per_call)
         if seeds is not None:
             k = min(k, seeds.ready())
-        # (loss_sum, metric_sum, rows) per epoch; rows -1: not begun, -2: begun
-        # (its draws made) and stopped by Ctrl-C.
+        # (loss, metric, rows) per epoch, loss and metric the means over its
+        # rows; rows -1: not begun, -2: begun (its draws made) and stopped by
+        # Ctrl-C.
         out = np.empty((k, 3))
         out.fill(-1.0)
         block_seeds = None

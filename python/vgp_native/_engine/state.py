@@ -117,18 +117,15 @@ class Engine:
             return {"loss": loss_sum / rows}
         return {"loss": loss_sum / rows, self.metric_key: metric_sum / rows}
 
-    def log_columns(self, sums: np.ndarray) -> dict[str, list[float]]:
-        """``logs`` of many epochs at once, key by key: ``sums`` holds (loss_sum, metric_sum,
-        rows) per row; the values are those ``logs`` gives, bit for bit (the same
-        double divisions, in Python: one numpy call instead of five)."""
-        epochs = sums.tolist()
-        # rows if rows >= 1.0 else 1.0 is max(rows, 1.0) without a call per epoch.
-        columns = {"loss": [loss / (rows if rows >= 1.0 else 1.0) for loss, _, rows in epochs]}
-        if self.metric_key is not None:
-            columns[self.metric_key] = [
-                metric / (rows if rows >= 1.0 else 1.0) for _, metric, rows in epochs
-            ]
-        return columns
+    def log_columns(self, means: np.ndarray) -> dict[str, list[float]]:
+        """``logs`` of many epochs at once, key by key, from ``train_epochs``' rows of
+        (loss, metric, rows): its loss and metric are already the sums divided by
+        ``max(rows, 1)``, the double divisions ``logs`` makes, so the values are
+        those ``logs`` gives, bit for bit."""
+        loss, metric = means[:, :2].T.tolist()
+        if self.metric_key is None:
+            return {"loss": loss}
+        return {"loss": loss, self.metric_key: metric}
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
         """The logs of ``(x, y)`` in inference mode."""
