@@ -8,7 +8,8 @@ GradientFlow callback and the same fit without callbacks run the two passes
 from the same start, and their weights must agree bit for bit after several
 epochs (every product, activation, loss gradient and bias sum, then Adam,
 SGD with momentum, an L2 penalty, batches of 1 and of odd sizes, both dtypes,
-and with the layer-by-layer pass split across two threads).
+and with the layer-by-layer pass split across two threads; below a sigmoid
+layer the narrow pass's kernel stores that layer's dz^T directly).
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ CASES = {
         "categorical_crossentropy",
     ),
     "smooth": ([3, 16], ["gelu", "swish"], 16, 2, "linear", "mse"),
+    # Sigmoid layers of 16, 13 and 4 units: the kernels above them, with 16 and
+    # 13 inputs (two groups of AVX2 chains) and few outputs (13 -> 4, 4 -> 3),
+    # store their dz^T.
+    "sigmoids": (
+        [16, 13, 4],
+        ["sigmoid"] * 3,
+        5,
+        3,
+        "softmax",
+        "categorical_crossentropy",
+    ),
     "wide_out": ([9], ["softplus"], 4, 16, "sigmoid", "mse"),
     "sparse": (
         [12, 12],

@@ -126,18 +126,22 @@ void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
   // transposed once for dw[i][:] = sum_b x^T[i][b] dz[b][:] (gemm_rows with
   // broadcasts of x^T: per element the chain over the batch rows of the
   // layer-by-layer pass's x^T dz) and the same column sums, then dx^T = w dz^T.
+  // Below a sigmoid layer the kernel stores dx^T as that layer's dz^T (sy:
+  // its y^T); returns whether it did.
   const auto gradients = [&](std::size_t l, const T* dzt, T* dxt) {
     const DenseView<T>& v = views_[l];
     T* dx = l > 0 ? dxt : nullptr;
+    const T* sy = dx && views_[l - 1].act == ops::Act::sigmoid ? yt_[l - 1].data() : nullptr;
     if (ops::gemm_narrow_backward<T>(input(l), dzt, v.kernel, v.in, v.out, batch, v.kernel_grad,
-                                     v.bias_grad, dx)) {
-      return;
+                                     v.bias_grad, dx, sy)) {
+      return sy != nullptr;
     }
     transpose(dzt, v.out, batch, dz_.data());
     ops::gemm_rows<T>(input(l), batch, 1, dz_.data(), v.out, nullptr, v.kernel_grad, v.out, v.in,
                       batch, v.out);
     if (v.bias_grad) column_sums16(dz_.data(), batch, v.out, v.bias_grad);
     if (dx) ops::gemm_rows<T>(v.kernel, v.out, 1, dzt, batch, nullptr, dx, batch, v.in, v.out, batch);
+    return false;
   };
   // The last layer: dz batch-major as the objective gives it, then dz^T.
   const DenseView<T>& top = views_[last];
@@ -149,15 +153,15 @@ void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
   } else {
     transpose(dout, batch, top.out, dzt);
   }
-  gradients(last, dzt, dxt);
+  bool is_dz = gradients(last, dzt, dxt);
   for (std::size_t l = last; l-- > 0;) {
-    std::swap(dzt, dxt);  // dzt holds dL/dy of layer l
+    std::swap(dzt, dxt);  // dzt holds dL/dy of layer l, or dL/dz when is_dz
     const DenseView<T>& v = views_[l];
-    if (v.act != ops::Act::linear) {
+    if (!is_dz && v.act != ops::Act::linear) {
       ops::activation_backward_span<T>(zt_[l].data(), yt_[l].data(), dzt, dzt, v.out * batch,
                                        v.act);
     }
-    gradients(l, dzt, dxt);
+    is_dz = gradients(l, dzt, dxt);
   }
 }
 

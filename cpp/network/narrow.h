@@ -15,8 +15,9 @@
 // kernel call does a layer's forward product (ops::gemm_narrow_forward) and
 // one its dw, db and dx^T, transposing dz^T in registers (x^T instead for a
 // layer of at most 4 output units and more inputs, such as a one-unit output
-// layer) (ops::gemm_narrow_backward); other kernel sets compose
-// ops::gemm_rows, ops::gemm_transpose and a column sum.
+// layer) (ops::gemm_narrow_backward), and below a sigmoid layer stores dx^T
+// as that layer's dz^T = dx^T y^T (1 - y^T), sparing its span; other kernel
+// sets compose ops::gemm_rows, ops::gemm_transpose and a column sum.
 //
 // Every element is computed by the same operations in the same order as in
 // the layer-by-layer pass (the same fma chains, the same elementwise

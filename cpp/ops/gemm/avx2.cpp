@@ -38,6 +38,10 @@ struct VecF32x8 {
   // An empty asm that needs v in a register: v stays live up to here.
   VGP_VEC_INLINE static void keep(R v) { asm("" : : "x"(v)); }
   VGP_VEC_INLINE static R add(R a, R b) { return _mm256_add_ps(a, b); }
+  // (d y) (1 - y): SigmoidOp::backward's operations, in its order.
+  VGP_VEC_INLINE static R times_sigmoid_slope(R d, R y) {
+    return _mm256_mul_ps(_mm256_mul_ps(d, y), _mm256_sub_ps(_mm256_set1_ps(1.0f), y));
+  }
   // Lanes below `count` set (all bits), the rest clear.
   VGP_VEC_INLINE static __m256i mask(int count) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -199,13 +203,15 @@ VGP_VEC_INLINE void transpose8(const __m256 (&r)[8], __m256 (&t)[8]) {
   }
 }
 
-// Input units i0 .. i0 + N - 1 of dx^T's block: one chain over the outputs each.
+// Input units i0 .. i0 + N - 1 of dx^T's block: one chain over the outputs
+// each, times y^T (1 - y^T) when sy (y^T of a sigmoid layer below) is given.
 template <int N>
 VGP_VEC_INLINE void narrow_dx_group(const float* dzt, const float* w, index_t out, index_t batch,
-                                    index_t b0, int nb, int i0, float* dxt) {
+                                    index_t b0, int nb, int i0, float* dxt, const float* sy) {
   __m256 dx[N];
   narrow_chains<N>(dzt, out, w, 1, out, i0, batch, b0, nb, dx);
   VGP_GEMM_UNROLL for (int i = 0; i < N; ++i) {
+    if (sy) dx[i] = VecF32x8::times_sigmoid_slope(dx[i], load_rows(sy + (i0 + i) * batch + b0, nb));
     store_rows(dxt + (i0 + i) * batch + b0, dx[i], nb);
   }
 }
@@ -213,10 +219,12 @@ VGP_VEC_INLINE void narrow_dx_group(const float* dzt, const float* w, index_t ou
 // dx^T's block: every input unit, in one group or, above 12, two (16 registers).
 template <int IN>
 VGP_VEC_INLINE void narrow_dxt_block(const float* dzt, const float* w, index_t out, index_t batch,
-                                     index_t b0, int nb, float* dxt) {
+                                     index_t b0, int nb, float* dxt, const float* sy) {
   constexpr int kFirst = IN > 12 ? IN / 2 : IN;
-  narrow_dx_group<kFirst>(dzt, w, out, batch, b0, nb, 0, dxt);
-  if constexpr (kFirst < IN) narrow_dx_group<IN - kFirst>(dzt, w, out, batch, b0, nb, kFirst, dxt);
+  narrow_dx_group<kFirst>(dzt, w, out, batch, b0, nb, 0, dxt, sy);
+  if constexpr (kFirst < IN) {
+    narrow_dx_group<IN - kFirst>(dzt, w, out, batch, b0, nb, kFirst, dxt, sy);
+  }
 }
 
 // Kernel-gradient rows I0 .. I0 + N - 1 (H vectors of 8 outputs each) over
@@ -262,7 +270,7 @@ VGP_VEC_INLINE void narrow_dw_rows(const float* xt, index_t batch, index_t b0, i
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, const float* w,
                                            index_t out, index_t batch, float* dw, float* db,
-                                           float* dxt) {
+                                           float* dxt, const float* sy) {
   using V = VecF32x8;
   alignas(32) float acc[IN][16] = {};
   alignas(32) float tz[8][16];
@@ -271,7 +279,7 @@ VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, co
   const int halves = out > 8 ? 2 : 1;
   for (index_t b0 = 0; b0 < batch; b0 += 8) {
     const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
-    if (dxt) narrow_dxt_block<IN>(dzt, w, out, batch, b0, nb, dxt);
+    if (dxt) narrow_dxt_block<IN>(dzt, w, out, batch, b0, nb, dxt, sy);
     for (int h = 0; h < halves; ++h) {
       V::R r[8], t[8];
       for (int j = 0; j < 8; ++j) {
@@ -313,7 +321,7 @@ VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, co
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f32x8(const float* xt, const float* dzt, const float* w,
                                                index_t out, index_t batch, float* dw, float* db,
-                                               float* dxt) {
+                                               float* dxt, const float* sy) {
   using V = VecF32x8;
   constexpr int H = IN > 8 ? 2 : 1;  // vectors per row of x
   V::R acc[kFewOut][H];
@@ -324,7 +332,7 @@ VGP_GEMM_TARGET void narrow_backward_few_f32x8(const float* xt, const float* dzt
   alignas(32) float tx[8][16];
   for (index_t b0 = 0; b0 < batch; b0 += 8) {
     const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
-    if (dxt) narrow_dxt_block<IN>(dzt, w, out, batch, b0, nb, dxt);
+    if (dxt) narrow_dxt_block<IN>(dzt, w, out, batch, b0, nb, dxt, sy);
     VGP_GEMM_UNROLL for (int h = 0; h < H; ++h) {
       V::R r[8], t[8];
       VGP_GEMM_UNROLL for (int i = 0; i < 8; ++i) {
@@ -357,22 +365,24 @@ template <int... I>
 VGP_GEMM_TARGET void narrow_backward_avx2_dispatch(const float* xt, const float* dzt,
                                                    const float* w, index_t in, index_t out,
                                                    index_t batch, float* dw, float* db,
-                                                   float* dxt, std::integer_sequence<int, I...>) {
+                                                   float* dxt, const float* sy,
+                                                   std::integer_sequence<int, I...>) {
   if (out <= kFewOut && out < in) {
-    ((in == I + 1 ? narrow_backward_few_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt)
+    ((in == I + 1 ? narrow_backward_few_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
                   : void()),
      ...);
     return;
   }
-  ((in == I + 1 ? narrow_backward_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
+  ((in == I + 1 ? narrow_backward_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
+                : void()),
    ...);
 }
 
 // in, out in [1, 16] (gemm_narrow_backward checks).
 VGP_GEMM_TARGET void narrow_backward_avx2(const float* xt, const float* dzt, const float* w,
                                           index_t in, index_t out, index_t batch, float* dw,
-                                          float* db, float* dxt) {
-  narrow_backward_avx2_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt,
+                                          float* db, float* dxt, const float* sy) {
+  narrow_backward_avx2_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt, sy,
                                 std::make_integer_sequence<int, 16>{});
 }
 
@@ -381,7 +391,8 @@ VGP_GEMM_TARGET void narrow_backward_avx2(const float* xt, const float* dzt, con
 template <>
 struct NarrowKernels<VecF32x8> {
   static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
-                                    index_t, float*, float*, float*) = &narrow_backward_avx2;
+                                    index_t, float*, float*, float*,
+                                    const float*) = &narrow_backward_avx2;
   static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
                                    index_t, float*) = &narrow_forward_avx2;
 };

@@ -42,6 +42,10 @@ struct VecF32x16 {
   // An empty asm that needs v in a register: v stays live up to here.
   VGP_VEC_INLINE static void keep(R v) { asm("" : : "v"(v)); }
   VGP_VEC_INLINE static R add(R a, R b) { return _mm512_add_ps(a, b); }
+  // (d y) (1 - y): SigmoidOp::backward's operations, in its order.
+  VGP_VEC_INLINE static R times_sigmoid_slope(R d, R y) {
+    return _mm512_mul_ps(_mm512_mul_ps(d, y), _mm512_sub_ps(_mm512_set1_ps(1.0f), y));
+  }
   VGP_VEC_INLINE static __mmask16 mask(int count) {
     return static_cast<__mmask16>((1u << count) - 1u);
   }
@@ -109,6 +113,9 @@ struct VecF64x8 {
   // An empty asm that needs v in a register: v stays live up to here.
   VGP_VEC_INLINE static void keep(R v) { asm("" : : "v"(v)); }
   VGP_VEC_INLINE static R add(R a, R b) { return _mm512_add_pd(a, b); }
+  VGP_VEC_INLINE static R times_sigmoid_slope(R d, R y) {
+    return _mm512_mul_pd(_mm512_mul_pd(d, y), _mm512_sub_pd(_mm512_set1_pd(1.0), y));
+  }
   VGP_VEC_INLINE static __mmask8 mask(int count) {
     return static_cast<__mmask8>((1u << count) - 1u);
   }
@@ -172,14 +179,18 @@ VGP_VEC_INLINE void narrow_chains(const typename V::T* rows, index_t count,
   }
 }
 
-// dx^T's block of rows at b0: dx^T[i][b] = sum_j w[i * out + j] dz^T[j][b].
+// dx^T's block of rows at b0: dx^T[i][b] = sum_j w[i * out + j] dz^T[j][b],
+// times y^T[i][b] (1 - y^T[i][b]) when sy (y^T of a sigmoid layer below) is given.
 template <class V, int IN>
 VGP_VEC_INLINE void narrow_dxt_block(const typename V::T* dzt, const typename V::T* w,
                                      index_t out, index_t batch, index_t b0, int nb,
-                                     typename V::T* dxt) {
+                                     typename V::T* dxt, const typename V::T* sy) {
   typename V::R dx[IN];
   narrow_chains<V, IN>(dzt, out, w, 1, out, batch, b0, nb, dx);
-  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) V::store_n(dxt + i * batch + b0, dx[i], nb);
+  VGP_GEMM_UNROLL for (int i = 0; i < IN; ++i) {
+    if (sy) dx[i] = V::times_sigmoid_slope(dx[i], V::load_n(sy + i * batch + b0, nb));
+    V::store_n(dxt + i * batch + b0, dx[i], nb);
+  }
 }
 
 // A narrow layer's backward in float (gemm_narrow_backward, gemm.h), with IN
@@ -193,7 +204,7 @@ VGP_VEC_INLINE void narrow_dxt_block(const typename V::T* dzt, const typename V:
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, const float* w,
                                          index_t out, index_t batch, float* dw, float* db,
-                                         float* dxt) {
+                                         float* dxt, const float* sy) {
   using V = VecF32x16;
   using R = V::R;
   R acc[IN];
@@ -206,7 +217,7 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
       r[j] = j < out ? V::load_n(dzt + j * batch + b0, nb) : V::zero();
     }
     // dx^T from the rows r[] holds, loaded again (from L1) to spare registers.
-    if (dxt) narrow_dxt_block<V, IN>(dzt, w, out, batch, b0, nb, dxt);
+    if (dxt) narrow_dxt_block<V, IN>(dzt, w, out, batch, b0, nb, dxt, sy);
     V::transpose16(r, t);
     VGP_GEMM_UNROLL for (int q = 0; q < 16; ++q) {
       if (q >= nb) break;
@@ -241,7 +252,7 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, const float* w,
                                              index_t out, index_t batch, float* dw, float* db,
-                                             float* dxt) {
+                                             float* dxt, const float* sy) {
   using V = VecF32x16;
   using R = V::R;
   R acc[kFewOut];
@@ -249,7 +260,7 @@ VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, 
   VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) acc[j] = V::zero();
   for (index_t b0 = 0; b0 < batch; b0 += 16) {
     const int nb = static_cast<int>(std::min<index_t>(16, batch - b0));
-    if (dxt) narrow_dxt_block<V, IN>(dzt, w, out, batch, b0, nb, dxt);
+    if (dxt) narrow_dxt_block<V, IN>(dzt, w, out, batch, b0, nb, dxt, sy);
     R r[16], t[16];
     VGP_GEMM_UNROLL for (int i = 0; i < 16; ++i) {
       r[i] = i < IN ? V::load_n(xt + i * batch + b0, nb) : V::zero();
@@ -350,18 +361,18 @@ VGP_GEMM_TARGET void narrow_units_f64(const double* xt, const double* dzt, index
 // dx^T = w dz^T in double, block by block of 8 rows.
 template <int IN>
 VGP_GEMM_TARGET void narrow_dxt_f64(const double* dzt, const double* w, index_t out,
-                                    index_t batch, double* dxt) {
+                                    index_t batch, double* dxt, const double* sy) {
   for (index_t b0 = 0; b0 < batch; b0 += 8) {
     const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
-    narrow_dxt_block<VecF64x8, IN>(dzt, w, out, batch, b0, nb, dxt);
+    narrow_dxt_block<VecF64x8, IN>(dzt, w, out, batch, b0, nb, dxt, sy);
   }
 }
 
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f64(const double* xt, const double* dzt, const double* w,
                                          index_t out, index_t batch, double* dw, double* db,
-                                         double* dxt) {
-  if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt);
+                                         double* dxt, const double* sy) {
+  if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt, sy);
   narrow_units_f64<IN>(xt, dzt, out, batch, 0, dw, db);
   if (out > 8) narrow_units_f64<IN>(xt, dzt, out, batch, 8, dw, db);
 }
@@ -372,11 +383,12 @@ VGP_GEMM_TARGET void narrow_backward_f64(const double* xt, const double* dzt, co
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt,
                                              const double* w, index_t out, index_t batch,
-                                             double* dw, double* db, double* dxt) {
+                                             double* dw, double* db, double* dxt,
+                                             const double* sy) {
   using V = VecF64x8;
   using R = V::R;
   constexpr int H = IN > 8 ? 2 : 1;  // vectors per row of x
-  if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt);
+  if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt, sy);
   R acc[kFewOut][H];
   FewOutSums<double> sums;
   VGP_GEMM_UNROLL for (int j = 0; j < kFewOut; ++j) {
@@ -421,42 +433,47 @@ template <int... I>
 VGP_GEMM_TARGET void narrow_backward_dispatch_f64(const double* xt, const double* dzt,
                                                   const double* w, index_t in, index_t out,
                                                   index_t batch, double* dw, double* db,
-                                                  double* dxt, std::integer_sequence<int, I...>) {
+                                                  double* dxt, const double* sy,
+                                                  std::integer_sequence<int, I...>) {
   if (out <= kFewOut && out < in) {
-    ((in == I + 1 ? narrow_backward_few_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
+    ((in == I + 1 ? narrow_backward_few_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
+                  : void()),
      ...);
     return;
   }
-  ((in == I + 1 ? narrow_backward_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()), ...);
+  ((in == I + 1 ? narrow_backward_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy) : void()),
+   ...);
 }
 
 // in, out in [1, 16] (gemm_narrow_backward checks).
 VGP_GEMM_TARGET void narrow_backward_avx512_f64(const double* xt, const double* dzt,
                                                 const double* w, index_t in, index_t out,
                                                 index_t batch, double* dw, double* db,
-                                                double* dxt) {
-  narrow_backward_dispatch_f64(xt, dzt, w, in, out, batch, dw, db, dxt,
+                                                double* dxt, const double* sy) {
+  narrow_backward_dispatch_f64(xt, dzt, w, in, out, batch, dw, db, dxt, sy,
                                std::make_integer_sequence<int, 16>{});
 }
 
 template <int... I>
 VGP_GEMM_TARGET void narrow_backward_dispatch(const float* xt, const float* dzt, const float* w,
                                               index_t in, index_t out, index_t batch, float* dw,
-                                              float* db, float* dxt,
+                                              float* db, float* dxt, const float* sy,
                                               std::integer_sequence<int, I...>) {
   if (out <= kFewOut && out < in) {
-    ((in == I + 1 ? narrow_backward_few_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()),
+    ((in == I + 1 ? narrow_backward_few_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
+                  : void()),
      ...);
     return;
   }
-  ((in == I + 1 ? narrow_backward_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt) : void()), ...);
+  ((in == I + 1 ? narrow_backward_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy) : void()),
+   ...);
 }
 
 // in, out in [1, 16] (gemm_narrow_backward checks).
 VGP_GEMM_TARGET void narrow_backward_avx512(const float* xt, const float* dzt, const float* w,
                                             index_t in, index_t out, index_t batch, float* dw,
-                                            float* db, float* dxt) {
-  narrow_backward_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt,
+                                            float* db, float* dxt, const float* sy) {
+  narrow_backward_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt, sy,
                            std::make_integer_sequence<int, 16>{});
 }
 
@@ -465,7 +482,8 @@ VGP_GEMM_TARGET void narrow_backward_avx512(const float* xt, const float* dzt, c
 template <>
 struct NarrowKernels<VecF32x16> {
   static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
-                                    index_t, float*, float*, float*) = &narrow_backward_avx512;
+                                    index_t, float*, float*, float*,
+                                    const float*) = &narrow_backward_avx512;
   static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
                                    index_t, float*) = &narrow_forward_avx512<VecF32x16>;
 };
@@ -473,8 +491,8 @@ struct NarrowKernels<VecF32x16> {
 template <>
 struct NarrowKernels<VecF64x8> {
   static constexpr void (*backward)(const double*, const double*, const double*, index_t,
-                                    index_t, index_t, double*, double*,
-                                    double*) = &narrow_backward_avx512_f64;
+                                    index_t, index_t, double*, double*, double*,
+                                    const double*) = &narrow_backward_avx512_f64;
   static constexpr void (*forward)(const double*, const double*, const double*, index_t, index_t,
                                    index_t, double*) = &narrow_forward_avx512<VecF64x8>;
 };

@@ -255,16 +255,16 @@ void gemm_transpose(const T* src, index_t rows, index_t cols, T* dst) {
 
 template <typename T>
 bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
-                          index_t batch, T* dw, T* db, T* dxt) {
+                          index_t batch, T* dw, T* db, T* dxt, const T* sy) {
   const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_backward;
   if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
   if (!gemm_detail::profiling()) {
-    fn(xt, dzt, w, in, out, batch, dw, db, dxt);
+    fn(xt, dzt, w, in, out, batch, dw, db, dxt, sy);
     return true;
   }
   // Profiled as its two GEMMs, dw = x^T dz and dx^T = w dz^T, the time split
   // between them by their multiply-adds (one when dx is not asked for).
-  const std::int64_t ns = timed_ns([&] { fn(xt, dzt, w, in, out, batch, dw, db, dxt); });
+  const std::int64_t ns = timed_ns([&] { fn(xt, dzt, w, in, out, batch, dw, db, dxt, sy); });
   const std::int64_t dx_ns = dxt ? ns / 2 : 0;  // both products are in x out x batch
   gemm_detail::profile_record(in, out, batch, false, true, sizeof(T), ns - dx_ns);
   if (dxt) gemm_detail::profile_record(in, batch, out, false, false, sizeof(T), dx_ns);
@@ -291,9 +291,10 @@ template bool gemm_narrow_forward<float>(const float*, const float*, const float
 template bool gemm_narrow_forward<double>(const double*, const double*, const double*, index_t,
                                           index_t, index_t, double*);
 template bool gemm_narrow_backward<float>(const float*, const float*, const float*, index_t,
-                                          index_t, index_t, float*, float*, float*);
+                                          index_t, index_t, float*, float*, float*, const float*);
 template bool gemm_narrow_backward<double>(const double*, const double*, const double*, index_t,
-                                           index_t, index_t, double*, double*, double*);
+                                           index_t, index_t, double*, double*, double*,
+                                           const double*);
 template void gemm_transpose<float>(const float*, index_t, index_t, float*);
 template void gemm_transpose<double>(const double*, index_t, index_t, double*);
 template void gemm_rows<float>(const float*, index_t, index_t, const float*, index_t,

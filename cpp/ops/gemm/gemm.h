@@ -70,13 +70,15 @@ bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, ind
 //   db[j] = sum_b dz^T[j][b] in double, in order   (when db is not null),
 //   dx^T[i][b] = sum_j w[i * out + j] dz^T[j][b]   (an fma chain over j from 0;
 //                                                   when dxt is not null),
-// the bits of x^T dz (gemm's small path), ops::column_sums and gemm_rows. False,
+// the bits of x^T dz (gemm's small path), ops::column_sums and gemm_rows; with
+// sy (in, batch), the output y^T of a sigmoid layer below, dx^T is stored as
+// that layer's dz^T, (dx^T y^T) (1 - y^T) (SigmoidOp::backward's bits). False,
 // and nothing written, where the kernel set has no such pass (AVX-512 float and
 // double and AVX2 float have one): the caller composes gemm_transpose, gemm_rows
 // and column sums.
 template <typename T>
 bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
-                          index_t batch, T* dw, T* db, T* dxt);
+                          index_t batch, T* dw, T* db, T* dxt, const T* sy = nullptr);
 
 // dst (cols, rows) = the transpose of src (rows, cols), both dense, in the
 // kernel set's blocked transposition (the one the small path copies op(B) with).

@@ -98,7 +98,7 @@ struct GemmKernels {
   // A narrow layer's weight and input gradients in one pass
   // (gemm_narrow_backward); null where the kernel set has none.
   void (*narrow_backward)(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
-                          index_t batch, T* dw, T* db, T* dxt);
+                          index_t batch, T* dw, T* db, T* dxt, const T* sy);
   // A narrow layer's z^T = w^T x^T + b (gemm_narrow_forward); null where none.
   void (*narrow_forward)(const T* xt, const T* w, const T* bias, index_t in, index_t out,
                          index_t batch, T* zt);
@@ -110,7 +110,7 @@ template <class V>
 struct NarrowKernels {
   using T = typename V::T;
   static constexpr void (*backward)(const T*, const T*, const T*, index_t, index_t, index_t, T*,
-                                    T*, T*) = nullptr;
+                                    T*, T*, const T*) = nullptr;
   static constexpr void (*forward)(const T*, const T*, const T*, index_t, index_t, index_t,
                                    T*) = nullptr;
 };
