@@ -190,3 +190,28 @@ def test_zero_learning_rate_takes_no_step(rng) -> None:
     new, _, sq = ops.sgd_update(w, rng.standard_normal(10), learning_rate=0.0)
     np.testing.assert_array_equal(new, w)
     assert sq == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [0.0, 0.3, 0.5, 0.9, 0.99, 0.999])
+def test_adam_bias_correction_keeps_the_bits_of_pow_at_every_step(beta, dtype, rng) -> None:
+    # From zero moments, lr 1 and beta_1 = beta_2 = beta, the step is
+    # w - (g (1 - beta) alpha) / (sqrt(g^2 (1 - beta)) + eps) with
+    # alpha = sqrt(1 - beta^t) / (1 - beta^t): no product there can be fused
+    # with an addition, so NumPy gives its bits. Late in a run 1 - beta^t is
+    # exactly 1 and the native update skips its pow calls; the steps around
+    # where it starts to (t (1 - beta) = 40) and far beyond must keep the bits.
+    w = rng.normal(size=37).astype(dtype)
+    g = rng.normal(size=37).astype(dtype)
+    eps = 1e-7
+    start = int(np.ceil(40.0 / (1.0 - beta)))
+    steps = [1, 2, 10, *range(max(1, start - 25), start + 25), 10**6, 10**12]
+    decay = dtype(1.0 - beta)
+    for t in steps:
+        c = 1.0 - beta**t
+        alpha = dtype(np.sqrt(c) / c)
+        m = g * decay
+        v = (g * g) * decay
+        want = w - (m * alpha) / (np.sqrt(v) + dtype(eps))
+        got, _, _, _ = ops.adam_update(w, g, None, None, t, 1.0, beta, beta, eps)
+        np.testing.assert_array_equal(got, want, err_msg=f"beta {beta}, step {t}")

@@ -216,6 +216,15 @@ double update_one(T* w, const T* g, T* slot1, T* slot2, T* slot3, index_t n, con
   return sq;
 }
 
+// 1 - beta^t (Adam's bias correction) in double. For beta in [0, 1], once
+// t (1 - beta) >= 40, beta^t <= e^-40 < 2^-57 (as -ln beta >= 1 - beta), less
+// than half an ulp below 1, so 1 - beta^t rounds to 1 exactly: the same value
+// without a pow call (two a step otherwise, for the rest of a long run).
+double bias_correction(double beta, double t) {
+  if (beta >= 0.0 && t * (1.0 - beta) >= 40.0) return 1.0;
+  return 1.0 - std::pow(beta, t);
+}
+
 }  // namespace
 
 template <typename T>
@@ -236,8 +245,8 @@ template <typename T>
 void adam_update_many(const UpdateTensor<T>* tensors, index_t count, double lr, double beta_1,
                       double beta_2, double epsilon, index_t step, double* step_sq) {
   const double t = static_cast<double>(step);
-  const T alpha = static_cast<T>(lr * std::sqrt(1.0 - std::pow(beta_2, t)) /
-                                 (1.0 - std::pow(beta_1, t)));
+  const T alpha = static_cast<T>(lr * std::sqrt(bias_correction(beta_2, t)) /
+                                 bias_correction(beta_1, t));
   const T one_minus_b1 = static_cast<T>(1.0 - beta_1);
   const T one_minus_b2 = static_cast<T>(1.0 - beta_2);
   const T eps = static_cast<T>(epsilon);
