@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import TOL, assert_close
+from conftest import TOL, assert_close, native_threads
 from gradcheck import check_grad
 from reference import sigmoid
 from vgp_native import _core, ops
@@ -354,3 +354,21 @@ def test_one_output_loss_sums_the_rows_as_wider_rows_do(n, dtype, rng) -> None:
     wide_z = np.hstack([z, np.full((n, 1), 1000, dtype)])
     wide_t = np.hstack([t, np.ones((n, 1), dtype)])
     assert _core.sigmoid_bce_forward(z, t) == 2 * _core.sigmoid_bce_forward(wide_z, wide_t)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (32, 1), (33, 3), (300, 7), (5000, 2)])
+def test_sigmoid_bce_in_one_pass_gives_the_bits_of_the_two(shape, dtype, rng) -> None:
+    # The training step's one pass (the sum and the gradient) against the
+    # forward and the backward, bit for bit: logits across the range (the
+    # clamps of the exponentials included), soft and hard targets, batches of
+    # one and several reduction chunks, one thread and two.
+    z = (rng.standard_normal(shape) * rng.choice([0.1, 3.0, 40.0, 1e4], size=shape)).astype(dtype)
+    t = np.where(rng.random(shape) < 0.3, rng.random(shape), rng.random(shape) < 0.5).astype(dtype)
+    for threads in (1, 2):
+        with native_threads(threads):
+            grad = np.full_like(z, np.nan)
+            total = _core.sigmoid_bce_forward_backward(z, t, grad, 0.25)
+            want = np.empty_like(z)
+            _core.sigmoid_bce_backward(z, t, want, 0.25)
+            assert total == _core.sigmoid_bce_forward(z, t)
+            np.testing.assert_array_equal(grad, want)

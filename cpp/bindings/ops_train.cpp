@@ -86,6 +86,22 @@ void bind_losses(py::module_& m) {
   def_loss<T>(m, "sigmoid_bce", "logits", false, &ops::sigmoid_bce_forward<T>,
               &ops::sigmoid_bce_backward<T>,
               "Sum over rows of the fused sigmoid + binary cross-entropy.");
+  m.def(
+      "sigmoid_bce_forward_backward",
+      [](carray<T> a, carray<T> target, carray<T> grad, double scale) {
+        const char* op = "sigmoid_bce_forward_backward";
+        const auto [batch, k] = check_target(op, "logits", a, "target", target, false);
+        require_like(op, "grad", grad, "logits", a);
+        const T* pa = a.data();
+        const T* pt = target.data();
+        T* pg = out_ptr(op, "grad", grad);
+        return without_gil(
+            [&] { return ops::sigmoid_bce_forward_backward<T>(pa, pt, pg, batch, k, scale); });
+      },
+      py::arg("logits").noconvert(), py::arg("target").noconvert(), py::arg("grad").noconvert(),
+      py::arg("scale"),
+      "sigmoid_bce_forward's sum, and sigmoid_bce_backward's gradient written into grad, in "
+      "one pass.");
   def_loss<T>(m, "bce", "prob", false, &ops::bce_forward<T>, &ops::bce_backward<T>,
               "Sum over rows of the binary cross-entropy of clipped probabilities.");
   def_loss<T>(m, "softmax_cce", "logits", false, &ops::softmax_cce_forward<T>,

@@ -33,9 +33,10 @@ LossValue Objective::compute(const T* out, const T* logits, const T* target, ind
   LossValue v;
   switch (loss_) {
     case LossKind::binary_crossentropy:
-      if (fused_) {
+      if (fused_ && g) {
+        v.loss = ops::sigmoid_bce_forward_backward<T>(logits, target, g, batch, k, scale);
+      } else if (fused_) {
         v.loss = ops::sigmoid_bce_forward<T>(logits, target, batch, k);
-        if (g) ops::sigmoid_bce_backward<T>(logits, target, g, batch, k, scale);
       } else {
         v.loss = ops::bce_forward<T>(out, target, batch, k);
         if (g) ops::bce_backward<T>(out, target, g, batch, k, scale);

@@ -68,12 +68,33 @@ double row_sum(const T* p, index_t k) {
 // vecmath's exp and log1p (e^-|z| lies in [0, 1], vlog1p_unit's domain): one
 // vectorized loop instead of two scalar libm calls per element.
 template <typename T>
+inline double sigmoid_bce_term(T z, T t) {
+  const double zj = z;
+  const double relu = zj > 0.0 ? zj : 0.0;
+  return relu - zj * static_cast<double>(t) + vm::vlog1p_unit(vm::vexp(-std::fabs(zj)));
+}
+
+// dl/dz of an element times c: c (sigmoid(z) - t) in double.
+template <typename T>
+inline T sigmoid_bce_slope(T z, T t, double c) {
+  return static_cast<T>(c * (stable_sigmoid(static_cast<double>(z)) - static_cast<double>(t)));
+}
+
+template <typename T>
 VGP_MULTIVERSION void sigmoid_bce_terms(const T* z, const T* t, double* out, index_t n) {
   VGP_SIMD
+  for (index_t j = 0; j < n; ++j) out[j] = sigmoid_bce_term(z[j], t[j]);
+}
+
+// Both in one loop: the two chains of exponentials and logarithms of an
+// element (each a few dozen dependent operations) run side by side.
+template <typename T>
+VGP_MULTIVERSION void sigmoid_bce_terms_grad(const T* z, const T* t, double* out, T* dz, index_t n,
+                                             double c) {
+  VGP_SIMD
   for (index_t j = 0; j < n; ++j) {
-    const double zj = z[j];
-    const double relu = zj > 0.0 ? zj : 0.0;
-    out[j] = relu - zj * static_cast<double>(t[j]) + vm::vlog1p_unit(vm::vexp(-std::fabs(zj)));
+    out[j] = sigmoid_bce_term(z[j], t[j]);
+    dz[j] = sigmoid_bce_slope(z[j], t[j], c);
   }
 }
 
@@ -88,14 +109,16 @@ struct SigmoidBce {
   static void terms(const T* z, const T* t, double* out, index_t n) {
     sigmoid_bce_terms(z, t, out, n);
   }
+  // terms and, into dz, grad's values with the factor c.
+  template <typename T>
+  static void terms_grad(const T* z, const T* t, double* out, T* dz, index_t n, double c) {
+    sigmoid_bce_terms_grad(z, t, out, dz, n, c);
+  }
   static double factor(double scale, index_t k) { return scale / static_cast<double>(k); }
   template <typename T>
   static void grad(const T* z, const T* t, T* dz, index_t n, double c) {
     VGP_SIMD
-    for (index_t j = 0; j < n; ++j) {
-      const double s = stable_sigmoid(static_cast<double>(z[j]));
-      dz[j] = static_cast<T>(c * (s - static_cast<double>(t[j])));
-    }
+    for (index_t j = 0; j < n; ++j) dz[j] = sigmoid_bce_slope(z[j], t[j], c);
   }
 };
 
@@ -287,13 +310,16 @@ struct HasTerms<Loss, std::void_t<decltype(&Loss::template terms<float>)>> : std
 
 // sum_rows of the row means of an elementwise loss's terms: the terms are
 // computed vectorized in pieces of kPiece elements and summed in the order a
-// row loop would, each row from zero, then divided by k.
+// row loop would, each row from zero, then divided by k. With da, the same
+// pass writes the gradient, Loss::grad's values with the factor c.
 template <typename Loss, typename T>
-double terms_sum(const T* a, const T* target, index_t batch, index_t k) {
+double terms_sum(const T* a, const T* target, index_t batch, index_t k, T* da = nullptr,
+                 double c = 0.0) {
   if (batch <= 0 || k <= 0) return 0.0;
   const double kd = static_cast<double>(k);
+  const double cost = Loss::kForwardCost + (da ? Loss::kBackwardCost : 0.0);
   return detail::ordered_sum(
-      batch, detail::rows_per_chunk(k), detail::work_ns<T>(batch * k, Loss::kForwardCost),
+      batch, detail::rows_per_chunk(k), detail::work_ns<T>(batch * k, cost),
       [&](index_t r0, index_t r1) {
         constexpr index_t kPiece = 256;
         double terms[kPiece];
@@ -302,7 +328,11 @@ double terms_sum(const T* a, const T* target, index_t batch, index_t k) {
         index_t j = 0;  // the element's column in its row
         for (index_t e0 = r0 * k; e0 < r1 * k; e0 += kPiece) {
           const index_t m = std::min(kPiece, r1 * k - e0);
-          Loss::terms(a + e0, target + e0, terms, m);
+          if (da) {
+            Loss::terms_grad(a + e0, target + e0, terms, da + e0, m, c);
+          } else {
+            Loss::terms(a + e0, target + e0, terms, m);
+          }
           if (k == 1) {
             // One term a row: row / 1 is the term (0 + t differs from t only
             // for t = -0, and s, which starts at +0, adds either zero alike),
@@ -382,6 +412,14 @@ index_t row_argmax(const T* p, index_t k) {
     loss_grad<Loss>(a, target, da, batch, k, scale);                                      \
   }
 VGP_LOSS_PAIR(sigmoid_bce, SigmoidBce)
+
+template <typename T>
+double sigmoid_bce_forward_backward(const T* logits, const T* target, T* dlogits, index_t batch,
+                                    index_t k, double scale) {
+  if (k <= 0) return 0.0;
+  return terms_sum<SigmoidBce>(logits, target, batch, k, dlogits, SigmoidBce::factor(scale, k));
+}
+
 VGP_LOSS_PAIR(bce, Bce)
 VGP_LOSS_PAIR(softmax_cce, SoftmaxCce)
 VGP_LOSS_PAIR(softmax_sparse_cce, SoftmaxSparseCce)
@@ -441,6 +479,8 @@ double sparse_categorical_accuracy_sum(const T* prob, const T* labels, index_t b
   template void name##_backward<T>(const T*, const T*, T*, index_t, index_t, double);
 #define VGP_INSTANTIATE(T)                                                              \
   VGP_INSTANTIATE_LOSS(T, sigmoid_bce)                                                  \
+  template double sigmoid_bce_forward_backward<T>(const T*, const T*, T*, index_t, index_t, \
+                                                  double);                                  \
   VGP_INSTANTIATE_LOSS(T, bce)                                                          \
   VGP_INSTANTIATE_LOSS(T, softmax_cce)                                                  \
   VGP_INSTANTIATE_LOSS(T, softmax_sparse_cce)                                           \

@@ -36,6 +36,12 @@ double sigmoid_bce_forward(const T* logits, const T* target, index_t batch, inde
 template <typename T>
 void sigmoid_bce_backward(const T* logits, const T* target, T* dlogits, index_t batch,
                           index_t features, double scale);
+// Both in one pass over the logits (the training step's): the forward's sum,
+// and the backward's gradient written into dlogits, each with the bits of the
+// separate call.
+template <typename T>
+double sigmoid_bce_forward_backward(const T* logits, const T* target, T* dlogits, index_t batch,
+                                    index_t features, double scale);
 
 template <typename T>
 double bce_forward(const T* prob, const T* target, index_t batch, index_t features);

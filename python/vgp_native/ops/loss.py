@@ -77,7 +77,10 @@ def sigmoid_binary_crossentropy(logits: Any, target: Any) -> tuple[float, np.nda
     Returns:
         ``(loss, dlogits)``: the batch-mean loss and its gradient.
     """
-    return _loss("sigmoid_bce", logits, target, "logits")
+    a, t = _inputs_and_target(logits, target, "logits", False)
+    grad = np.empty_like(a)
+    total = _core.sigmoid_bce_forward_backward(a, t, grad, 1.0 / a.shape[0])
+    return total / a.shape[0], grad
 
 
 def binary_crossentropy(prob: Any, target: Any) -> tuple[float, np.ndarray]:
