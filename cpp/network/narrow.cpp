@@ -66,7 +66,10 @@ template <typename T>
 NarrowStack<T>::NarrowStack(std::vector<Layer<T>*> layers)
     : layers_(std::move(layers)), views_(layers_.size()), zt_(layers_.size()),
       yt_(layers_.size()) {
-  for (Layer<T>* l : layers_) widest_ = std::max({widest_, l->in_features, l->out_features});
+  for (Layer<T>* l : layers_) {
+    widest_ = std::max({widest_, l->in_features, l->out_features});
+    kernels_.push_back(ops::gemm_narrow_kernels<T>(l->in_features, l->out_features));
+  }
 }
 
 template <typename T>
@@ -93,7 +96,7 @@ const T* NarrowStack<T>::forward(const T* x, index_t batch) {
   for (std::size_t l = 0; l <= last; ++l) {
     const DenseView<T>& v = views_[l];
     T* zt = zt_[l].data();
-    if (!ops::gemm_narrow_forward<T>(h, v.kernel, v.bias, v.in, v.out, batch, zt)) {
+    if (!ops::gemm_narrow_forward<T>(kernels_[l], h, v.kernel, v.bias, v.in, v.out, batch, zt)) {
       ops::gemm_rows<T>(v.kernel, 1, v.out, h, batch, v.bias, zt, batch, v.out, v.in, batch);
     }
     const bool elementwise = v.act != ops::Act::linear && ops::is_elementwise(v.act);
@@ -132,8 +135,8 @@ void NarrowStack<T>::backward(const T* dout, index_t batch, bool preact) {
     const DenseView<T>& v = views_[l];
     T* dx = l > 0 ? dxt : nullptr;
     const T* sy = dx && views_[l - 1].act == ops::Act::sigmoid ? yt_[l - 1].data() : nullptr;
-    if (ops::gemm_narrow_backward<T>(input(l), dzt, v.kernel, v.in, v.out, batch, v.kernel_grad,
-                                     v.bias_grad, dx, sy)) {
+    if (ops::gemm_narrow_backward<T>(kernels_[l], input(l), dzt, v.kernel, v.in, v.out, batch,
+                                     v.kernel_grad, v.bias_grad, dx, sy)) {
       return sy != nullptr;
     }
     transpose(dzt, v.out, batch, dz_.data());

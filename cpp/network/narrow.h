@@ -33,6 +33,7 @@
 
 #include "common.h"
 #include "network/layer.h"
+#include "ops/gemm/gemm.h"
 
 namespace vgp {
 
@@ -63,6 +64,7 @@ class NarrowStack {
 
   std::vector<Layer<T>*> layers_;
   std::vector<DenseView<T>> views_;  // refreshed by forward: the layers' buffers move as they grow
+  std::vector<ops::NarrowKernelPair<T>> kernels_;  // per layer, for its shape
   std::vector<std::vector<T>> zt_, yt_;  // per layer, (units, batch)
   std::vector<T> xt_;                    // the input, (in, batch)
   std::vector<T> ga_, gb_;               // gradients (units, batch), in turn

@@ -156,7 +156,7 @@ VGP_VEC_INLINE void narrow_forward_group(const float* xt, const float* w, const 
 // Above 12 outputs the accumulators come in two groups (16 registers).
 template <int OUT>
 VGP_GEMM_TARGET void narrow_forward_f32x8(const float* xt, const float* w, const float* bias,
-                                          index_t in, index_t batch, float* zt) {
+                                          index_t in, index_t /*out*/, index_t batch, float* zt) {
   constexpr int kFirst = OUT > 12 ? OUT / 2 : OUT;
   for (index_t b0 = 0; b0 < batch; b0 += 8) {
     const int nb = static_cast<int>(std::min<index_t>(8, batch - b0));
@@ -167,20 +167,11 @@ VGP_GEMM_TARGET void narrow_forward_f32x8(const float* xt, const float* w, const
   }
 }
 
-template <int... J>
-VGP_GEMM_TARGET void narrow_forward_avx2_dispatch(const float* xt, const float* w,
-                                                  const float* bias, index_t in, index_t out,
-                                                  index_t batch, float* zt,
-                                                  std::integer_sequence<int, J...>) {
-  ((out == J + 1 ? narrow_forward_f32x8<J + 1>(xt, w, bias, in, batch, zt) : void()), ...);
-}
-
-// in, out in [1, 16] (gemm_narrow_forward checks).
-VGP_GEMM_TARGET void narrow_forward_avx2(const float* xt, const float* w, const float* bias,
-                                         index_t in, index_t out, index_t batch, float* zt) {
-  narrow_forward_avx2_dispatch(xt, w, bias, in, out, batch, zt,
-                               std::make_integer_sequence<int, 16>{});
-}
+// The kernels by count, for the selection in x86.h.
+template <int OUT>
+struct ForwardF32x8 {
+  static constexpr NarrowForwardFn<float> fn = &narrow_forward_f32x8<OUT>;
+};
 
 // r[0..7] (rows: units, lanes: 8 batch rows) into t[0..7] (rows: batch rows,
 // lanes: the 8 units): the usual unpack / shuffle / lane-swap 8 x 8 transpose.
@@ -269,8 +260,8 @@ VGP_VEC_INLINE void narrow_dw_rows(const float* xt, index_t batch, index_t b0, i
 // bias gradient's four accumulators of 4 doubles.
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, const float* w,
-                                           index_t out, index_t batch, float* dw, float* db,
-                                           float* dxt, const float* sy) {
+                                           index_t /*in*/, index_t out, index_t batch, float* dw,
+                                           float* db, float* dxt, const float* sy) {
   using V = VecF32x8;
   alignas(32) float acc[IN][16] = {};
   alignas(32) float tz[8][16];
@@ -320,8 +311,8 @@ VGP_GEMM_TARGET void narrow_backward_f32x8(const float* xt, const float* dzt, co
 // (dz x = x dz), in the same row order; the bias sums the same doubles.
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f32x8(const float* xt, const float* dzt, const float* w,
-                                               index_t out, index_t batch, float* dw, float* db,
-                                               float* dxt, const float* sy) {
+                                               index_t /*in*/, index_t out, index_t batch,
+                                               float* dw, float* db, float* dxt, const float* sy) {
   using V = VecF32x8;
   constexpr int H = IN > 8 ? 2 : 1;  // vectors per row of x
   V::R acc[kFewOut][H];
@@ -361,40 +352,20 @@ VGP_GEMM_TARGET void narrow_backward_few_f32x8(const float* xt, const float* dzt
   if (db) sums.store(db, out);
 }
 
-template <int... I>
-VGP_GEMM_TARGET void narrow_backward_avx2_dispatch(const float* xt, const float* dzt,
-                                                   const float* w, index_t in, index_t out,
-                                                   index_t batch, float* dw, float* db,
-                                                   float* dxt, const float* sy,
-                                                   std::integer_sequence<int, I...>) {
-  if (out <= kFewOut && out < in) {
-    ((in == I + 1 ? narrow_backward_few_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
-                  : void()),
-     ...);
-    return;
-  }
-  ((in == I + 1 ? narrow_backward_f32x8<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
-                : void()),
-   ...);
-}
-
-// in, out in [1, 16] (gemm_narrow_backward checks).
-VGP_GEMM_TARGET void narrow_backward_avx2(const float* xt, const float* dzt, const float* w,
-                                          index_t in, index_t out, index_t batch, float* dw,
-                                          float* db, float* dxt, const float* sy) {
-  narrow_backward_avx2_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt, sy,
-                                std::make_integer_sequence<int, 16>{});
-}
+template <int IN>
+struct BackwardF32x8 {
+  static constexpr NarrowBackwardFn<float> few = &narrow_backward_few_f32x8<IN>;
+  static constexpr NarrowBackwardFn<float> all = &narrow_backward_f32x8<IN>;
+};
 
 }  // namespace
 
 template <>
 struct NarrowKernels<VecF32x8> {
-  static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
-                                    index_t, float*, float*, float*,
-                                    const float*) = &narrow_backward_avx2;
-  static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
-                                   index_t, float*) = &narrow_forward_avx2;
+  static constexpr NarrowBackwardFn<float> (*backward_for)(index_t, index_t) =
+      &narrow_backward_for<float, BackwardF32x8>;
+  static constexpr NarrowForwardFn<float> (*forward_for)(index_t, index_t) =
+      &narrow_forward_for<float, ForwardF32x8>;
 };
 
 namespace {

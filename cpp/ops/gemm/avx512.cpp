@@ -203,8 +203,8 @@ VGP_VEC_INLINE void narrow_dxt_block(const typename V::T* dzt, const typename V:
 // bias gradient's two accumulators of 8 doubles.
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, const float* w,
-                                         index_t out, index_t batch, float* dw, float* db,
-                                         float* dxt, const float* sy) {
+                                         index_t /*in*/, index_t out, index_t batch, float* dw,
+                                         float* db, float* dxt, const float* sy) {
   using V = VecF32x16;
   using R = V::R;
   R acc[IN];
@@ -251,8 +251,8 @@ VGP_GEMM_TARGET void narrow_backward_f32(const float* xt, const float* dzt, cons
 
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, const float* w,
-                                             index_t out, index_t batch, float* dw, float* db,
-                                             float* dxt, const float* sy) {
+                                             index_t /*in*/, index_t out, index_t batch,
+                                             float* dw, float* db, float* dxt, const float* sy) {
   using V = VecF32x16;
   using R = V::R;
   R acc[kFewOut];
@@ -291,8 +291,8 @@ VGP_GEMM_TARGET void narrow_backward_few_f32(const float* xt, const float* dzt, 
 // plus its bias, and the OUT chains run side by side.
 template <class V, int OUT>
 VGP_GEMM_TARGET void narrow_forward_kernel(const typename V::T* xt, const typename V::T* w,
-                                           const typename V::T* bias, index_t in, index_t batch,
-                                           typename V::T* zt) {
+                                           const typename V::T* bias, index_t in,
+                                           index_t /*out*/, index_t batch, typename V::T* zt) {
   using R = typename V::R;
   for (index_t b0 = 0; b0 < batch; b0 += V::W) {
     const int nb = static_cast<int>(std::min<index_t>(V::W, batch - b0));
@@ -305,22 +305,15 @@ VGP_GEMM_TARGET void narrow_forward_kernel(const typename V::T* xt, const typena
   }
 }
 
-template <class V, int... J>
-VGP_GEMM_TARGET void narrow_forward_dispatch(const typename V::T* xt, const typename V::T* w,
-                                             const typename V::T* bias, index_t in, index_t out,
-                                             index_t batch, typename V::T* zt,
-                                             std::integer_sequence<int, J...>) {
-  ((out == J + 1 ? narrow_forward_kernel<V, J + 1>(xt, w, bias, in, batch, zt) : void()), ...);
-}
-
-// in, out in [1, 16] (gemm_narrow_forward checks).
-template <class V>
-VGP_GEMM_TARGET void narrow_forward_avx512(const typename V::T* xt, const typename V::T* w,
-                                           const typename V::T* bias, index_t in, index_t out,
-                                           index_t batch, typename V::T* zt) {
-  narrow_forward_dispatch<V>(xt, w, bias, in, out, batch, zt,
-                             std::make_integer_sequence<int, 16>{});
-}
+// The kernels by count, for the selection in x86.h.
+template <int OUT>
+struct ForwardF32 {
+  static constexpr NarrowForwardFn<float> fn = &narrow_forward_kernel<VecF32x16, OUT>;
+};
+template <int OUT>
+struct ForwardF64 {
+  static constexpr NarrowForwardFn<double> fn = &narrow_forward_kernel<VecF64x8, OUT>;
+};
 
 // A narrow layer's backward in double (gemm_narrow_backward, gemm.h), with IN
 // input units known at compile time, in passes over the blocks of 8 batch
@@ -370,8 +363,8 @@ VGP_GEMM_TARGET void narrow_dxt_f64(const double* dzt, const double* w, index_t 
 
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_f64(const double* xt, const double* dzt, const double* w,
-                                         index_t out, index_t batch, double* dw, double* db,
-                                         double* dxt, const double* sy) {
+                                         index_t /*in*/, index_t out, index_t batch, double* dw,
+                                         double* db, double* dxt, const double* sy) {
   if (dxt) narrow_dxt_f64<IN>(dzt, w, out, batch, dxt, sy);
   narrow_units_f64<IN>(xt, dzt, out, batch, 0, dw, db);
   if (out > 8) narrow_units_f64<IN>(xt, dzt, out, batch, 8, dw, db);
@@ -382,8 +375,8 @@ VGP_GEMM_TARGET void narrow_backward_f64(const double* xt, const double* dzt, co
 // vectors of 8), one kernel-gradient chain per output unit and vector.
 template <int IN>
 VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt,
-                                             const double* w, index_t out, index_t batch,
-                                             double* dw, double* db, double* dxt,
+                                             const double* w, index_t /*in*/, index_t out,
+                                             index_t batch, double* dw, double* db, double* dxt,
                                              const double* sy) {
   using V = VecF64x8;
   using R = V::R;
@@ -429,72 +422,33 @@ VGP_GEMM_TARGET void narrow_backward_few_f64(const double* xt, const double* dzt
   if (db) sums.store(db, out);
 }
 
-template <int... I>
-VGP_GEMM_TARGET void narrow_backward_dispatch_f64(const double* xt, const double* dzt,
-                                                  const double* w, index_t in, index_t out,
-                                                  index_t batch, double* dw, double* db,
-                                                  double* dxt, const double* sy,
-                                                  std::integer_sequence<int, I...>) {
-  if (out <= kFewOut && out < in) {
-    ((in == I + 1 ? narrow_backward_few_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
-                  : void()),
-     ...);
-    return;
-  }
-  ((in == I + 1 ? narrow_backward_f64<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy) : void()),
-   ...);
-}
-
-// in, out in [1, 16] (gemm_narrow_backward checks).
-VGP_GEMM_TARGET void narrow_backward_avx512_f64(const double* xt, const double* dzt,
-                                                const double* w, index_t in, index_t out,
-                                                index_t batch, double* dw, double* db,
-                                                double* dxt, const double* sy) {
-  narrow_backward_dispatch_f64(xt, dzt, w, in, out, batch, dw, db, dxt, sy,
-                               std::make_integer_sequence<int, 16>{});
-}
-
-template <int... I>
-VGP_GEMM_TARGET void narrow_backward_dispatch(const float* xt, const float* dzt, const float* w,
-                                              index_t in, index_t out, index_t batch, float* dw,
-                                              float* db, float* dxt, const float* sy,
-                                              std::integer_sequence<int, I...>) {
-  if (out <= kFewOut && out < in) {
-    ((in == I + 1 ? narrow_backward_few_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy)
-                  : void()),
-     ...);
-    return;
-  }
-  ((in == I + 1 ? narrow_backward_f32<I + 1>(xt, dzt, w, out, batch, dw, db, dxt, sy) : void()),
-   ...);
-}
-
-// in, out in [1, 16] (gemm_narrow_backward checks).
-VGP_GEMM_TARGET void narrow_backward_avx512(const float* xt, const float* dzt, const float* w,
-                                            index_t in, index_t out, index_t batch, float* dw,
-                                            float* db, float* dxt, const float* sy) {
-  narrow_backward_dispatch(xt, dzt, w, in, out, batch, dw, db, dxt, sy,
-                           std::make_integer_sequence<int, 16>{});
-}
+template <int IN>
+struct BackwardF32 {
+  static constexpr NarrowBackwardFn<float> few = &narrow_backward_few_f32<IN>;
+  static constexpr NarrowBackwardFn<float> all = &narrow_backward_f32<IN>;
+};
+template <int IN>
+struct BackwardF64 {
+  static constexpr NarrowBackwardFn<double> few = &narrow_backward_few_f64<IN>;
+  static constexpr NarrowBackwardFn<double> all = &narrow_backward_f64<IN>;
+};
 
 }  // namespace
 
 template <>
 struct NarrowKernels<VecF32x16> {
-  static constexpr void (*backward)(const float*, const float*, const float*, index_t, index_t,
-                                    index_t, float*, float*, float*,
-                                    const float*) = &narrow_backward_avx512;
-  static constexpr void (*forward)(const float*, const float*, const float*, index_t, index_t,
-                                   index_t, float*) = &narrow_forward_avx512<VecF32x16>;
+  static constexpr NarrowBackwardFn<float> (*backward_for)(index_t, index_t) =
+      &narrow_backward_for<float, BackwardF32>;
+  static constexpr NarrowForwardFn<float> (*forward_for)(index_t, index_t) =
+      &narrow_forward_for<float, ForwardF32>;
 };
 
 template <>
 struct NarrowKernels<VecF64x8> {
-  static constexpr void (*backward)(const double*, const double*, const double*, index_t,
-                                    index_t, index_t, double*, double*, double*,
-                                    const double*) = &narrow_backward_avx512_f64;
-  static constexpr void (*forward)(const double*, const double*, const double*, index_t, index_t,
-                                   index_t, double*) = &narrow_forward_avx512<VecF64x8>;
+  static constexpr NarrowBackwardFn<double> (*backward_for)(index_t, index_t) =
+      &narrow_backward_for<double, BackwardF64>;
+  static constexpr NarrowForwardFn<double> (*forward_for)(index_t, index_t) =
+      &narrow_forward_for<double, ForwardF64>;
 };
 
 namespace {

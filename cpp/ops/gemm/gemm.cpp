@@ -254,47 +254,47 @@ void gemm_transpose(const T* src, index_t rows, index_t cols, T* dst) {
 }
 
 template <typename T>
-bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
-                          index_t batch, T* dw, T* db, T* dxt, const T* sy) {
-  const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_backward;
-  if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
-  if (!gemm_detail::profiling()) {
-    fn(xt, dzt, w, in, out, batch, dw, db, dxt, sy);
-    return true;
-  }
-  // Profiled as its two GEMMs, dw = x^T dz and dx^T = w dz^T, the time split
-  // between them by their multiply-adds (one when dx is not asked for).
+NarrowKernelPair<T> gemm_narrow_kernels(index_t in, index_t out) {
+  const gemm_detail::GemmKernels<T>* ks = gemm_detail::gemm_setup<T>().ks;
+  if (!ks->narrow_forward_for || in < 1 || out < 1 || in > 16 || out > 16) return {};
+  return {ks->narrow_forward_for(in, out), ks->narrow_backward_for(in, out)};
+}
+
+namespace gemm_detail {
+
+// Profiled as its two GEMMs, dw = x^T dz and dx^T = w dz^T, the time split
+// between them by their multiply-adds (one when dx is not asked for).
+template <typename T>
+void narrow_backward_profiled(NarrowBackwardFn<T> fn, const T* xt, const T* dzt, const T* w,
+                              index_t in, index_t out, index_t batch, T* dw, T* db, T* dxt,
+                              const T* sy) {
   const std::int64_t ns = timed_ns([&] { fn(xt, dzt, w, in, out, batch, dw, db, dxt, sy); });
   const std::int64_t dx_ns = dxt ? ns / 2 : 0;  // both products are in x out x batch
-  gemm_detail::profile_record(in, out, batch, false, true, sizeof(T), ns - dx_ns);
-  if (dxt) gemm_detail::profile_record(in, batch, out, false, false, sizeof(T), dx_ns);
-  return true;
+  profile_record(in, out, batch, false, true, sizeof(T), ns - dx_ns);
+  if (dxt) profile_record(in, batch, out, false, false, sizeof(T), dx_ns);
 }
 
+// Profiled as the GEMM z^T = w^T x^T.
 template <typename T>
-bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, index_t out,
-                         index_t batch, T* zt) {
-  const auto fn = gemm_detail::gemm_setup<T>().ks->narrow_forward;
-  if (!fn || in < 1 || out < 1 || in > 16 || out > 16 || batch < 1) return false;
-  if (!gemm_detail::profiling()) {
-    fn(xt, w, bias, in, out, batch, zt);
-    return true;
-  }
-  // Profiled as the GEMM z^T = w^T x^T.
+void narrow_forward_profiled(NarrowForwardFn<T> fn, const T* xt, const T* w, const T* bias,
+                             index_t in, index_t out, index_t batch, T* zt) {
   const std::int64_t ns = timed_ns([&] { fn(xt, w, bias, in, out, batch, zt); });
-  gemm_detail::profile_record(out, batch, in, true, false, sizeof(T), ns);
-  return true;
+  profile_record(out, batch, in, true, false, sizeof(T), ns);
 }
 
-template bool gemm_narrow_forward<float>(const float*, const float*, const float*, index_t,
-                                         index_t, index_t, float*);
-template bool gemm_narrow_forward<double>(const double*, const double*, const double*, index_t,
-                                          index_t, index_t, double*);
-template bool gemm_narrow_backward<float>(const float*, const float*, const float*, index_t,
-                                          index_t, index_t, float*, float*, float*, const float*);
-template bool gemm_narrow_backward<double>(const double*, const double*, const double*, index_t,
-                                           index_t, index_t, double*, double*, double*,
-                                           const double*);
+#define VGP_NARROW_PROFILED(T)                                                                \
+  template void narrow_forward_profiled<T>(NarrowForwardFn<T>, const T*, const T*, const T*,  \
+                                           index_t, index_t, index_t, T*);                    \
+  template void narrow_backward_profiled<T>(NarrowBackwardFn<T>, const T*, const T*, const T*, \
+                                            index_t, index_t, index_t, T*, T*, T*, const T*);
+VGP_NARROW_PROFILED(float)
+VGP_NARROW_PROFILED(double)
+#undef VGP_NARROW_PROFILED
+
+}  // namespace gemm_detail
+
+template NarrowKernelPair<float> gemm_narrow_kernels<float>(index_t, index_t);
+template NarrowKernelPair<double> gemm_narrow_kernels<double>(index_t, index_t);
 template void gemm_transpose<float>(const float*, index_t, index_t, float*);
 template void gemm_transpose<double>(const double*, index_t, index_t, double*);
 template void gemm_rows<float>(const float*, index_t, index_t, const float*, index_t,

@@ -28,6 +28,7 @@
 
 #include "common.h"
 #include "ops/activation.h"
+#include "ops/gemm/profile.h"
 
 namespace vgp::ops {
 
@@ -60,9 +61,48 @@ void gemm_rows(const T* a, index_t ars, index_t aps, const T* b, index_t ldb, co
 //   z^T[j][b] = (sum_p w[p * out + j] x^T[p][b]) + bias[j]   (bias may be null),
 // the bits of gemm_rows(w, 1, out, x^T, ...). False, and nothing written, where
 // the kernel set has no such pass (AVX-512 float and double and AVX2 float have one).
+//
+// Both narrow passes run the kernels `k` holds, resolved once for the layer's
+// shape by gemm_narrow_kernels: a narrow layer's product lasts a few hundred
+// nanoseconds, and a dispatch on the kernel set and the shape per call would
+// add a tenth.
 template <typename T>
-bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, index_t out,
-                         index_t batch, T* zt);
+using NarrowForwardFn = void (*)(const T* xt, const T* w, const T* bias, index_t in, index_t out,
+                                 index_t batch, T* zt);
+template <typename T>
+using NarrowBackwardFn = void (*)(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
+                                  index_t batch, T* dw, T* db, T* dxt, const T* sy);
+template <typename T>
+struct NarrowKernelPair {
+  NarrowForwardFn<T> forward = nullptr;    // null: the kernel set has no narrow pass
+  NarrowBackwardFn<T> backward = nullptr;
+};
+// The kernels for a layer of `in` inputs and `out` outputs (both null outside [1, 16]).
+template <typename T>
+NarrowKernelPair<T> gemm_narrow_kernels(index_t in, index_t out);
+
+namespace gemm_detail {
+// The timed calls of gemm_narrow_forward and gemm_narrow_backward (profile.h).
+template <typename T>
+void narrow_forward_profiled(NarrowForwardFn<T> fn, const T* xt, const T* w, const T* bias,
+                             index_t in, index_t out, index_t batch, T* zt);
+template <typename T>
+void narrow_backward_profiled(NarrowBackwardFn<T> fn, const T* xt, const T* dzt, const T* w,
+                              index_t in, index_t out, index_t batch, T* dw, T* db, T* dxt,
+                              const T* sy);
+}  // namespace gemm_detail
+
+template <typename T>
+inline bool gemm_narrow_forward(const NarrowKernelPair<T>& k, const T* xt, const T* w,
+                                const T* bias, index_t in, index_t out, index_t batch, T* zt) {
+  if (!k.forward || batch < 1) return false;
+  if (gemm_detail::profiling()) {
+    gemm_detail::narrow_forward_profiled(k.forward, xt, w, bias, in, out, batch, zt);
+  } else {
+    k.forward(xt, w, bias, in, out, batch, zt);
+  }
+  return true;
+}
 
 // The gradients of a narrow layer (in, out <= 16) from its input x^T (in,
 // batch) and dz^T (out, batch), feature-major, in one pass over dz^T:
@@ -77,8 +117,17 @@ bool gemm_narrow_forward(const T* xt, const T* w, const T* bias, index_t in, ind
 // double and AVX2 float have one): the caller composes gemm_transpose, gemm_rows
 // and column sums.
 template <typename T>
-bool gemm_narrow_backward(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
-                          index_t batch, T* dw, T* db, T* dxt, const T* sy = nullptr);
+inline bool gemm_narrow_backward(const NarrowKernelPair<T>& k, const T* xt, const T* dzt,
+                                 const T* w, index_t in, index_t out, index_t batch, T* dw, T* db,
+                                 T* dxt, const T* sy = nullptr) {
+  if (!k.backward || batch < 1) return false;
+  if (gemm_detail::profiling()) {
+    gemm_detail::narrow_backward_profiled(k.backward, xt, dzt, w, in, out, batch, dw, db, dxt, sy);
+  } else {
+    k.backward(xt, dzt, w, in, out, batch, dw, db, dxt, sy);
+  }
+  return true;
+}
 
 // dst (cols, rows) = the transpose of src (rows, cols), both dense, in the
 // kernel set's blocked transposition (the one the small path copies op(B) with).

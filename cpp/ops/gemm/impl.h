@@ -363,8 +363,8 @@ struct KernelSet {
                                   &GemmSmall<V, SR>::small_scratch_elems,
                                   &GemmRows<V>::rows,
                                   &GemmCommon<V>::transpose,
-                                  NarrowKernels<V>::backward,
-                                  NarrowKernels<V>::forward};
+                                  NarrowKernels<V>::backward_for,
+                                  NarrowKernels<V>::forward_for};
     return &t;
   }
 };

@@ -96,23 +96,21 @@ struct GemmKernels {
   // dst[q * ldd + r] = src[r * lds + q] for r < rows, q < cols (gemm_transpose).
   void (*transpose)(const T* src, index_t lds, index_t rows, index_t cols, T* dst, index_t ldd);
   // A narrow layer's weight and input gradients in one pass
-  // (gemm_narrow_backward); null where the kernel set has none.
-  void (*narrow_backward)(const T* xt, const T* dzt, const T* w, index_t in, index_t out,
-                          index_t batch, T* dw, T* db, T* dxt, const T* sy);
-  // A narrow layer's z^T = w^T x^T + b (gemm_narrow_forward); null where none.
-  void (*narrow_forward)(const T* xt, const T* w, const T* bias, index_t in, index_t out,
-                         index_t batch, T* zt);
+  // (gemm_narrow_backward) and its z^T = w^T x^T + b (gemm_narrow_forward):
+  // the kernels for a shape (in, out in [1, 16]), specialized for it
+  // (gemm_narrow_kernels); null where the kernel set has none.
+  NarrowBackwardFn<T> (*narrow_backward_for)(index_t in, index_t out);
+  NarrowForwardFn<T> (*narrow_forward_for)(index_t in, index_t out);
 };
 
-// The kernel set's narrow_forward and narrow_backward, by vector type: none
-// unless an ISA file specializes this before defining its kernel sets.
+// The kernel set's narrow kernels by shape (narrow_forward_for,
+// narrow_backward_for), by vector type: none unless an ISA file specializes
+// this before defining its kernel sets.
 template <class V>
 struct NarrowKernels {
   using T = typename V::T;
-  static constexpr void (*backward)(const T*, const T*, const T*, index_t, index_t, index_t, T*,
-                                    T*, T*, const T*) = nullptr;
-  static constexpr void (*forward)(const T*, const T*, const T*, index_t, index_t, index_t,
-                                   T*) = nullptr;
+  static constexpr NarrowBackwardFn<T> (*backward_for)(index_t, index_t) = nullptr;
+  static constexpr NarrowForwardFn<T> (*forward_for)(index_t, index_t) = nullptr;
 };
 
 // The kernel sets compiled into this build. Whether the CPU running the code

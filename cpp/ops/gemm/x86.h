@@ -4,6 +4,8 @@
 // ends of the narrow backward kernels for few output units.
 #pragma once
 
+#include <utility>
+
 #include "ops/gemm/kernels.h"
 
 #if VGP_GEMM_X86
@@ -67,6 +69,40 @@ inline void scatter_few_out(const T (*rows)[16], int in, index_t out, T* dw) {
   for (int i = 0; i < in; ++i) {
     for (index_t j = 0; j < out; ++j) dw[i * out + j] = rows[j][i];
   }
+}
+
+// A kernel set's narrow kernels for a shape (in, out in [1, 16]; null
+// outside), from families specialized by one count: Forward<OUT>::fn for
+// `out` outputs; Backward<IN>::few for out <= kFewOut outputs below the
+// inputs, else Backward<IN>::all.
+template <typename T, template <int> class Forward, int... J>
+NarrowForwardFn<T> pick_narrow_forward(index_t out, std::integer_sequence<int, J...>) {
+  NarrowForwardFn<T> fn = nullptr;
+  ((out == J + 1 ? void(fn = Forward<J + 1>::fn) : void()), ...);
+  return fn;
+}
+
+template <typename T, template <int> class Forward>
+NarrowForwardFn<T> narrow_forward_for(index_t /*in*/, index_t out) {
+  return pick_narrow_forward<T, Forward>(out, std::make_integer_sequence<int, 16>{});
+}
+
+template <typename T, template <int> class Backward, int... I>
+NarrowBackwardFn<T> pick_narrow_backward(index_t in, index_t out,
+                                         std::integer_sequence<int, I...>) {
+  NarrowBackwardFn<T> fn = nullptr;
+  if (out <= kFewOut && out < in) {
+    ((in == I + 1 ? void(fn = Backward<I + 1>::few) : void()), ...);
+  } else {
+    ((in == I + 1 ? void(fn = Backward<I + 1>::all) : void()), ...);
+  }
+  return fn;
+}
+
+template <typename T, template <int> class Backward>
+NarrowBackwardFn<T> narrow_backward_for(index_t in, index_t out) {
+  if (out < 1 || out > 16) return nullptr;
+  return pick_narrow_backward<T, Backward>(in, out, std::make_integer_sequence<int, 16>{});
 }
 
 }  // namespace vgp::ops::gemm_detail
