@@ -147,6 +147,28 @@ def test_no_bias_l2_sgd_and_two_threads_keep_the_bits(dtype):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_buffers_grown_between_fits_keep_the_bits(dtype):
+    # Every batch larger than the last moves the layers' buffers (predict on
+    # more rows, then a fit with larger batches): the narrow pass must take
+    # their new places, and its weights still match the layer-by-layer pass's.
+    x, y = _data("seed", dtype, 300)
+    models = []
+    for callbacks in ([], [GradientFlow(every="batch")]):
+        model = _model("seed", dtype)
+        for batch_size, rows in ((4, 8), (16, 64), (48, 300)):
+            model.fit(
+                x[:rows], y[:rows], epochs=2, batch_size=batch_size, verbose=0, callbacks=callbacks
+            )
+            model.predict(x[: 2 * rows], verbose=0)
+        models.append(model)
+    narrow, layered = models
+    assert narrow._engine.net.narrow_pass
+    for a, b in zip(narrow.get_weights(), layered.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(narrow.predict(x, verbose=0), layered.predict(x, verbose=0))
+
+
 def test_the_seed_network_takes_the_narrow_pass():
     model = _model("seed", "float32")
     assert model._engine.net.narrow_pass

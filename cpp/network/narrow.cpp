@@ -89,7 +89,10 @@ void NarrowStack<T>::reserve(index_t batch) {
 template <typename T>
 const T* NarrowStack<T>::forward(const T* x, index_t batch) {
   reserve(batch);
-  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l]->dense_view(views_[l]);
+  if (!views_current_) {
+    for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l]->dense_view(views_[l]);
+    views_current_ = true;
+  }
   transpose(x, batch, views_.front().in, xt_.data());
   const T* h = xt_.data();
   const std::size_t last = layers_.size() - 1;

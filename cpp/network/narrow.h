@@ -57,13 +57,17 @@ class NarrowStack {
   // dout: dL/d(output), (batch, out) (at the pre-activation when `preact`).
   // Writes every kernel and bias gradient.
   void backward(const T* dout, index_t batch, bool preact);
+  // The layers' buffers have moved (Network::reserve, where they all grow):
+  // the next forward takes the layers' views again.
+  void buffers_moved() { views_current_ = false; }
 
  private:
   explicit NarrowStack(std::vector<Layer<T>*> layers);
   void reserve(index_t batch);
 
   std::vector<Layer<T>*> layers_;
-  std::vector<DenseView<T>> views_;  // refreshed by forward: the layers' buffers move as they grow
+  std::vector<DenseView<T>> views_;  // taken by forward, again after buffers_moved
+  bool views_current_ = false;
   std::vector<ops::NarrowKernelPair<T>> kernels_;  // per layer, for its shape
   std::vector<std::vector<T>> zt_, yt_;  // per layer, (units, batch)
   std::vector<T> xt_;                    // the input, (in, batch)

@@ -76,6 +76,7 @@ template <typename T>
 void Network<T>::reserve(index_t batch) {
   if (batch <= capacity_) return;
   for (auto& l : layers_) l->reserve(batch);
+  if (narrow_) narrow_->buffers_moved();
   xbuf_.resize(static_cast<std::size_t>(batch * in_features_));
   dout_.resize(static_cast<std::size_t>(batch * out_features_));
   grads_.reserve(batch * max_width_);
