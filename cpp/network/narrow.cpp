@@ -69,6 +69,10 @@ NarrowStack<T>::NarrowStack(std::vector<Layer<T>*> layers)
   for (Layer<T>* l : layers_) {
     widest_ = std::max({widest_, l->in_features, l->out_features});
     kernels_.push_back(ops::gemm_narrow_kernels<T>(l->in_features, l->out_features));
+    DenseView<T> v;
+    l->dense_view(v);
+    const bool elementwise = v.act != ops::Act::linear && ops::is_elementwise(v.act);
+    spans_.push_back(elementwise ? ops::activation_forward_span_fn<T>(v.act) : nullptr);
   }
 }
 
@@ -102,9 +106,9 @@ const T* NarrowStack<T>::forward(const T* x, index_t batch) {
     if (!ops::gemm_narrow_forward<T>(kernels_[l], h, v.kernel, v.bias, v.in, v.out, batch, zt)) {
       ops::gemm_rows<T>(v.kernel, 1, v.out, h, batch, v.bias, zt, batch, v.out, v.in, batch);
     }
-    const bool elementwise = v.act != ops::Act::linear && ops::is_elementwise(v.act);
-    T* yt = elementwise ? yt_[l].data() : zt;
-    if (elementwise) ops::activation_forward_span<T>(zt, yt, v.out * batch, v.act);
+    const ops::ActivationSpan<T> span = spans_[l];
+    T* yt = span ? yt_[l].data() : zt;
+    if (span) span(zt, yt, v.out * batch);
     h = yt;
   }
   const DenseView<T>& v = views_[last];

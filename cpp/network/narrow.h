@@ -69,6 +69,7 @@ class NarrowStack {
   std::vector<DenseView<T>> views_;  // taken by forward, again after buffers_moved
   bool views_current_ = false;
   std::vector<ops::NarrowKernelPair<T>> kernels_;  // per layer, for its shape
+  std::vector<ops::ActivationSpan<T>> spans_;  // per layer, its activation (null: linear, softmax)
   std::vector<std::vector<T>> zt_, yt_;  // per layer, (units, batch)
   std::vector<T> xt_;                    // the input, (in, batch)
   std::vector<T> ga_, gb_;               // gradients (units, batch), in turn

@@ -163,6 +163,22 @@ void activation_forward_span(const T* x, T* y, index_t n, Act act) {
 }
 
 template <typename T>
+ActivationSpan<T> activation_forward_span_fn(Act act) {
+#if VGP_SIGMOID_X86
+  if (act == Act::sigmoid) {
+    switch (sigmoid_span_kind()) {
+      case SigmoidSpan::avx512: return static_cast<ActivationSpan<T>>(&sigmoid_span_avx512);
+      case SigmoidSpan::avx2: return static_cast<ActivationSpan<T>>(&sigmoid_span_avx2);
+      case SigmoidSpan::generic: break;
+    }
+  }
+#endif
+  ActivationSpan<T> fn = nullptr;
+  dispatch_elementwise(act, [&](auto op) { fn = &forward_span_generic<T, decltype(op)>; });
+  return fn;
+}
+
+template <typename T>
 void activation_backward_span(const T* x, const T* y, const T* dy, T* dx, index_t n, Act act) {
   if (n <= 0) return;
   dispatch_elementwise(act,
@@ -175,6 +191,8 @@ template void activation_backward_span<double>(const double*, const double*, con
                                                double*, index_t, Act);
 template void activation_forward_span<float>(const float*, float*, index_t, Act);
 template void activation_forward_span<double>(const double*, double*, index_t, Act);
+template ActivationSpan<float> activation_forward_span_fn<float>(Act);
+template ActivationSpan<double> activation_forward_span_fn<double>(Act);
 template void activation_forward<float>(const float*, float*, index_t, index_t, Act);
 template void activation_forward<double>(const double*, double*, index_t, index_t, Act);
 template void activation_backward<float>(const float*, const float*, const float*, float*,

@@ -187,6 +187,15 @@ void activation_forward(const T* x, T* y, index_t batch, index_t features, Act a
 template <typename T>
 void activation_forward_span(const T* x, T* y, index_t n, Act act);
 
+// The function activation_forward_span runs for `act` (n >= 1), chosen once
+// (the sigmoid's SIMD span where the CPU has one): for callers that apply the
+// same activation to many short spans (the narrow pass, a few hundred values
+// a layer). Null for softmax.
+template <typename T>
+using ActivationSpan = void (*)(const T* x, T* y, index_t n);
+template <typename T>
+ActivationSpan<T> activation_forward_span_fn(Act act);
+
 // dx = dy * act'(x) over n contiguous elements on the calling thread (an
 // elementwise activation): the loop behind activation_backward. dx may alias dy.
 template <typename T>
