@@ -1,7 +1,8 @@
 // x86 helpers shared by the AVX2 and AVX-512 kernel sets: 4 x 4 transposes
 // for packing (they only need SSE / AVX, so they carry target("avx") and are
-// inlined into the avx2 and avx512f functions that call them), and the scalar
-// ends of the narrow backward kernels for few output units.
+// inlined into the avx2 and avx512f functions that call them), the scalar
+// ends of the narrow backward kernels for few output units, and the choice of
+// a narrow kernel for a layer's shape.
 #pragma once
 
 #include <utility>
