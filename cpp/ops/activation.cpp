@@ -69,7 +69,10 @@ VGP_MULTIVERSION void forward_span_generic(const T* x, T* y, index_t n) {
 template <typename T, typename Op>
 void forward_span(const T* x, T* y, index_t n) {
   if constexpr (std::is_same_v<Op, SigmoidOp>) {
-    if (sigmoid_span_simd(x, y, n)) return;
+    if (const SigmoidSpanFn<T> span = sigmoid_span_simd<T>()) {
+      span(x, y, n);
+      return;
+    }
   }
   forward_span_generic<T, Op>(x, y, n);
 }
@@ -164,15 +167,9 @@ void activation_forward_span(const T* x, T* y, index_t n, Act act) {
 
 template <typename T>
 ActivationSpan<T> activation_forward_span_fn(Act act) {
-#if VGP_SIGMOID_X86
   if (act == Act::sigmoid) {
-    switch (sigmoid_span_kind()) {
-      case SigmoidSpan::avx512: return static_cast<ActivationSpan<T>>(&sigmoid_span_avx512);
-      case SigmoidSpan::avx2: return static_cast<ActivationSpan<T>>(&sigmoid_span_avx2);
-      case SigmoidSpan::generic: break;
-    }
+    if (const SigmoidSpanFn<T> span = sigmoid_span_simd<T>()) return span;
   }
-#endif
   ActivationSpan<T> fn = nullptr;
   dispatch_elementwise(act, [&](auto op) { fn = &forward_span_generic<T, decltype(op)>; });
   return fn;

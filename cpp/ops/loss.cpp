@@ -64,9 +64,9 @@ double row_sum(const T* p, index_t k) {
   return s;
 }
 
-// The terms max(z, 0) - z t + log1p(e^-|z|) of n elements in double, with
-// vecmath's exp and log1p (e^-|z| lies in [0, 1], vlog1p_unit's domain): one
-// vectorized loop instead of two scalar libm calls per element.
+// An element's term max(z, 0) - z t + log1p(e^-|z|) in double, with
+// vecmath's exp and log1p (e^-|z| lies in [0, 1], vlog1p_unit's domain), for
+// the vectorized loops below instead of two scalar libm calls per element.
 template <typename T>
 inline double sigmoid_bce_term(T z, T t) {
   const double zj = z;
@@ -80,6 +80,7 @@ inline T sigmoid_bce_slope(T z, T t, double c) {
   return static_cast<T>(c * (stable_sigmoid(static_cast<double>(z)) - static_cast<double>(t)));
 }
 
+// The terms of n elements.
 template <typename T>
 VGP_MULTIVERSION void sigmoid_bce_terms(const T* z, const T* t, double* out, index_t n) {
   VGP_SIMD

@@ -24,20 +24,6 @@ SigmoidSpan detect_sigmoid_span() {
   return SigmoidSpan::generic;
 }
 
-template <typename T>
-bool run_span(const T* x, T* y, index_t n) {
-#if VGP_SIGMOID_X86
-  switch (sigmoid_span_kind()) {
-    case SigmoidSpan::avx512: sigmoid_span_avx512(x, y, n); return true;
-    case SigmoidSpan::avx2: sigmoid_span_avx2(x, y, n); return true;
-    case SigmoidSpan::generic: break;
-  }
-#else
-  (void)x, (void)y, (void)n;
-#endif
-  return false;
-}
-
 }  // namespace
 
 SigmoidSpan sigmoid_span_kind() {
@@ -45,7 +31,19 @@ SigmoidSpan sigmoid_span_kind() {
   return kind;
 }
 
-bool sigmoid_span_simd(const float* x, float* y, index_t n) { return run_span(x, y, n); }
-bool sigmoid_span_simd(const double* x, double* y, index_t n) { return run_span(x, y, n); }
+template <typename T>
+SigmoidSpanFn<T> sigmoid_span_simd() {
+#if VGP_SIGMOID_X86
+  switch (sigmoid_span_kind()) {
+    case SigmoidSpan::avx512: return static_cast<SigmoidSpanFn<T>>(&sigmoid_span_avx512);
+    case SigmoidSpan::avx2: return static_cast<SigmoidSpanFn<T>>(&sigmoid_span_avx2);
+    case SigmoidSpan::generic: break;
+  }
+#endif
+  return nullptr;
+}
+
+template SigmoidSpanFn<float> sigmoid_span_simd<float>();
+template SigmoidSpanFn<double> sigmoid_span_simd<double>();
 
 }  // namespace vgp::ops

@@ -29,10 +29,12 @@ enum class SigmoidSpan : int { generic = 0, avx2 = 1, avx512 = 2 };
 // generic (ops/gemm/config.h).
 SigmoidSpan sigmoid_span_kind();
 
-// y[j] = vm::vsigmoid(x[j]) for j < n (y may equal x) by the span of
-// sigmoid_span_kind(); false, with nothing written, where that is generic.
-bool sigmoid_span_simd(const float* x, float* y, index_t n);
-bool sigmoid_span_simd(const double* x, double* y, index_t n);
+// The span of sigmoid_span_kind() for T: span(x, y, n) sets y[j] =
+// vm::vsigmoid(x[j]) for j < n (y may equal x); null where that is generic.
+template <typename T>
+using SigmoidSpanFn = void (*)(const T* x, T* y, index_t n);
+template <typename T>
+SigmoidSpanFn<T> sigmoid_span_simd();
 
 // The spans themselves (sigmoid_avx512.cpp, sigmoid_avx2.cpp), defined in
 // builds with VGP_SIGMOID_X86, for CPUs with their instructions.
